@@ -122,7 +122,7 @@ class FetchReport:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The file the later stages should read for one story (``url`` is None for hand-placed pages)."""
+    """The file the later stages should read for one story (``url`` None: a hand-placed page)."""
 
     url: str | None
     path: Path
@@ -162,7 +162,6 @@ class PoliteClient:
         self._client = client
         self._config = config
         self._sleep = sleep
-        self._host = _host_key(config.start_url)
         self._timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
         self._robots: Protego | None = None
         self._requests_made = 0
@@ -178,7 +177,7 @@ class PoliteClient:
 
     def on_site(self, url: str) -> bool:
         """Whether ``url`` is http(s) on the start host, the only place this crawler goes."""
-        return urlsplit(url).scheme in ("http", "https") and _host_key(url) == self._host
+        return _on_start_host(url, self._config)
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets our user agent fetch ``url``."""
@@ -240,7 +239,7 @@ class PoliteClient:
         return result
 
     def _retry_wait(self, result: HttpResult, attempt: int) -> float:
-        """Seconds before the next attempt: the server's Retry-After if any, else backoff; capped."""
+        """Seconds before the next attempt: the server's Retry-After, else backoff; capped."""
         asked = parse_retry_after(result.headers.get("retry-after"), datetime.now(timezone.utc))
         wait = asked if asked is not None else self._config.backoff_base * 2 ** attempt
         return min(wait, self._config.max_retry_wait)
@@ -261,7 +260,7 @@ class PoliteClient:
 
     def _read(self, url: str, response: httpx.Response,
               body_types: tuple[str, ...] | None) -> HttpResult:
-        """Turn a streamed response into a result, reading at most ``max_bytes`` of wanted bodies."""
+        """Turn a streamed response into a result, reading at most ``max_bytes`` of a body."""
         result = HttpResult(url, response.status_code, httpx.Headers(response.headers))
         wanted = body_types is None or _media_type(result.content_type) in body_types
         if response.status_code != 200 or not wanted:
@@ -281,7 +280,7 @@ class PoliteClient:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), None if absent/bad."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date); None if unusable."""
     if not value:
         return None
     value = value.strip()
@@ -296,7 +295,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-# --- discovery -------------------------------------------------------------------------------
+# --- discovery -----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -335,9 +334,9 @@ def story_prefixes(config: FetchConfig) -> tuple[str, ...]:
 def as_story_url(url: str, config: FetchConfig) -> str | None:
     """The canonical form of ``url`` if it is a story page (one slug under a story path on the start
     host), else None. Query and fragment are dropped: a story is identified by its path."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or _host_key(url) != _host_key(config.start_url):
+    if not _on_start_host(url, config):
         return None
+    parts = urlsplit(url)
     for prefix in story_prefixes(config):
         if not parts.path.startswith(prefix):
             continue
@@ -431,13 +430,12 @@ def _links(soup: BeautifulSoup, base: str) -> Iterator[str]:
 def _pagination_links(soup: BeautifulSoup, base: str, config: FetchConfig) -> Iterator[str]:
     """Further listing pages on the host: ``rel="next"`` links and ``<start path>page/N/`` links."""
     listing_path = story_prefixes(config)[0]
-    start = urlsplit(config.start_url)
     for tag in soup.find_all(["a", "link"], href=True):
-        parts = urlsplit(_without_fragment(urljoin(base, tag["href"])))
-        if parts.scheme not in ("http", "https") or _host_key(parts.geturl()) != _host_key(start.geturl()):
+        url = _without_fragment(urljoin(base, tag["href"]))
+        if not _on_start_host(url, config):
             continue
-        if "next" in (tag.get("rel") or []) or _is_numbered_page(parts.path, listing_path):
-            yield urlunsplit(parts._replace(scheme=start.scheme))
+        if "next" in (tag.get("rel") or []) or _is_numbered_page(urlsplit(url).path, listing_path):
+            yield urlunsplit(urlsplit(url)._replace(scheme=urlsplit(config.start_url).scheme))
 
 
 def _is_numbered_page(path: str, listing_path: str) -> bool:
@@ -448,7 +446,7 @@ def _is_numbered_page(path: str, listing_path: str) -> bool:
     return len(rest) == 2 and rest[0] == "page" and rest[1].isdigit()
 
 
-# --- archiving -------------------------------------------------------------------------------
+# --- archiving -----------------------------------------------------------------------------------
 
 
 def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client | None = None,
@@ -460,8 +458,8 @@ def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client
     """
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(raw_dir / ".fetch.lock"), timeout=0), \
-            (nullcontext(client) if client is not None else httpx.Client()) as http:
+    client_context = httpx.Client() if client is None else nullcontext(client)
+    with FileLock(str(raw_dir / ".fetch.lock"), timeout=0), client_context as http:
         polite = PoliteClient(http, config, sleep)
         stories, problems = discover(polite, config)
         report = FetchReport(discovered=len(stories), problems=problems)
@@ -471,7 +469,9 @@ def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client
             setattr(report, bucket, getattr(report, bucket) + 1)
             if reason:
                 report.problems.append(Problem(story.url, reason))
-    log.info("fetch done: %s", report)
+    log.info("fetch: %d discovered, %d new, %d changed, %d unchanged, %d gone, %d failed, "
+             "%d skipped", report.discovered, report.new, report.changed, report.unchanged,
+             report.gone, report.failed, report.skipped)
     return report
 
 
@@ -529,7 +529,7 @@ def _manifest_entry(story: Discovered, result: HttpResult, sha256: str | None, f
 
 
 def _conditional_headers(previous: dict | None, raw_dir: Path) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from the last stored snapshot, if that file still exists."""
+    """If-None-Match / If-Modified-Since of the last stored snapshot, if its file still exists."""
     if previous is None or _inside(raw_dir, previous.get("file")) is None:
         return {}
     headers = {}
@@ -629,7 +629,7 @@ def current_snapshots(raw_dir: str | Path) -> list[Snapshot]:
     return snapshots
 
 
-# --- small helpers ---------------------------------------------------------------------------
+# --- small helpers -------------------------------------------------------------------------------
 
 
 def _inside(raw_dir: Path, relative: str | None) -> Path | None:
@@ -640,6 +640,12 @@ def _inside(raw_dir: Path, relative: str | None) -> Path | None:
     if not candidate.resolve().is_relative_to(raw_dir.resolve()):
         return None
     return candidate
+
+
+def _on_start_host(url: str, config: FetchConfig) -> bool:
+    """Whether ``url`` is http(s) on the start URL's host and port."""
+    return urlsplit(url).scheme in ("http", "https") and \
+        _host_key(url) == _host_key(config.start_url)
 
 
 def _host_key(url: str) -> tuple[str | None, int | None] | None:

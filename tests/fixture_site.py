@@ -37,7 +37,8 @@ def story_html(title: str, date: str, paragraphs: list[str]) -> bytes:
     body = "\n".join(f"    <p>{escape(text)}</p>" for text in paragraphs)
     return f"""<!DOCTYPE html>
 <html lang="en-US">
-<head><meta charset="UTF-8"><title>{escape(title)} &#8211; Japan-ASEAN Integration Fund</title></head>
+<head><meta charset="UTF-8">
+<title>{escape(title)} &#8211; Japan-ASEAN Integration Fund</title></head>
 <body class="single single-beneficiaries_voice">
 <nav><a href="/">Home</a> <a href="/beneficiaries_voice/">Beneficiaries' Voice</a></nav>
 <article>
@@ -72,7 +73,8 @@ STORIES = {
 }
 DISALLOWED_STORY = "/beneficiaries_voice/staff-only-draft/"
 PDF_PATH = "/beneficiaries_voice/jaif-annual-report-2019.pdf"
-OLD_STORY = "/support/beneficiaries-voice/narrowing-the-gap-among-universities-in-the-mekong-region.html"
+OLD_STORY = ("/support/beneficiaries-voice/"
+             "narrowing-the-gap-among-universities-in-the-mekong-region.html")
 
 
 def story_path(slug: str) -> str:
@@ -192,7 +194,8 @@ class FixtureSite:
         return f"""<!DOCTYPE html>
 <html><head><title>Beneficiaries' Voice</title>{head_next}</head>
 <body>
-<nav><a href="/">Home</a> <a href="/about/">About</a> <a href="https://www.asean.org/">ASEAN</a></nav>
+<nav><a href="/">Home</a> <a href="/about/">About</a>
+<a href="https://www.asean.org/">ASEAN</a></nav>
 <h1>Beneficiaries' Voice</h1>
 <ul class="stories">
 {items}

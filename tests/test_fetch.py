@@ -12,14 +12,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
+from filelock import FileLock, Timeout
 from fixture_site import (DISALLOWED_STORY, LISTING, OLD_STORY, PDF_PATH, STORIES, FixtureSite,
                           Route, story_html, story_path)
 from pytest_httpserver import HTTPServer
 
-from pipeline.fetch import (USER_AGENT, FetchConfig, Problem, as_story_url, current_snapshots,
-                            fetch_site, parse_retry_after, read_manifest, snapshot_path,
-                            store_body)
+from pipeline.fetch import (USER_AGENT, FetchConfig, PoliteClient, Problem, as_story_url,
+                            current_snapshots, fetch_site, parse_retry_after, read_manifest,
+                            snapshot_path, store_body)
 
 MANIFEST_KEYS = ["url", "fetched_at", "status", "etag", "last_modified", "sha256", "file",
                  "content_type", "bytes", "error", "lastmod"]
@@ -94,7 +96,7 @@ def snapshot_of(raw: Path, site: FixtureSite, path: str):
     return snapshot
 
 
-# --- scenarios ----------------------------------------------------------------------------------
+# --- scenarios -----------------------------------------------------------------------------------
 
 
 def test_first_crawl_stores_every_story_once(site, raw, crawl):
@@ -327,6 +329,29 @@ def test_oversized_body_is_refused(site, raw, crawl, chunked):
     assert f"{sha(body)}.html" not in stored_files(raw) and len(stored_files(raw)) == 4
 
 
+def test_declared_oversized_body_is_not_even_read():
+    """With a Content-Length over the limit the body is refused before a byte of it is read
+    (in-memory transport: no network)."""
+    reads = []
+
+    class Body(httpx.SyncByteStream):
+        def __iter__(self):
+            reads.append("read")
+            yield b"<html></html>"
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(200, headers={"Content-Type": "text/html",
+                                            "Content-Length": str(50 * 1024 * 1024)},
+                              stream=Body())
+
+    with httpx.Client(transport=httpx.MockTransport(serve)) as client:
+        polite = PoliteClient(client, FetchConfig(delay=0), sleep=lambda seconds: None)
+        result = polite.get("https://jaif.asean.org/beneficiaries_voice/huge/")
+    assert (result.status, result.error, result.body, reads) == (200, "too large", None, [])
+
+
 @pytest.mark.parametrize("sitemap", [False, True], ids=["listing", "sitemap"])
 def test_disallowed_path_is_never_requested(make_site, raw, sitemap):
     site = make_site(sitemap=sitemap)
@@ -370,7 +395,14 @@ def test_sitemap_is_preferred_and_lastmod_recorded(make_site, raw):
     assert all(entry["lastmod"] for entry in read_manifest(raw))
 
 
-# --- raw/ as the extract stage sees it -------------------------------------------------------------
+# --- raw/ as the extract stage sees it -----------------------------------------------------------
+
+
+def test_a_second_concurrent_run_on_the_same_raw_dir_is_refused(site, raw, crawl):
+    raw.mkdir()
+    with FileLock(str(raw / ".fetch.lock")), pytest.raises(Timeout):
+        crawl()
+    assert site.requests() == [] and not read_manifest(raw)
 
 
 def test_current_snapshots_adds_hand_placed_pages(site, raw, crawl):

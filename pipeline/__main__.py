@@ -1,0 +1,93 @@
+"""Command line: ``python -m pipeline {extract,eval,fetch,update,dictionary}``; it only wires the stages."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    extract = commands.add_parser("extract", help="extract a folder of HTML pages into Parquet tables")
+    extract.add_argument("--raw", type=Path, default=Path("raw"))
+    extract.add_argument("--out", type=Path, default=Path("extracted"))
+    extract.add_argument("--model", help="spaCy model name or 'blank' for rules alone (default: $STORY_EXTRACTOR_MODEL or the pinned small model)")
+    extract.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = commands.add_parser("eval", help="score extracted tables against gold annotations")
+    evaluate.add_argument("--gold", type=Path, required=True)
+    evaluate.add_argument("--extracted", type=Path, required=True)
+    evaluate.add_argument("--json", type=Path, help="also write the scores as JSON to this file ('-' for stdout only)")
+
+    fetch = commands.add_parser("fetch", help="download new or changed stories politely into the raw folder")
+    update = commands.add_parser("update", help="fetch, then re-extract only what is new or changed")
+    for sub in (fetch, update):
+        sub.add_argument("--start-url", default=None)
+        sub.add_argument("--raw", type=Path, default=Path("raw"))
+        sub.add_argument("--delay", type=float, default=1.0)
+    update.add_argument("--out", type=Path, default=Path("extracted"))
+    update.add_argument("--model")
+
+    commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "extract":
+        return _extract(args.raw, args.out, args.model, not args.quiet)
+    if args.command == "eval":
+        return _eval(args)
+    if args.command in ("fetch", "update"):
+        return _fetch_and_update(args)
+    if args.command == "dictionary":
+        from .schema import data_dictionary
+        print(data_dictionary())
+        return 0
+    return 2
+
+
+def _extract(raw: Path, out: Path, model: str | None, progress: bool) -> int:
+    from .run import extract_corpus
+    if not raw.is_dir():
+        print(f"error: {raw} is not a folder of pages", file=sys.stderr)
+        return 2
+    summary = extract_corpus(raw, out, model=model, progress=progress and sys.stderr.isatty())
+    for failure in summary.failures:
+        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    print(summary.line())
+    print(f"tables in {out}/: {'rewrote ' + ', '.join(summary.written) if summary.written else 'unchanged'}")
+    return 1 if summary.failures else 0
+
+
+def _eval(args) -> int:
+    from .evaluate import evaluate, format_report
+    report = evaluate(args.gold, args.extracted)
+    print(format_report(report))
+    if args.json:
+        text = json.dumps(report, indent=2, sort_keys=True)
+        if str(args.json) == "-":
+            print(text)
+        else:
+            args.json.write_text(text + "\n")
+    return 0
+
+
+def _fetch_and_update(args) -> int:
+    from .fetch import DEFAULT_START_URL, FetchConfig, fetch_site
+    config = FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay)
+    report = fetch_site(config, args.raw)
+    for problem in report.problems:
+        print(f"fetch: {problem.url}: {problem.reason}", file=sys.stderr)
+    print(f"fetch: {report.discovered} discovered, {report.new} new, {report.changed} changed, "
+          f"{report.unchanged} unchanged, {report.gone} gone, {report.skipped} skipped, {report.failed} failed")
+    status = 1 if report.failed else 0
+    if args.command == "update":
+        status = max(status, _extract(args.raw, args.out, args.model, False))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,950 @@
+"""extract: spans from the spaCy pipeline → linked facts (who holds which title where, since when; countries;
+batches; dates), each with its character span and the rule or model that produced it.
+
+Linking works on tokens and sentences only (no dependency parse): a title belongs to the person it
+directly precedes or follows (appositive), to the nearest person or pronoun before it when a verb cue
+("is", "was promoted to", "served as") sits within a few tokens, or, as "the Rector", to the person the
+section is about. Short names ("Htet", "Prof. Kyaw", "Mr. Tanaka") resolve to the full name in the article.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from spacy.tokens import Doc, Span, Token
+
+from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
+                        normalize_date)
+from .patterns import lexicon
+from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
+                      Profile, Role)
+from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
+
+CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "/", "-"}
+PRONOUNS = {"he", "she", "his", "her", "him", "hers", "himself", "herself"}
+CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "as", "to", "from",
+             "promoted", "appointed", "named", "elected", "designated", "serves", "served", "serving", "works",
+             "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
+             "assumed", "took", "up", "remains", "remained", "into", "continues", "then", "presently"}
+BLOCKING_PREPOSITIONS = {"by", "with", "among", "including", "like", "than", "through", "via", "under", "between"}
+CHANGE_VERBS = {"promoted", "appointed", "named", "elected", "designated", "started", "assumed", "joined", "became",
+                "began", "took", "moved", "transferred"}
+AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
+CUE_WINDOW = 7
+MODEL = "model:ner"
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def _rule(span: Span) -> str:
+    return f"rule:{span.label_.lower()}/{span.id_}" if span.id_ else f"rule:{span.label_.lower()}"
+
+
+def _is_name_token(token: Token) -> bool:
+    text = token.text.strip("'’")
+    if not text or not (text[0].isupper() or text.lower() in {"bin", "binti", "van", "de", "da", "di", "le"}):
+        return False
+    return bool(re.fullmatch(r"[^\W\d_][\w'’.-]*", text)) and text.lower() not in _non_name_words()
+
+
+_NON_NAME: set[str] | None = None
+
+
+def _non_name_words() -> set[str]:
+    global _NON_NAME
+    if _NON_NAME is None:
+        lex = lexicon()
+        months = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                  "november", "december"}
+        _NON_NAME = {w.lower() for w in lex["not_name_words"] + lex["org_keywords"] + lex["programme_keywords"]} | months
+    return _NON_NAME
+
+
+@dataclass
+class Chain:
+    """A capitalised phrase (organisation or programme) with its character span."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class PersonMention:
+    start: int  # char offsets
+    end: int
+    text: str
+    source: str
+    honorifics: list[str] = field(default_factory=list)
+    key: str | None = None
+    tok_start: int = 0
+    tok_end: int = 0
+
+
+@dataclass
+class Context:
+    """Everything the linkers share for one article."""
+
+    article: Article
+    doc: Doc
+    profiles: list[Profile]
+    titles: list[Span]
+    dates: list[Span]
+    countries: list[Span]
+    honorific_tokens: set[int]
+    title_tokens: dict[int, Span]
+    date_tokens: dict[int, Span]
+    stop_tokens: set[int] = field(default_factory=set)  # token indices that end a chain (people, honorifics)
+    people: dict[str, Person] = field(default_factory=dict)
+    mentions: list[PersonMention] = field(default_factory=list)
+    mention_at: dict[int, PersonMention] = field(default_factory=dict)  # token index → mention
+    profile_person: dict[str, str] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------ chains
+
+
+def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_lower: int = 0) -> Chain | None:
+    """The organisation-like phrase starting at token ``start``: capitalised words joined by connectors.
+
+    Stops at a new title, a person, an honorific, a date, a clause ("and also", ", who") or the sentence end.
+    """
+    doc = ctx.doc
+    if start >= len(doc):
+        return None
+    sentence_end = doc[start].sent.end
+    i = start
+    while i < sentence_end and doc[i].lower_ in {"the", "a", "an"}:
+        i += 1
+    skipped = 0
+    while skip_lower and i < sentence_end and doc[i].is_lower and doc[i].is_alpha and skipped < skip_lower \
+            and doc[i].lower_ not in CONNECTORS:
+        i += 1
+        skipped += 1
+    first = i
+    if first in ctx.title_tokens or first in ctx.stop_tokens:
+        return None
+    last = None
+    while i < sentence_end:
+        token = doc[i]
+        if i in ctx.stop_tokens or (i in ctx.title_tokens and i != first and ctx.title_tokens[i].start == i) or i in ctx.date_tokens:
+            break
+        if token.text == "(":
+            close = next((j for j in range(i + 1, min(i + 8, sentence_end)) if doc[j].text == ")"), None)
+            inner = doc[i + 1:close] if close else None
+            if inner is not None and len(inner) <= 3 and any(t.is_upper or t.text[:1].isupper() for t in inner) and last is not None:
+                last = close
+                i = close + 1
+                continue
+            break
+        if token.text[:1].isupper() or token.is_upper or (token.like_num and last is not None and not token.text.isdigit()):
+            last = i
+            i += 1
+            continue
+        if token.lower_ in CONNECTORS and last is not None:
+            nxt = _next_content(doc, i, sentence_end)
+            if nxt is None or not (doc[nxt].text[:1].isupper()) or nxt in ctx.stop_tokens or (nxt in ctx.title_tokens and token.lower_ == "and"):
+                break
+            i += 1
+            continue
+        if token.text == "," and allow_comma and last is not None:
+            nxt = i + 1
+            if nxt < sentence_end and doc[nxt].text[:1].isupper() and nxt not in ctx.stop_tokens \
+                    and nxt not in ctx.title_tokens and nxt not in ctx.date_tokens:
+                i += 1
+                continue
+            break
+        break
+    if last is None or (skip_lower and skipped and not _org_like(doc[first:last + 1].text)):
+        return None
+    span = doc[first:last + 1]
+    return Chain(span.text, span.start_char, span.end_char)
+
+
+def _next_content(doc: Doc, i: int, end: int) -> int | None:
+    j = i + 1
+    while j < end and doc[j].lower_ in {"the", "a", "an"}:
+        j += 1
+    return j if j < end else None
+
+
+def _org_like(text: str) -> bool:
+    words = {w.lower() for w in re.findall(r"[\w-]+", text)}
+    return bool(words & set(lexicon()["org_keywords"])) or bool(re.search(r"\([A-Z]{2,}\)", text))
+
+
+# ------------------------------------------------------------------------------------------------ people
+
+
+def find_person_mentions(ctx: Context) -> list[PersonMention]:
+    """Person candidates from profile headings, honorific + name, title + name and the NER model."""
+    doc, found = ctx.doc, []
+    for profile in ctx.profiles:
+        span = doc.char_span(profile.name_start, profile.name_end, alignment_mode="expand")
+        if span is not None:
+            found.append(PersonMention(profile.name_start, profile.name_end, ctx.article.text[profile.name_start:profile.name_end],
+                                       "rule:person/profile-heading", _honorifics_before(ctx, span.start), tok_start=span.start, tok_end=span.end))
+    honorific_starts = sorted(ctx.honorific_tokens)
+    for index in honorific_starts:
+        if index + 1 in ctx.honorific_tokens:
+            continue
+        mention = _name_after(ctx, index + 1, "rule:person/honorific-name")
+        if mention:
+            found.append(mention)
+    for title in ctx.titles:
+        if title.text[:1].isupper() and title.end < len(doc) and title.end not in ctx.honorific_tokens:
+            mention = _name_after(ctx, title.end, "rule:person/title-name", require_ner=True)
+            if mention:
+                found.append(mention)
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        mention = _clean_ner_person(ctx, ent)
+        if mention:
+            found.append(mention)
+    return _dedupe_mentions(found)
+
+
+def _honorifics_before(ctx: Context, tok: int) -> list[str]:
+    out = []
+    i = tok - 1
+    while i >= 0 and i in ctx.honorific_tokens:
+        out.insert(0, ctx.doc[i].text)
+        i -= 1
+    # multi-token honorifics ("Dato' Sri") come as several tokens; glue them
+    return _join_honorific_tokens(out)
+
+
+def _join_honorific_tokens(tokens: list[str]) -> list[str]:
+    joined: list[str] = []
+    for token in tokens:
+        if joined and (token in {"'", "’", "Sri", "Seri"} or joined[-1] in {"Tan", "Assoc.", "Associate", "Asst.", "Assistant"}):
+            joined[-1] = joined[-1] + ("" if token in {"'", "’"} else " ") + token
+        else:
+            joined.append(token)
+    return joined
+
+
+def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False) -> PersonMention | None:
+    doc = ctx.doc
+    end = start
+    while end < len(doc) and end - start < 5 and _is_name_token(doc[end]) and end not in ctx.title_tokens \
+            and doc[end].sent == doc[start].sent and not ctx.countries_at(end):
+        end += 1
+    if end == start:
+        return None
+    span = doc[start:end]
+    if span.text.endswith(("'s", "’s")):
+        span = doc[start:end - 1]
+    if require_ner and not any(e.label_ == "PERSON" and e.start <= span.start < e.end for e in doc.ents):
+        return None
+    if not looks_like_name(span.text) or span.text.lower() in _non_name_words():
+        return None
+    return PersonMention(span.start_char, span.end_char, span.text, source, _honorifics_before(ctx, start),
+                         tok_start=span.start, tok_end=span.end)
+
+
+def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
+    """The model's PERSON span without honorifics, titles or possessive; rejected if anything else is left over."""
+    doc = ctx.doc
+    start, end = ent.start, ent.end
+    while start < end and (start in ctx.honorific_tokens or start in ctx.title_tokens):
+        start += 1
+    if end > start and doc[end - 1].text in {"'s", "’s"}:
+        end -= 1
+    cut = next((i + 1 for i in range(start, end) if "\n" in doc[i].whitespace_), end)
+    end = min(end, cut)
+    if end == start or not all(_is_name_token(doc[i]) for i in range(start, end)):
+        return None
+    while start > 0 and end - start < 4 and _is_name_token(doc[start - 1]) and not doc[start - 1].is_stop \
+            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and doc[start - 1].sent == ent.sent:
+        start -= 1
+    span = doc[start:end]
+    if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
+        return None
+    return PersonMention(span.start_char, span.end_char, span.text, MODEL, _honorifics_before(ctx, start),
+                         tok_start=span.start, tok_end=span.end)
+
+
+def _dedupe_mentions(found: list[PersonMention]) -> list[PersonMention]:
+    priority = {"rule:person/profile-heading": 0, "rule:person/honorific-name": 1, "rule:person/title-name": 2, MODEL: 3}
+    found.sort(key=lambda m: (m.start, -(m.end - m.start), priority.get(m.source, 9)))
+    kept: list[PersonMention] = []
+    for mention in found:
+        if kept and mention.start < kept[-1].end:
+            if mention.end - mention.start > kept[-1].end - kept[-1].start and mention.start == kept[-1].start:
+                kept[-1] = mention
+            elif not kept[-1].honorifics and mention.honorifics and (mention.start, mention.end) == (kept[-1].start, kept[-1].end):
+                kept[-1].honorifics = mention.honorifics
+            continue
+        kept.append(mention)
+    return kept
+
+
+def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
+    """Coreference within the article: short forms join the full name whose words they share."""
+    full = [m for m in mentions if len(m.text.split()) >= 2]
+    people: dict[str, Person] = {}
+    for mention in full:
+        words = set(fold(mention.text).split())
+        match = next((p for p in people.values() if words <= set(fold(p.name).split()) or set(fold(p.name).split()) <= words), None)
+        if match is None:
+            key = name_key(mention.text)
+            people[key] = Person(key=key, name=mention.text, first_start=mention.start)
+        elif len(mention.text.split()) > len(match.name.split()):
+            match.aliases.add(match.name)
+            match.name = mention.text
+    _add_known_token_mentions(ctx, mentions, people)
+    mentions.sort(key=lambda m: m.start)
+    recent: list[str] = []
+    for mention in mentions:
+        words = set(fold(mention.text).split())
+        candidates = [p for p in people.values() if words <= set(fold(p.name).split())]
+        if len(candidates) > 1:
+            profile = profile_at(ctx.profiles, mention.start)
+            preferred = ctx.profile_person.get(profile.profile_id) if profile else None
+            by_recency = sorted(candidates, key=lambda p: recent[::-1].index(p.key) if p.key in recent else 10**6)
+            candidates = [next((p for p in candidates if p.key == preferred), by_recency[0])]
+        if candidates:
+            person = candidates[0]
+        elif mention.source != "rule:person/known-token":
+            key = name_key(mention.text)
+            person = people.setdefault(key, Person(key=key, name=mention.text, first_start=mention.start))
+        else:
+            continue
+        mention.key = person.key
+        if mention.text != person.name:
+            person.aliases.add(mention.text)
+        for honorific in mention.honorifics:
+            if honorific not in person.honorifics:
+                person.honorifics.append(honorific)
+        recent.append(person.key)
+        for tok in range(mention.tok_start, mention.tok_end):
+            ctx.mention_at[tok] = mention
+    ctx.mentions = [m for m in mentions if m.key]
+    used = {m.key for m in ctx.mentions}
+    ctx.people = {k: p for k, p in people.items() if k in used}
+    ctx.stop_tokens |= set(ctx.mention_at)
+
+
+def _add_known_token_mentions(ctx: Context, mentions: list[PersonMention], people: dict[str, Person]) -> None:
+    """Bare given names or surnames of people already named in full ("Trung recalled") are mentions too."""
+    known = {token for p in people.values() for token in p.name.split() if len(token) > 2}
+    covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+    for token in ctx.doc:
+        if token.i in covered or token.text not in known or token.i in ctx.title_tokens or ctx.countries_at(token.i):
+            continue
+        if any(e.start <= token.i < e.end and e.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(e) > 1 for e in ctx.doc.ents):
+            continue
+        end = token.i + 1
+        while end < len(ctx.doc) and ctx.doc[end].text in known and end not in covered:
+            end += 1
+        span = ctx.doc[token.i:end]
+        mentions.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/known-token",
+                                      _honorifics_before(ctx, token.i), tok_start=span.start, tok_end=span.end))
+        covered.update(range(span.start, span.end))
+
+
+# ------------------------------------------------------------------------------------------------ roles
+
+
+@dataclass
+class RoleDraft:
+    role: Role
+    strength: int  # how explicit the status is: 2 stated, 1 default, 0 unknown
+    promotion: bool = False
+
+
+def focus_person(ctx: Context, char: int) -> str | None:
+    """Who "he", "she" or "the Rector" most likely means at ``char``: the section's person, else the last one named."""
+    profile = profile_at(ctx.profiles, char)
+    if profile and profile.profile_id in ctx.profile_person:
+        return ctx.profile_person[profile.profile_id]
+    before = [m for m in ctx.mentions if m.end <= char]
+    return before[-1].key if before else None
+
+
+def link_roles(ctx: Context) -> list[RoleDraft]:
+    """Attach every title span to its holder; organisation, status and dates from the same sentence."""
+    drafts: list[RoleDraft] = []
+    previous: RoleDraft | None = None
+    for title in sorted(ctx.titles, key=lambda t: t.start):
+        link = _holder(ctx, title)
+        coordinated = link is None and _coordinated(ctx, previous, title)
+        if link is None and not coordinated:
+            continue
+        holder, how, cue_start = link or (previous.role.person_key, "coordinated", title.start)
+        if title.text.lower() in {"professor"} and how == "title-before-name":
+            continue
+        org = _org_for(ctx, title, how)
+        status, strength = (previous.role.status, previous.strength) if coordinated else _status(ctx, title, how, cue_start)
+        draft = RoleDraft(Role(
+            person_key=holder, article_id=ctx.article.article_id, title=_title_text(title), org=org.text if org else None,
+            status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
+            char_end=max(title.end_char, org.end if org else title.end_char), source=f"{_rule(title)}+{how}",
+            trigger=_cue_text(ctx, cue_start, title.start)), strength)
+        _dates_for(ctx, title, draft, cue_start)
+        drafts.append(draft)
+        previous = draft
+    drafts.extend(_affiliations(ctx))
+    return drafts
+
+
+def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
+    """"Advisor to X and the Chair of Y": a title joined by "and"/"," to the previous linked one shares its holder."""
+    if previous is None or previous.role.char_end > title.start_char:
+        return False
+    if ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand").sent != title.sent:
+        return False
+    between = ctx.article.text[previous.role.char_end:title.start_char]
+    return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
+
+
+def _title_text(title: Span) -> str:
+    abbreviations = lexicon()["title_abbreviations"]
+    return abbreviations.get(title.text, title.text)
+
+
+def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
+    doc = ctx.doc
+    sent = title.sent
+    # title before a name: "Ambassador Ekkaphab", "DSG Tanaka", "Deputy Secretary-General Name"
+    nxt = title.end
+    while nxt < sent.end and nxt in ctx.honorific_tokens:
+        nxt += 1
+    if nxt < sent.end and nxt in ctx.mention_at and title.text[:1].isupper() and nxt == ctx.mention_at[nxt].tok_start:
+        return ctx.mention_at[nxt].key, "title-before-name", title.start
+    # appositive: "Name, Title of Org" / "Name, the Title"
+    prev = title.start - 1
+    while prev > sent.start and doc[prev].lower_ in {"the", "a", "an", "former", "current", "newly", "appointed", "then"}:
+        prev -= 1
+    if prev > sent.start and doc[prev].text == "," and prev - 1 in ctx.mention_at:
+        return ctx.mention_at[prev - 1].key, "appositive", title.start
+    # reference: "the Rector said", "the former Attachment Officer added"
+    before = doc[title.start - 1].lower_ if title.start > sent.start else ""
+    before2 = doc[title.start - 2].lower_ if title.start - 1 > sent.start else ""
+    after = doc[title.end] if title.end < sent.end else None
+    if (before == "the" or (before == "former" and before2 == "the")) and not (after is not None and after.lower_ in {"of", "at", "for", "to", "in"}):
+        holder = _reference_holder(ctx, title)
+        if holder:
+            return holder, "reference", title.start
+        return None
+    # verbal: nearest person or pronoun before, with a cue word between it and the title, close to the title
+    if before in BLOCKING_PREPOSITIONS or (before in {"a", "an", "former"} and before2 in BLOCKING_PREPOSITIONS):
+        return None
+    for i in range(title.start - 1, sent.start - 1, -1):
+        possessive = doc[i].lower_ in {"his", "her"} and any(j in ctx.mention_at or doc[j].lower_ in {"he", "she"}
+                                                             for j in range(sent.start, i))
+        if i in ctx.mention_at or (doc[i].lower_ in PRONOUNS and not possessive):
+            window_start = max(i + 1, title.start - CUE_WINDOW)
+            cues = [t.i for t in doc[window_start:title.start] if t.lower_ in CUE_WORDS]
+            if not cues:
+                return None
+            holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx)
+            return (holder, "verbal", cues[0]) if holder else None
+    return None
+
+
+def _reference_holder(ctx: Context, title: Span) -> str | None:
+    profile = profile_at(ctx.profiles, title.start_char)
+    if profile and profile.profile_id in ctx.profile_person:
+        return ctx.profile_person[profile.profile_id]
+    return focus_person(ctx, title.start_char)
+
+
+def _org_for(ctx: Context, title: Span, how: str) -> Chain | None:
+    doc = ctx.doc
+    sent_end = title.sent.end
+    start = title.end
+    if how == "title-before-name" and start in ctx.mention_at:
+        start = ctx.mention_at[start].tok_end
+    if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
+        chain = capitalised_chain(ctx, start + 1, skip_lower=4)
+        if chain and (doc[start].lower_ != "in" or _org_like(chain.text)):
+            return chain
+    if start + 1 < sent_end and doc[start].text == "," and how == "appositive":
+        chain = capitalised_chain(ctx, start + 1, allow_comma=True)
+        if chain and _org_like(chain.text):
+            return chain
+    # "at the ASEAN Secretariat as an Attachment Officer"
+    i = title.start - 1
+    while i > title.sent.start and doc[i].lower_ in {"a", "an", "the"}:
+        i -= 1
+    if doc[i].lower_ == "as":
+        for j in range(i - 1, max(title.sent.start, i - 12) - 1, -1):
+            if doc[j].lower_ in {"at", "in", "with", "for"}:
+                chain = capitalised_chain(ctx, j + 1, allow_comma=False)
+                if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
+                    return chain
+                break
+    return None
+
+
+def _cue_text(ctx: Context, cue_start: int, title_start: int) -> str:
+    return ctx.doc[cue_start:title_start].text if cue_start < title_start else ""
+
+
+def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, int]:
+    doc = ctx.doc
+    lex = lexicon()
+    if fold(title.text) in {fold(t) for t in lex["timeless_titles"]}:
+        return "unknown", 2
+    sent = title.sent
+    near = doc[max(sent.start, title.start - 3):title.start].text.lower()
+    if re.search(r"\b(former|ex-|formerly|previously|then)\b", near):
+        return "former", 2
+    before = doc[sent.start:title.start].text.lower()
+    if re.search(r"\b(prior to|before (?:this|that|joining|her|his)|previously|formerly|earlier)\b", before):
+        return "former", 2
+    window = doc[cue_start:title.start].text.lower() if cue_start < title.start else ""
+    if how == "reference":
+        return "unknown", 0
+    if re.search(r"\b(promoted|appointed|elected|named|designated)\s+from\b", window) and not re.search(r"\bto\b", window):
+        return "former", 2
+    if re.search(r"\b(promoted|appointed|elected|named|designated|assumed|started|starts|took up)\b", window):
+        return "current", 2
+    if re.search(r"\b(currently|now|presently|is|are|serves|serving|holds|has been|have been|remains)\b", window + " " + near):
+        return "current", 2
+    if re.search(r"\b(became|becomes|joined)\b", window):
+        return "unknown", 1
+    if re.search(r"\b(was|were|served|worked|had been|held|used to)\b", window):
+        return "former", 2
+    return "current", 1
+
+
+def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> None:
+    """Start/end from the sentence: "since D", "from D1 to D2", "until D", or "in D" with a change verb."""
+    doc = ctx.doc
+    sent = title.sent
+    window = doc[cue_start:title.start].text.lower()
+    change = any(verb in window.split() for verb in CHANGE_VERBS)
+    promoted_from = re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)
+    draft.promotion = bool(re.search(r"\b(promoted|appointed|elected|named)\b", window))
+    for date in (d for d in ctx.dates if d.start >= sent.start and d.end <= sent.end):
+        value = normalize_date(date.text, ctx.article.published)
+        if value is None:
+            continue
+        lead = doc[date.start - 1].lower_ if date.start > sent.start else ""
+        if lead == "since" or lead == "from" and date.label_:
+            if " to " in date.text or "–" in date.text or "-" in date.text:
+                draft.role.start, draft.role.end = _point(value, "start"), _point(value, "end")
+            else:
+                draft.role.start = _point(value, "start")
+            if lead == "since" and draft.strength < 2:
+                draft.role.status = "current"
+        elif lead in {"until", "till"}:
+            draft.role.end = _point(value, "end")
+        elif date.text.lower().startswith(("from", "between")) and (date.label_ and " to " in date.text or " and " in date.text):
+            draft.role.start, draft.role.end = _point(value, "start"), _point(value, "end")
+        elif change and lead in {"in", "last", "on", "during", "of", ",", "early", "late"}:
+            if promoted_from:
+                draft.role.end = _point(value, "end")
+            else:
+                draft.role.start = _point(value, "start")
+        else:
+            continue
+        break
+
+
+def _point(value: PartialDate, which: str) -> PartialDate:
+    """One end of an interval, as an interval of its own (so start and end keep their own precision)."""
+    iso = value.start if which == "start" else value.end
+    return normalize_date(iso.replace("-", " ", 0)) or value if False else _from_iso(iso)
+
+
+def _from_iso(iso: str) -> PartialDate:
+    parts = [int(p) for p in iso.split("-")]
+    from .normalize import _first_last, _iso  # noqa: PLC0415 - shared calendar helpers
+    year, month, day = (parts + [None, None])[:3]
+    first, last = _first_last(year, month, day)
+    precision = "year" if month is None else "month" if day is None else "day"
+    return PartialDate(_iso(year, month, day), _iso(year, month, day), first, last, precision)
+
+
+def _affiliations(ctx: Context) -> list[RoleDraft]:
+    """"Since working for the Ministry of X in 1996": an affiliation without a stated title."""
+    drafts = []
+    doc = ctx.doc
+    for token in doc:
+        if token.lower_ not in {"for", "at", "with"} or token.i < 1:
+            continue
+        prefix = doc[max(token.sent.start, token.i - 1):token.i + 1].text
+        if not AFFILIATION.search(prefix + " "):
+            continue
+        if doc[token.i - 1].i > 0 and doc[token.i - 2].lower_ in {"their", "his", "her", "my", "our", "your", "its"}:
+            continue
+        chain = capitalised_chain(ctx, token.i + 1)
+        if chain is None or not _org_like(chain.text) or (len(chain.text.split()) < 2 and not chain.text.isupper()):
+            continue
+        holder = None
+        for i in range(token.i - 1, token.sent.start - 1, -1):
+            if i in ctx.mention_at:
+                holder = ctx.mention_at[i].key
+                break
+        holder = holder or focus_person(ctx, token.idx)
+        if holder is None:
+            continue
+        sentence = token.sent.text.lower()
+        since = sentence.startswith("since") or " since " in sentence[: token.idx - token.sent.start_char + 5]
+        status = "current" if since or re.search(r"\b(works|is working|has worked|has been working)\b", sentence) else "former" if "worked" in sentence else "unknown"
+        draft = RoleDraft(Role(holder, ctx.article.article_id, None, chain.text, status, None, None,
+                               doc[token.i - 1].idx, chain.end, "rule:role/affiliation", trigger=prefix), 2 if status != "unknown" else 0)
+        for date in (d for d in ctx.dates if token.sent.start <= d.start and d.end <= token.sent.end):
+            value = normalize_date(date.text, ctx.article.published)
+            if value and doc[date.start - 1].lower_ in {"in", "since", "from"}:
+                draft.role.start = _from_iso(value.start)
+                break
+        drafts.append(draft)
+    return drafts
+
+
+def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list[BatchFact], list[Mention]]:
+    """Facts from profile headings: "Name, Title, Organisation, Country" and "Name, Country, Programme (Nth Batch, Y-Y)"."""
+    roles, countries, batches, programmes = [], [], [], []
+    text = ctx.article.text
+    for profile in ctx.profiles:
+        holder = ctx.profile_person.get(profile.profile_id)
+        if holder is None or profile.heading is None:
+            continue
+        heading = profile.heading
+        base = profile.char_start
+        fields = split_fields(heading)
+        if (m := re.match(r"^(?P<name>[^()]+?)\s*\((?P<country>[^)]+)\)", heading)) and country_iso3(m.group("country")):
+            iso = country_iso3(m.group("country"))
+            countries.append(CountryFact(holder, ctx.article.article_id, iso, country_name(iso), base + m.start("country"),
+                                         base + m.end("country"), "rule:country/profile-heading"))
+            continue
+        title_field = None
+        org_parts: list[tuple[str, int, int]] = []
+        for value, start, end in fields[1:]:
+            if iso := country_iso3(value):
+                countries.append(CountryFact(holder, ctx.article.article_id, iso, country_name(iso), base + start, base + end,
+                                             "rule:country/profile-heading"))
+            elif BATCH_PAREN.search(value):
+                batches.append(_heading_batch(ctx, holder, value, base + start))
+                programmes.append(Mention(ctx.article.article_id, "PROGRAMME", batches[-1].programme or value, base + start,
+                                          base + start + len(batches[-1].programme or value), "rule:programme/profile-heading"))
+            elif title_field is None and not org_parts and _title_at(ctx, base + start):
+                title_field = (value, start, end)
+            else:
+                org_parts.append((value, start, end))
+        if title_field:
+            value, start, end = title_field
+            title = _title_at(ctx, base + start)
+            rest = value[len(title.text):].strip()
+            rest = re.sub(r"^(of|at|for|to)\s+(the\s+)?", "", rest, flags=re.I)
+            org_text = ", ".join([p for p in [rest] if p] + [p[0] for p in org_parts]) or None
+            span_end = base + (org_parts[-1][2] if org_parts else end)
+            roles.append(RoleDraft(Role(holder, ctx.article.article_id, _title_text(title), org_text, "current", None, None,
+                                        base + start, span_end, "rule:role/profile-heading"), 1))
+    return roles, countries, batches, programmes
+
+
+def _title_at(ctx: Context, char: int) -> Span | None:
+    return next((t for t in ctx.titles if t.start_char == char), None)
+
+
+def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFact:
+    paren = BATCH_PAREN.search(value)
+    programme = value[: paren.start()].strip() or None
+    years = re.findall(r"\b(1[89]\d\d|20\d\d)\b", paren.group(0))
+    return BatchFact(holder, ctx.article.article_id, programme, batch_number(paren.group(0)),
+                     int(years[0]) if years else None, int(years[-1]) if years else None,
+                     start, start + len(value), "rule:batch/profile-heading")
+
+
+def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
+    """One role per (person, title, organisation): a role without organisation joins the one with it."""
+    merged: list[RoleDraft] = []
+    for draft in sorted(drafts, key=lambda d: (d.role.org is None, d.role.char_start)):
+        role = draft.role
+        same = next((m for m in merged if m.role.person_key == role.person_key and _same_title(m.role.title, role.title)
+                     and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
+                     and not (role.title is None and m.role.org is None)), None)
+        if same is None:
+            merged.append(draft)
+            continue
+        target = same.role
+        if target.org is None and role.org:
+            target.org = role.org
+        if draft.strength > same.strength:
+            target.status, same.strength = role.status, draft.strength
+        target.start = target.start or role.start
+        target.end = target.end or role.end
+        same.promotion = same.promotion or draft.promotion
+    _supersede_promotions(merged)
+    return [d.role for d in merged]
+
+
+def _same_title(a: str | None, b: str | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and fold(a) == fold(b))
+
+
+def _same_org(a: str, b: str) -> bool:
+    strip = lambda s: re.sub(r"^the\s+", "", fold(s))  # noqa: E731
+    return strip(a) == strip(b) or strip(a) in strip(b) or strip(b) in strip(a)
+
+
+def _supersede_promotions(drafts: list[RoleDraft]) -> None:
+    """An earlier promotion is over once a later one happened: "promoted to X in 2016 ... again promoted in 2019"."""
+    by_person: dict[str, list[RoleDraft]] = {}
+    for draft in drafts:
+        if draft.promotion and draft.role.start is not None:
+            by_person.setdefault(draft.role.person_key, []).append(draft)
+    for items in by_person.values():
+        items.sort(key=lambda d: d.role.start.start_date)
+        for earlier, later in zip(items, items[1:]):
+            if later.role.start.start_date > earlier.role.start.start_date and earlier.role.status != "former":
+                earlier.role.status = "former"
+                earlier.role.end = earlier.role.end or later.role.start
+
+
+def participant_titles_former(roles: list[Role], batches: list[BatchFact], published) -> None:
+    """A title named after a programme the person finished before publication ("Attachment Officer") is former."""
+    if published is None:
+        return
+    for role in roles:
+        if role.status == "former" or role.title is None:
+            continue
+        words = {w for w in fold(role.title).split() if len(w) > 3} - {"officer", "officers", "member"}
+        for batch in batches:
+            if batch.person_key == role.person_key and batch.programme and batch.end_year and batch.end_year < published.year \
+                    and words & set(fold(batch.programme).split()):
+                role.status = "former"
+
+
+# ------------------------------------------------------------------------------------------------ countries, batches, dates
+
+
+def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
+    """"Name from Thailand", "Name (Cambodia)", "a Thai official Name", and ministries/missions of a country."""
+    doc, facts = ctx.doc, []
+    for mention in ctx.mentions:
+        end = mention.tok_end
+        if end + 1 < len(doc) and doc[end].lower_ in {"from", "of"} and (span := ctx.countries_at(end + 1)) and span.label_ == "COUNTRY":
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/from"))
+        elif end + 1 < len(doc) and doc[end].text == "(" and (span := ctx.countries_at(end + 1)) and span.label_ == "COUNTRY":
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/parenthesis"))
+        for i in range(max(mention.tok_start - 3, doc[mention.tok_start].sent.start), mention.tok_start):
+            span = ctx.countries_at(i)
+            if span is not None and span.label_ == "DEMONYM" and span.end <= mention.tok_start \
+                    and all(j in ctx.title_tokens or j in ctx.honorific_tokens or doc[j].is_lower for j in range(span.end, mention.tok_start)):
+                facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
+                break
+        if end + 3 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the"} \
+                and (span := ctx.countries_at(end + 2)) is not None and span.label_ == "DEMONYM":
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
+    for role in roles:
+        org = role.org or ""
+        title = role.title or ""
+        if not (re.search(r"\b(Ministry|Mission|Government|Embassy|Consulate)\b", org) or re.search(r"Ambassador|Representative|Minister", title)):
+            continue
+        for span in (s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"):
+            facts.append(_country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
+            break
+    return facts
+
+
+def _country_fact(ctx: Context, key: str, span: Span, source: str) -> CountryFact:
+    iso = country_iso3(span.text) if span.label_ == "COUNTRY" else demonym_iso3(span.text)
+    return CountryFact(key, ctx.article.article_id, iso, country_name(iso), span.start_char, span.end_char, source)
+
+
+def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: list[Span]) -> list[BatchFact]:
+    """Batches named in running text: "the 16th Batch for Junior Diplomats", "she was in Cohort 3 of X"."""
+    facts = []
+    known = [b.programme for b in heading_batches if b.programme]
+    heading_spans = {(b.char_start, b.char_end) for b in heading_batches}
+    for span in batch_spans:
+        if any(s <= span.start_char < e for s, e in heading_spans):
+            continue
+        doc = ctx.doc
+        programme = None
+        if span.end < len(doc) and doc[span.end].lower_ in {"for", "of", "in"}:
+            tail_end = min(span.sent.end, span.end + 12)
+            tail = doc[span.end + 1:tail_end]
+            programme = _closest_programme(tail.text, known)
+            if programme is None and (chain := capitalised_chain(ctx, span.end + 1, allow_comma=False)):
+                programme = chain.text
+        holder = None
+        for i in range(span.start - 1, span.sent.start - 1, -1):
+            if i in ctx.mention_at:
+                holder = ctx.mention_at[i].key
+                break
+            if doc[i].lower_ in PRONOUNS:
+                holder = focus_person(ctx, doc[i].idx)
+                break
+        years = re.findall(r"\b(1[89]\d\d|20\d\d)\b", doc[span.end:min(span.sent.end, span.end + 6)].text)
+        facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text),
+                               int(years[0]) if years else None, int(years[-1]) if years else None,
+                               span.start_char, span.end_char, _rule(span)))
+    return facts
+
+
+def _closest_programme(tail: str, known: list[str]) -> str | None:
+    words = set(fold(tail).split()) - {"the", "for", "of", "and", "in", "at", "to", "from"}
+    scored = [(len(words & (set(fold(k).split()) - {"the", "for", "of", "and", "in", "at"})), k) for k in known]
+    scored = [s for s in scored if s[0] >= 2]
+    return max(scored)[1] if scored else None
+
+
+def programme_participation(ctx: Context) -> list[BatchFact]:
+    """"X and Y are the participants in the 2019 Regional Dialogue on ...": programme without a batch number."""
+    facts = []
+    doc = ctx.doc
+    triggers = sorted(lexicon()["participation_triggers"], key=len, reverse=True)
+    for sent in doc.sents:
+        lower = sent.text.lower()
+        for trigger in triggers:
+            at = lower.find(trigger + " ")
+            if at < 0:
+                continue
+            char = sent.start_char + at + len(trigger) + 1
+            span = doc.char_span(char, sent.end_char, alignment_mode="expand")
+            if span is None:
+                continue
+            start = span.start
+            year = None
+            while start < sent.end and doc[start].lower_ in {"the", "a", "an"}:
+                start += 1
+            if start < sent.end and re.fullmatch(r"(1[89]|20)\d\d", doc[start].text):
+                year = int(doc[start].text)
+                start += 1
+            chain = capitalised_chain(ctx, start, allow_comma=False)
+            if chain is None or len(chain.text.split()) < 2 or not set(fold(chain.text).split()) & set(lexicon()["programme_keywords"]):
+                continue
+            holders = []
+            for i in range(sent.start, start):
+                if i in ctx.mention_at and ctx.mention_at[i].key not in holders and ctx.doc[i].idx < char:
+                    holders.append(ctx.mention_at[i].key)
+            if not holders:
+                pronoun = next((t for t in doc[sent.start:start] if t.lower_ in PRONOUNS), None)
+                if pronoun is not None and (holder := focus_person(ctx, pronoun.idx)):
+                    holders.append(holder)
+            for holder in holders:
+                facts.append(BatchFact(holder, ctx.article.article_id, chain.text, None, year, year, chain.start, chain.end,
+                                       "rule:programme/participation"))
+            break
+    return facts
+
+
+def keep_date(ctx: Context, span: Span) -> bool:
+    """Drop years that are part of a name ("Masterplan 2025", "Vision 2040") or a count ("2000 participants")."""
+    doc = ctx.doc
+    if span.id_ != "date-year":
+        return True
+    prev = doc[span.start - 1] if span.start > 0 else None
+    nxt = doc[span.end] if span.end < len(doc) else None
+    if prev is not None and not prev.is_sent_start and prev.text[:1].isupper() and prev.lower_ not in _DATE_LEADS \
+            and prev.sent == span.sent and not ctx.countries_at(prev.i):
+        return False
+    if nxt is not None and (nxt.text in {"%", "-year", "km"} or nxt.lower_ in {"participants", "people", "students", "members", "delegates", "units", "persons", "km", "hectares"}):
+        return False
+    return True
+
+
+_DATE_LEADS = {"in", "since", "from", "by", "until", "during", "the", "of", "early", "late", "mid", "before", "after",
+               "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december"}
+
+
+# ------------------------------------------------------------------------------------------------ entry point
+
+
+def _countries_at(index_by_token: dict[int, Span]):
+    return lambda i: index_by_token.get(i)
+
+
+class _Ctx(Context):
+    pass
+
+
+def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extraction:
+    """All facts of one article, from its processed spaCy ``doc``."""
+    titles = list(doc.spans.get("titles", []))
+    dates = list(doc.spans.get("dates", []))
+    countries = list(doc.spans.get("countries", []))
+    honorifics = list(doc.spans.get("honorifics", []))
+    batch_spans = list(doc.spans.get("batches", []))
+    country_by_token = {i: s for s in countries for i in range(s.start, s.end)}
+    ctx = Context(article, doc, profiles, titles, dates, countries,
+                  honorific_tokens={i for s in honorifics for i in range(s.start, s.end)},
+                  title_tokens={i: s for s in titles for i in range(s.start, s.end)},
+                  date_tokens={i: s for s in dates for i in range(s.start, s.end)})
+    ctx.countries_at = country_by_token.get  # type: ignore[attr-defined]
+    ctx.stop_tokens |= ctx.honorific_tokens
+    ctx.dates = [d for d in dates if keep_date(ctx, d)]
+    ctx.date_tokens = {i: s for s in ctx.dates for i in range(s.start, s.end)}
+
+    mentions = find_person_mentions(ctx)
+    heading_mentions = {(m.start, m.end): m for m in mentions if m.source == "rule:person/profile-heading"}
+    resolve_people(ctx, mentions)
+    for profile in profiles:
+        mention = heading_mentions.get((profile.name_start, profile.name_end))
+        if mention and mention.key:
+            ctx.profile_person[profile.profile_id] = mention.key
+    # headings can only be attributed once the profile people are known; then link the prose
+    drafts, heading_countries, heading_batches, programme_mentions = header_roles(ctx)
+    heading_title_chars = {d.role.char_start for d in drafts}
+    ctx.titles = [t for t in titles if t.start_char not in heading_title_chars]
+    drafts += link_roles(ctx)
+    roles = merge_roles(drafts, article.published)
+    for role in roles:
+        role.profile_id = _profile_id(profiles, role.char_start)
+    numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
+    batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered)]
+    participant_titles_former(roles, batches, article.published)
+    countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
+    date_facts = [DateFact(article.article_id, _profile_id(profiles, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
+                  for d in ctx.dates if (value := normalize_date(d.text, article.published))]
+    mention_rows = _mentions(ctx, roles, countries, batch_spans, programme_mentions, date_facts)
+    return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
+                      dict(ctx.profile_person))
+
+
+def _already_in_batch(participation: BatchFact, batches: list[BatchFact]) -> bool:
+    words = set(fold(participation.programme or "").split())
+    return any(b.person_key == participation.person_key and b.programme and words <= set(fold(b.programme).split())
+               for b in batches)
+
+
+def _profile_id(profiles: list[Profile], char: int) -> str | None:
+    profile = profile_at(profiles, char)
+    return profile.profile_id if profile else None
+
+
+def _dedupe_countries(facts: list[CountryFact]) -> list[CountryFact]:
+    seen, kept = set(), []
+    for fact in facts:
+        if (fact.person_key, fact.iso3) not in seen and fact.iso3:
+            seen.add((fact.person_key, fact.iso3))
+            kept.append(fact)
+    return kept
+
+
+def _mentions(ctx: Context, roles, countries, batch_spans, programme_mentions, date_facts) -> list[Mention]:
+    aid = ctx.article.article_id
+    rows = [Mention(aid, "PERSON", m.text, m.start, m.end, m.source, ctx.people[m.key].name, m.key) for m in ctx.mentions]
+    for role in roles:
+        if role.title:
+            rows.append(Mention(aid, "TITLE", role.title, role.char_start, role.char_start + len(role.title), role.source,
+                                role.title, role.person_key))
+        if role.org:
+            start = ctx.article.text.find(role.org, role.char_start)
+            if start >= 0:
+                rows.append(Mention(aid, "ORG", role.org, start, start + len(role.org), role.source, role.org, role.person_key))
+    for span in countries:
+        iso = country_iso3(span.text) if span.label_ == "COUNTRY" else demonym_iso3(span.text)
+        if iso:
+            rows.append(Mention(aid, "COUNTRY", span.text, span.start_char, span.end_char, _rule(span), iso))
+    for span in batch_spans:
+        number = batch_number(span.text)
+        rows.append(Mention(aid, "BATCH", span.text, span.start_char, span.end_char, _rule(span), None if number is None else str(number)))
+    rows.extend(programme_mentions)
+    for fact in date_facts:
+        rows.append(Mention(aid, "DATE", fact.text, fact.char_start, fact.char_end, fact.source,
+                            fact.value.start if fact.value.start == fact.value.end else f"{fact.value.start}/{fact.value.end}"))
+    for row in rows:
+        row.profile_id = _profile_id(ctx.profiles, row.char_start)
+    return sorted(rows, key=lambda r: (r.char_start, r.label))

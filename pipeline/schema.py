@@ -1,0 +1,188 @@
+"""The single source of truth for the output tables: names, columns, Arrow types, meanings and examples.
+
+The writer casts to these schemas, validation checks against them, and the data dictionary is generated
+from them (``python -m pipeline dictionary``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+STR = pa.string()
+LIST_STR = pa.list_(pa.string())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    description: str
+    example: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    grain: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name, type_, description, example, nullable=True) -> Column:
+    return Column(name, type_, description, example, nullable)
+
+
+_EVIDENCE = (
+    _c("char_start", pa.int32(), "Start offset of the evidence span in articles.text.", "1843", False),
+    _c("char_end", pa.int32(), "End offset (exclusive) of the evidence span in articles.text.", "1901", False),
+    _c("source", STR, "Rule pattern id or model that produced the fact.", "rule:title/title-head+verbal", False),
+)
+_INTERVAL = (
+    _c("start", STR, "ISO partial date of the start, at the precision the text gives.", "2019-06"),
+    _c("end", STR, "ISO partial date of the end, at the precision the text gives.", "2019"),
+    _c("start_date", pa.date32(), "First day of `start`.", "2019-06-01"),
+    _c("end_date", pa.date32(), "Last day of `end`.", "2019-12-31"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("articles", "one article (a page, or a story carried in a page's related block)", ("article_id",), (
+        _c("article_id", STR, "Stable id: hash of the canonical URL (or of the file path when the page has none).", "art_94a5a9457e127a57", False),
+        _c("url", STR, "Canonical URL of the article.", "https://jaif.asean.org/beneficiaries_voice/…/"),
+        _c("source_path", STR, "Page file the article was read from, relative to the raw folder.", "jaif-asean-deepens….html", False),
+        _c("parent_article_id", STR, "For a story found in a page's related block: the page's article_id.", "art_94a5a9457e127a57"),
+        _c("title", STR, "Headline.", "ASEAN Deepens Integration Through the Attachment Programme"),
+        _c("published", pa.date32(), "Publication date.", "2019-09-29"),
+        _c("byline", STR, "Author or team.", "JAIF Management Team"),
+        _c("sectors", LIST_STR, "Sector terms of the page's taxonomy.", "['IAI']"),
+        _c("funding_framework", STR, "Funding framework term of the page's taxonomy.", "Original JAIF"),
+        _c("text", STR, "Clean text: headline, date line, then body blocks separated by blank lines; all offsets point here.", "ASEAN Deepens…", False),
+        _c("photo_credits", LIST_STR, "Photo credit lines, kept out of the text.", "['© JAIF Management Team']"),
+        _c("content_sha256", STR, "SHA-256 of `text`; changes when the story is edited.", "9f2c…", False),
+        _c("source_sha256", STR, "SHA-256 of the page file; an unchanged file is not extracted again.", "41d0…", False),
+        _c("extracted_at", pa.timestamp("us", tz="UTC"), "When this article's rows were extracted.", "2026-11-28 18:40:00+00:00", False),
+        _c("pipeline_version", STR, "Version of the pipeline that extracted it.", "0.1.0", False),
+        _c("gone_at", pa.timestamp("us", tz="UTC"), "Set when the page has disappeared from the site (404/410); rows are kept.", "null"),
+    )),
+    Table("profiles", "person-centred section of an article", ("profile_id",), (
+        _c("profile_id", STR, "Stable id of the section.", "prf_3c…", False),
+        _c("article_id", STR, "Article the section belongs to.", "art_94a5…", False),
+        _c("person_id", STR, "The person the section is about.", "per_1b…"),
+        _c("seq", pa.int32(), "Order of the section within the article, from 0.", "0", False),
+        _c("heading", STR, "The heading line that opens the section.", "Hoang Quoc Trung, Viet Nam, Attachment Programme … (13th Batch, 2014-2015)"),
+        _c("char_start", pa.int32(), "Start of the section in articles.text.", "3164", False),
+        _c("char_end", pa.int32(), "End (exclusive) of the section in articles.text.", "4797", False),
+    )),
+    Table("people", "distinct person in the corpus", ("person_id",), (
+        _c("person_id", STR, "Stable id: hash of the order-free, case- and accent-folded name; the same name in two articles is one person.", "per_1b…", False),
+        _c("name", STR, "Fullest form of the name as printed.", "Hoang Quoc Trung", False),
+        _c("aliases", LIST_STR, "Other forms the articles use.", "['Trung']"),
+        _c("honorifics", LIST_STR, "Honorifics printed before the name.", "['Mr.']"),
+        _c("countries", LIST_STR, "ISO 3166-1 alpha-3 codes of the countries the person comes from or represents.", "['VNM']"),
+        _c("article_ids", LIST_STR, "Articles that name the person.", "['art_94a5…']"),
+    )),
+    Table("article_people", "(person, article): the name as that article prints it", ("person_id", "article_id"), (
+        _c("person_id", STR, "The person.", "per_1b…", False),
+        _c("article_id", STR, "Article naming the person.", "art_94a5…", False),
+        _c("name", STR, "Fullest form of the name in this article.", "Hoang Quoc Trung", False),
+        _c("aliases", LIST_STR, "Short forms this article uses.", "['Trung']"),
+        _c("honorifics", LIST_STR, "Honorifics this article prints before the name.", "['Mr.']"),
+        _c("char_start", pa.int32(), "First mention of the person in articles.text.", "3164", False),
+    )),
+    Table("mentions", "entity mention in an article", ("mention_id",), (
+        _c("mention_id", STR, "Stable id of the mention.", "men_77…", False),
+        _c("article_id", STR, "Article of the mention.", "art_94a5…", False),
+        _c("profile_id", STR, "Profile section containing the mention, if any.", "prf_3c…"),
+        _c("person_id", STR, "Person the mention refers to or belongs to, if linked.", "per_1b…"),
+        _c("label", STR, "PERSON, TITLE, ORG, COUNTRY, PROGRAMME, BATCH or DATE.", "TITLE", False),
+        _c("text", STR, "The mention as printed (TITLE: expanded abbreviations).", "Consul", False),
+        _c("char_start", pa.int32(), "Start offset in articles.text.", "4410", False),
+        _c("char_end", pa.int32(), "End offset (exclusive) in articles.text.", "4416", False),
+        _c("normalized", STR, "Normalized value: full name, ISO3, batch number, ISO date or interval.", "VNM"),
+        _c("source", STR, "Rule pattern id or model that found it.", "model:ner", False),
+    )),
+    Table("roles", "(person, title, organisation) in an article", ("role_id",), (
+        _c("role_id", STR, "Stable id of the role.", "rol_5e…", False),
+        _c("person_id", STR, "Holder of the role.", "per_1b…", False),
+        _c("article_id", STR, "Article stating it.", "art_94a5…", False),
+        _c("profile_id", STR, "Profile section stating it, if any.", "prf_3c…"),
+        _c("title", STR, "Job title alone (null for an affiliation without a title).", "Consul"),
+        _c("org", STR, "Organisation as printed.", "Consulate General of Viet Nam in Osaka, Japan"),
+        _c("status", STR, "current, former or unknown, as the text states.", "current", False),
+        *_INTERVAL,
+        *_EVIDENCE,
+    )),
+    Table("countries", "(person, country) in an article", ("person_id", "article_id", "country_iso3"), (
+        _c("person_id", STR, "The person.", "per_1b…", False),
+        _c("article_id", STR, "Article stating it.", "art_94a5…", False),
+        _c("country_iso3", STR, "ISO 3166-1 alpha-3 code.", "VNM", False),
+        _c("country_name", STR, "Short English name.", "Viet Nam", False),
+        *_EVIDENCE,
+    )),
+    Table("batches", "(person, programme, batch) in an article; person_id null for a batch no person is tied to", ("batch_row_id",), (
+        _c("batch_row_id", STR, "Stable id of the row.", "bat_0d…", False),
+        _c("person_id", STR, "Participant, or null.", "per_1b…"),
+        _c("article_id", STR, "Article stating it.", "art_94a5…", False),
+        _c("programme", STR, "Programme as printed.", "Attachment Programme for Junior Diplomats"),
+        _c("programme_key", STR, "Folded programme name for grouping.", "attachment programme for junior diplomats"),
+        _c("batch", pa.int32(), "Batch/cohort number; null when none is given.", "13"),
+        _c("start_year", pa.int16(), "First year of the batch.", "2014"),
+        _c("end_year", pa.int16(), "Last year of the batch.", "2015"),
+        *_EVIDENCE,
+    )),
+    Table("dates", "temporal expression in an article", ("date_id",), (
+        _c("date_id", STR, "Stable id of the expression.", "dat_a1…", False),
+        _c("article_id", STR, "Article of the expression.", "art_94a5…", False),
+        _c("profile_id", STR, "Profile section containing it, if any.", "prf_3c…"),
+        _c("text", STR, "The expression as printed.", "the last quarter of 2019", False),
+        _c("char_start", pa.int32(), "Start offset in articles.text.", "9012", False),
+        _c("char_end", pa.int32(), "End offset (exclusive) in articles.text.", "9036", False),
+        *_INTERVAL,
+        _c("precision", STR, "day, month, quarter, half, year, decade or mixed.", "quarter", False),
+        _c("source", STR, "Rule pattern id that found it.", "rule:date/date-quarter-of-year", False),
+    )),
+)}
+
+
+class SchemaError(ValueError):
+    """A table does not match its declared schema."""
+
+
+def validate(name: str, table: pa.Table) -> None:
+    """Columns, types, non-null columns and key uniqueness, as declared above."""
+    spec = TABLES[name]
+    if table.schema.names != spec.column_names:
+        raise SchemaError(f"{name}: columns {table.schema.names} != {spec.column_names}")
+    for column in spec.columns:
+        field_type = table.schema.field(column.name).type
+        if field_type != column.type:
+            raise SchemaError(f"{name}.{column.name}: type {field_type} != {column.type}")
+        if not column.nullable and table.column(column.name).null_count:
+            raise SchemaError(f"{name}.{column.name}: {table.column(column.name).null_count} nulls in a non-null column")
+    if table.num_rows:
+        keys = table.select(list(spec.key)).to_pylist()
+        if len({tuple(k.values()) for k in keys}) != len(keys):
+            raise SchemaError(f"{name}: duplicate keys {spec.key}")
+
+
+def data_dictionary() -> str:
+    """Markdown data dictionary of every table and column."""
+    lines = ["# Data dictionary", "",
+             "Generated from `pipeline/schema.py` by `make dictionary`; do not edit by hand.",
+             "Offsets are character offsets into `articles.text`. Ids are stable across runs for the same input.", ""]
+    for table in TABLES.values():
+        lines += [f"## `{table.name}`", "", f"One row per {table.grain}. Key: `{', '.join(table.key)}`.", "",
+                  "| column | type | null | meaning | example |", "|---|---|---|---|---|"]
+        for c in table.columns:
+            lines.append(f"| `{c.name}` | `{c.type}` | {'yes' if c.nullable else 'no'} | {c.description} | {c.example} |")
+        lines.append("")
+    return "\n".join(lines)
