@@ -45,7 +45,23 @@ def _is_name_token(token: Token) -> bool:
     text = token.text.strip("'’")
     if not text or not (text[0].isupper() or text.lower() in {"bin", "binti", "van", "de", "da", "di", "le"}):
         return False
-    return bool(re.fullmatch(r"[^\W\d_][\w'’.-]*", text)) and text.lower() not in _non_name_words()
+    return bool(re.fullmatch(r"[^\W\d_][^\W\d_'’.-]*(?:['’.-][^\W\d_]+)*\.?", text)) and text.lower() not in _non_name_words()
+
+
+def _name_end(doc: Doc, start: int, limit: int, ctx: "Context") -> int:
+    """End of the run of name tokens from ``start``; "Ji-yeon" (split by the tokenizer at the hyphen) stays whole."""
+    end = start
+    while end < limit and end - start < 7:
+        token = doc[end]
+        glued_hyphen = token.text == "-" and end > start and not doc[end - 1].whitespace_ and not token.whitespace_ \
+            and end + 1 < limit and doc[end + 1].is_alpha
+        if glued_hyphen:
+            end += 2
+            continue
+        if not _is_name_token(token) or end in ctx.title_tokens or ctx.countries_at(end) or end in ctx.honorific_tokens:
+            break
+        end += 1
+    return end
 
 
 _NON_NAME: set[str] | None = None
@@ -95,17 +111,23 @@ class Context:
     honorific_tokens: set[int]
     title_tokens: dict[int, Span]
     date_tokens: dict[int, Span]
+    country_tokens: dict[int, Span] = field(default_factory=dict)
     stop_tokens: set[int] = field(default_factory=set)  # token indices that end a chain (people, honorifics)
     people: dict[str, Person] = field(default_factory=dict)
     mentions: list[PersonMention] = field(default_factory=list)
     mention_at: dict[int, PersonMention] = field(default_factory=dict)  # token index → mention
     profile_person: dict[str, str] = field(default_factory=dict)
 
+    def countries_at(self, index: int) -> Span | None:
+        """The country or demonym span covering token ``index``."""
+        return self.country_tokens.get(index)
+
 
 # ------------------------------------------------------------------------------------------------ chains
 
 
-def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_lower: int = 0) -> Chain | None:
+def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_lower: int = 0,
+                      stop_words: frozenset[str] | set[str] = frozenset()) -> Chain | None:
     """The organisation-like phrase starting at token ``start``: capitalised words joined by connectors.
 
     Stops at a new title, a person, an honorific, a date, a clause ("and also", ", who") or the sentence end.
@@ -142,6 +164,8 @@ def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_l
             last = i
             i += 1
             continue
+        if token.lower_ in stop_words:
+            break
         if token.lower_ in CONNECTORS and last is not None:
             nxt = _next_content(doc, i, sentence_end)
             if nxt is None or not (doc[nxt].text[:1].isupper()) or nxt in ctx.stop_tokens or (nxt in ctx.title_tokens and token.lower_ == "and"):
@@ -203,6 +227,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
         mention = _clean_ner_person(ctx, ent)
         if mention:
             found.append(mention)
+    found += _appositive_people(ctx)
     return _dedupe_mentions(found)
 
 
@@ -228,15 +253,12 @@ def _join_honorific_tokens(tokens: list[str]) -> list[str]:
 
 def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False) -> PersonMention | None:
     doc = ctx.doc
-    end = start
-    while end < len(doc) and end - start < 5 and _is_name_token(doc[end]) and end not in ctx.title_tokens \
-            and doc[end].sent == doc[start].sent and not ctx.countries_at(end):
-        end += 1
+    if start >= len(doc):
+        return None
+    end = _name_end(doc, start, doc[start].sent.end, ctx)
     if end == start:
         return None
     span = doc[start:end]
-    if span.text.endswith(("'s", "’s")):
-        span = doc[start:end - 1]
     if require_ner and not any(e.label_ == "PERSON" and e.start <= span.start < e.end for e in doc.ents):
         return None
     if not looks_like_name(span.text) or span.text.lower() in _non_name_words():
@@ -245,8 +267,35 @@ def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False
                          tok_start=span.start, tok_end=span.end)
 
 
+def _appositive_people(ctx: Context) -> list[PersonMention]:
+    """"Widyastuti, a senior researcher at ...", "Suparman, who comes from ...": a name the text describes as a person."""
+    doc, found = ctx.doc, []
+    nouns = set(lexicon()["person_nouns"])
+    for sent in doc.sents:
+        i = sent.start
+        while i < sent.end:
+            end = _name_end(doc, i, sent.end, ctx) if _is_name_token(doc[i]) and (i == sent.start or not _is_name_token(doc[i - 1])) else i
+            if end == i:
+                i += 1
+                continue
+            span = doc[i:end]
+            after = doc[end:min(end + 6, sent.end)]
+            described = len(after) >= 2 and after[0].text == "," and (
+                after[1].lower_ == "who" or (after[1].lower_ in {"a", "an", "the"} and any(t.lower_ in nouns for t in after[2:])))
+            if described and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
+                    and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
+                found.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/appositive",
+                                           _honorifics_before(ctx, i), tok_start=i, tok_end=end))
+            i = end
+    return found
+
+
 def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
-    """The model's PERSON span without honorifics, titles or possessive; rejected if anything else is left over."""
+    """The model's PERSON span without honorifics, titles or possessive; rejected if anything else is left over.
+
+    A one-word name needs support (an honorific, a title, a speech verb, "who", or an appositive) and a
+    name right after "<title> of" is an organisation the model mistook for a person.
+    """
     doc = ctx.doc
     start, end = ent.start, ent.end
     while start < end and (start in ctx.honorific_tokens or start in ctx.title_tokens):
@@ -255,7 +304,7 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
         end -= 1
     cut = next((i + 1 for i in range(start, end) if "\n" in doc[i].whitespace_), end)
     end = min(end, cut)
-    if end == start or not all(_is_name_token(doc[i]) for i in range(start, end)):
+    if end == start or _name_end(doc, start, end, ctx) != end:
         return None
     while start > 0 and end - start < 4 and _is_name_token(doc[start - 1]) and not doc[start - 1].is_stop \
             and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and doc[start - 1].sent == ent.sent:
@@ -263,12 +312,37 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
         return None
+    if _organisation_position(ctx, start):
+        return None
+    if len(span) == 1 and (span.text.isupper() or not _single_name_supported(ctx, span)):
+        return None
     return PersonMention(span.start_char, span.end_char, span.text, MODEL, _honorifics_before(ctx, start),
                          tok_start=span.start, tok_end=span.end)
 
 
+def _organisation_position(ctx: Context, start: int) -> bool:
+    """Right after "Officer of", "Director at", or "a foundation," the model's PERSON is an organisation."""
+    doc = ctx.doc
+    if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
+        return True
+    return start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in set(lexicon()["org_keywords"])
+
+
+def _single_name_supported(ctx: Context, span: Span) -> bool:
+    doc = ctx.doc
+    if span.start - 1 in ctx.honorific_tokens or span.start - 1 in ctx.title_tokens:
+        return True
+    after = doc[span.end:min(span.end + 3, len(doc))]
+    speech = set(lexicon()["speech_verbs"])
+    if any(t.lower_ in speech for t in after[:2]) or (len(after) >= 2 and after[0].text == "," and after[1].lower_ in {"who", "a", "an", "the"}):
+        return True
+    before = doc[max(0, span.start - 2):span.start]
+    return any(t.lower_ in speech for t in before)
+
+
 def _dedupe_mentions(found: list[PersonMention]) -> list[PersonMention]:
-    priority = {"rule:person/profile-heading": 0, "rule:person/honorific-name": 1, "rule:person/title-name": 2, MODEL: 3}
+    priority = {"rule:person/profile-heading": 0, "rule:person/honorific-name": 1, "rule:person/title-name": 2,
+                "rule:person/appositive": 3, MODEL: 4}
     found.sort(key=lambda m: (m.start, -(m.end - m.start), priority.get(m.source, 9)))
     kept: list[PersonMention] = []
     for mention in found:
@@ -377,10 +451,10 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         holder, how, cue_start = link or (previous.role.person_key, "coordinated", title.start)
         if title.text.lower() in {"professor"} and how == "title-before-name":
             continue
-        org = _org_for(ctx, title, how)
+        title_text, org = _org_for(ctx, title, how)
         status, strength = (previous.role.status, previous.strength) if coordinated else _status(ctx, title, how, cue_start)
         draft = RoleDraft(Role(
-            person_key=holder, article_id=ctx.article.article_id, title=_title_text(title), org=org.text if org else None,
+            person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
             status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
             char_end=max(title.end_char, org.end if org else title.end_char), source=f"{_rule(title)}+{how}",
             trigger=_cue_text(ctx, cue_start, title.start)), strength)
@@ -438,7 +512,8 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
                                                              for j in range(sent.start, i))
         if i in ctx.mention_at or (doc[i].lower_ in PRONOUNS and not possessive):
             window_start = max(i + 1, title.start - CUE_WINDOW)
-            cues = [t.i for t in doc[window_start:title.start] if t.lower_ in CUE_WORDS]
+            cues = [t.i for t in doc[window_start:title.start] if t.lower_ in CUE_WORDS and not
+                    (t.lower_ in {"to", "from"} and not any(v.lower_ in CHANGE_VERBS for v in doc[max(sent.start, t.i - 6):t.i]))]
             if not cues:
                 return None
             holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx)
@@ -453,20 +528,30 @@ def _reference_holder(ctx: Context, title: Span) -> str | None:
     return focus_person(ctx, title.start_char)
 
 
-def _org_for(ctx: Context, title: Span, how: str) -> Chain | None:
+def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
+    """(title, organisation): "Minister of Labour and Vocational Training" keeps its portfolio in the title."""
     doc = ctx.doc
     sent_end = title.sent.end
     start = title.end
+    title_text = _title_text(title)
     if how == "title-before-name" and start in ctx.mention_at:
         start = ctx.mention_at[start].tok_end
+    if start < sent_end and doc[start].lower_ in {"of", "for"} and title.root.lower_ in _portfolio_heads():
+        portfolio = capitalised_chain(ctx, start + 1, allow_comma=False, stop_words={"at", "in", "of"})
+        if portfolio and _is_portfolio(portfolio.text):
+            title_text = ctx.article.text[title.start_char:portfolio.end]
+            start = doc.char_span(portfolio.start, portfolio.end, alignment_mode="expand").end
+            if start < sent_end and doc[start].lower_ == "of" and ctx.countries_at(start + 1) is not None:
+                return title_text, None
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = capitalised_chain(ctx, start + 1, skip_lower=4)
         if chain and (doc[start].lower_ != "in" or _org_like(chain.text)):
-            return chain
-    if start + 1 < sent_end and doc[start].text == "," and how == "appositive":
+            return title_text, chain
+    if start + 1 < sent_end and doc[start].text == "," and how in {"appositive", "coordinated"} or \
+            (start + 1 < sent_end and doc[start].text == "," and title_text != _title_text(title)):
         chain = capitalised_chain(ctx, start + 1, allow_comma=True)
         if chain and _org_like(chain.text):
-            return chain
+            return title_text, chain
     # "at the ASEAN Secretariat as an Attachment Officer"
     i = title.start - 1
     while i > title.sent.start and doc[i].lower_ in {"a", "an", "the"}:
@@ -476,9 +561,20 @@ def _org_for(ctx: Context, title: Span, how: str) -> Chain | None:
             if doc[j].lower_ in {"at", "in", "with", "for"}:
                 chain = capitalised_chain(ctx, j + 1, allow_comma=False)
                 if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
-                    return chain
+                    return title_text, chain
                 break
-    return None
+    return title_text, None
+
+
+def _portfolio_heads() -> set[str]:
+    return set(lexicon()["portfolio_titles"])
+
+
+def _is_portfolio(text: str) -> bool:
+    """A field of responsibility, not an organisation: no organisation word, acronym or country."""
+    words = re.findall(r"[\w'’-]+", text)
+    return 0 < len(words) <= 7 and not _org_like(text) and not any(w.isupper() and len(w) > 1 for w in words) \
+        and country_iso3(text) is None and not any(country_iso3(w) for w in words)
 
 
 def _cue_text(ctx: Context, cue_start: int, title_start: int) -> str:
@@ -852,14 +948,6 @@ _DATE_LEADS = {"in", "since", "from", "by", "until", "during", "the", "of", "ear
 # ------------------------------------------------------------------------------------------------ entry point
 
 
-def _countries_at(index_by_token: dict[int, Span]):
-    return lambda i: index_by_token.get(i)
-
-
-class _Ctx(Context):
-    pass
-
-
 def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extraction:
     """All facts of one article, from its processed spaCy ``doc``."""
     titles = list(doc.spans.get("titles", []))
@@ -871,8 +959,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     ctx = Context(article, doc, profiles, titles, dates, countries,
                   honorific_tokens={i for s in honorifics for i in range(s.start, s.end)},
                   title_tokens={i: s for s in titles for i in range(s.start, s.end)},
-                  date_tokens={i: s for s in dates for i in range(s.start, s.end)})
-    ctx.countries_at = country_by_token.get  # type: ignore[attr-defined]
+                  date_tokens={i: s for s in dates for i in range(s.start, s.end)}, country_tokens=country_by_token)
     ctx.stop_tokens |= ctx.honorific_tokens
     ctx.dates = [d for d in dates if keep_date(ctx, d)]
     ctx.date_tokens = {i: s for s in ctx.dates for i in range(s.start, s.end)}
@@ -945,6 +1032,8 @@ def _mentions(ctx: Context, roles, countries, batch_spans, programme_mentions, d
     for fact in date_facts:
         rows.append(Mention(aid, "DATE", fact.text, fact.char_start, fact.char_end, fact.source,
                             fact.value.start if fact.value.start == fact.value.end else f"{fact.value.start}/{fact.value.end}"))
+    unique = {}
     for row in rows:
         row.profile_id = _profile_id(ctx.profiles, row.char_start)
-    return sorted(rows, key=lambda r: (r.char_start, r.label))
+        unique.setdefault((row.label, row.char_start, row.char_end, row.person_key), row)
+    return sorted(unique.values(), key=lambda r: (r.char_start, r.label))
