@@ -26,11 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     fetch = commands.add_parser("fetch", help="download new or changed stories politely into the raw folder")
     update = commands.add_parser("update", help="fetch, then re-extract only what is new or changed")
     for sub in (fetch, update):
-        sub.add_argument("--start-url", default=None)
+        sub.add_argument("--start-url", default=None, help="listing page of the stories (default: the JAIF site)")
         sub.add_argument("--raw", type=Path, default=Path("raw"))
-        sub.add_argument("--delay", type=float, default=1.0)
+        sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default: 1)")
+        sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout in seconds (default: 20)")
     update.add_argument("--out", type=Path, default=Path("extracted"))
-    update.add_argument("--model")
+    update.add_argument("--model", help="spaCy model name or 'blank' (as for extract)")
 
     commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema")
 
@@ -76,17 +77,55 @@ def _eval(args) -> int:
 
 
 def _fetch_and_update(args) -> int:
-    from .fetch import DEFAULT_START_URL, FetchConfig, fetch_site
-    config = FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay)
-    report = fetch_site(config, args.raw)
+    """fetch: 0 ok, 1 some request failed, 2 usage error or fetch lock held.
+    update: the same, plus 1 when a page failed to parse or extract, and 2 when another update holds the lock."""
+    from filelock import Timeout
+
+    from .fetch import DEFAULT_START_URL, FetchConfig
+    try:
+        if args.delay < 0 or args.timeout <= 0:
+            raise ValueError("--delay must be >= 0 and --timeout > 0")
+        config = FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay,
+                             connect_timeout=args.timeout, read_timeout=args.timeout)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    folders = [args.raw] + ([args.out] if args.command == "update" else [])
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            print(f"error: {folder} is not a folder", file=sys.stderr)
+            return 2
+    if args.command == "update":
+        return _update(config, args)
+    from .fetch import fetch_site
+    try:
+        report = fetch_site(config, args.raw)
+    except Timeout:
+        print(f"error: another fetch is running on {args.raw} ({args.raw / '.fetch.lock'} is held)", file=sys.stderr)
+        return 2
     for problem in report.problems:
         print(f"fetch: {problem.url}: {problem.reason}", file=sys.stderr)
     print(f"fetch: {report.discovered} discovered, {report.new} new, {report.changed} changed, "
           f"{report.unchanged} unchanged, {report.gone} gone, {report.skipped} skipped, {report.failed} failed")
-    status = 1 if report.failed else 0
-    if args.command == "update":
-        status = max(status, _extract(args.raw, args.out, args.model, False))
-    return status
+    # A listing or sitemap that could not be read is a failure too (stories may be missing), e.g. the site is down.
+    discovery_failed = any(p.reason.startswith(("listing:", "sitemap:")) for p in report.problems)
+    return 1 if report.failed or discovery_failed else 0
+
+
+def _update(config, args) -> int:
+    """Fetch, then extract what changed: one summary line on stdout, each failure on stderr."""
+    from .run import Busy, update_corpus
+    try:
+        result = update_corpus(config, args.raw, args.out, model=args.model)
+    except Busy as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for problem in result.fetch_failures:
+        print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
+    for failure in result.summary.failures:
+        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    print(result.line())
+    return result.status
 
 
 if __name__ == "__main__":

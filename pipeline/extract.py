@@ -282,6 +282,8 @@ def _appositive_people(ctx: Context) -> list[PersonMention]:
             after = doc[end:min(end + 6, sent.end)]
             described = len(after) >= 2 and after[0].text == "," and (
                 after[1].lower_ == "who" or (after[1].lower_ in {"a", "an", "the"} and any(t.lower_ in nouns for t in after[2:])))
+            described = described or (len(after) >= 2 and after[0].lower_ == "from" and len(span) >= 2 and any(
+                ctx.countries_at(t.i) is not None and ctx.countries_at(t.i).label_ == "COUNTRY" for t in after[1:3]))
             if described and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
                     and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
                 found.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/appositive",
@@ -484,7 +486,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     doc = ctx.doc
     sent = title.sent
     # title before a name: "Ambassador Ekkaphab", "DSG Tanaka", "Deputy Secretary-General Name"
-    nxt = title.end
+    nxt = _after_portfolio(ctx, title)
     while nxt < sent.end and nxt in ctx.honorific_tokens:
         nxt += 1
     if nxt < sent.end and nxt in ctx.mention_at and title.text[:1].isupper() and nxt == ctx.mention_at[nxt].tok_start:
@@ -532,23 +534,25 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     """(title, organisation): "Minister of Labour and Vocational Training" keeps its portfolio in the title."""
     doc = ctx.doc
     sent_end = title.sent.end
-    start = title.end
     title_text = _title_text(title)
-    if how == "title-before-name" and start in ctx.mention_at:
-        start = ctx.mention_at[start].tok_end
-    if start < sent_end and doc[start].lower_ in {"of", "for"} and title.root.lower_ in _portfolio_heads():
-        portfolio = capitalised_chain(ctx, start + 1, allow_comma=False, stop_words={"at", "in", "of"})
-        if portfolio and _is_portfolio(portfolio.text):
-            title_text = ctx.article.text[title.start_char:portfolio.end]
-            start = doc.char_span(portfolio.start, portfolio.end, alignment_mode="expand").end
-            if start < sent_end and doc[start].lower_ == "of" and ctx.countries_at(start + 1) is not None:
-                return title_text, None
+    start = _after_portfolio(ctx, title)
+    if start != title.end:
+        title_text = ctx.article.text[title.start_char:doc[start - 1].idx + len(doc[start - 1])]
+    if how == "title-before-name":
+        while start < sent_end and start in ctx.honorific_tokens:
+            start += 1
+        if start in ctx.mention_at:
+            start = ctx.mention_at[start].tok_end
+        if start < sent_end and doc[start].lower_ in {"of", "at"}:
+            return title_text, _org_after(ctx, start)
+        return title_text, None
+    if start != title.end and start < sent_end and doc[start].lower_ == "of" and ctx.countries_at(start + 1) is not None:
+        return title_text, None  # "Minister of Health of Viet Nam": the country is not an organisation
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
-        chain = capitalised_chain(ctx, start + 1, skip_lower=4)
-        if chain and (doc[start].lower_ != "in" or _org_like(chain.text)):
+        chain = _org_after(ctx, start)
+        if chain:
             return title_text, chain
-    if start + 1 < sent_end and doc[start].text == "," and how in {"appositive", "coordinated"} or \
-            (start + 1 < sent_end and doc[start].text == "," and title_text != _title_text(title)):
+    if start + 1 < sent_end and doc[start].text == "," and (how in {"appositive", "coordinated"} or start != title.end):
         chain = capitalised_chain(ctx, start + 1, allow_comma=True)
         if chain and _org_like(chain.text):
             return title_text, chain
@@ -564,6 +568,27 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
                     return title_text, chain
                 break
     return title_text, None
+
+
+def _after_portfolio(ctx: Context, title: Span) -> int:
+    """Token after the portfolio a title carries ("for the Socio-Cultural Community", "of Labour"), else after the title."""
+    doc = ctx.doc
+    if title.end >= title.sent.end:
+        return title.end
+    preposition = doc[title.end].lower_
+    head_word = title[-1].lower_
+    if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
+        chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
+        if chain and _is_portfolio(chain.text):
+            return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+    return title.end
+
+
+def _org_after(ctx: Context, preposition: int) -> Chain | None:
+    chain = capitalised_chain(ctx, preposition + 1, skip_lower=4)
+    if chain and (ctx.doc[preposition].lower_ != "in" or _org_like(chain.text)):
+        return chain
+    return None
 
 
 def _portfolio_heads() -> set[str]:
@@ -600,7 +625,7 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
         return "former", 2
     if re.search(r"\b(promoted|appointed|elected|named|designated|assumed|started|starts|took up)\b", window):
         return "current", 2
-    if re.search(r"\b(currently|now|presently|is|are|serves|serving|holds|has been|have been|remains)\b", window + " " + near):
+    if re.search(r"\b(currently|now|presently|is|are|serves|serving|holds|has|have|remains)\b", window + " " + near):
         return "current", 2
     if re.search(r"\b(became|becomes|joined)\b", window):
         return "unknown", 1

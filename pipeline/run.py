@@ -2,20 +2,32 @@
 
 Pages whose file did not change since the last run (same sha256, same pipeline version) keep their rows
 untouched, so a re-run over unchanged input writes nothing and an update re-extracts only what changed.
+
+The work is decided by comparing the current snapshots in the raw folder with the ``articles`` table, never
+by what the last fetch reported, so a run killed after fetching (or while writing the tables) is completed
+by the next one. A page is all-or-nothing: if it cannot be parsed, or one of its articles cannot be
+extracted, its previous rows are kept as they were and it is tried again on the next run.
+
+``update_corpus`` is the cron entry point: under a lock on the output folder it fetches, then extracts.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
+import httpx
+from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from . import __version__
 from .extract import extract_article
-from .fetch import Snapshot, current_snapshots
+from .fetch import GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, current_snapshots, fetch_site
 from .nlp import build_nlp
 from .parse import ParseError, RawPage, parse_page
 from .records import Article
@@ -23,6 +35,10 @@ from .segment import segment
 from .write import build_tables, extraction_rows, read_tables, rows_of, write_tables
 
 log = logging.getLogger(__name__)
+
+UPDATE_LOCK = ".update.lock"
+FETCH_LOCK = ".fetch.lock"  # taken by fetch.fetch_site on the raw folder
+_GONE_REASONS = {f"http {status}" for status in GONE_STATUSES}
 
 
 @dataclass
@@ -33,6 +49,10 @@ class Failure:
 
 @dataclass
 class Summary:
+    """What one extraction did. Each page counts once, in the first of: failed (in ``failures``), gone (its
+    articles were marked gone in this run), new, changed (re-extracted, or back on the site after being gone),
+    unchanged."""
+
     pages: int = 0
     new: int = 0
     changed: int = 0
@@ -54,6 +74,18 @@ class Summary:
                 f"{self.countries} countries, {self.batches} batches, {self.dates} dates, {len(self.failures)} failures")
 
 
+@dataclass
+class _Page:
+    """A page to (re-)extract: its snapshot, the rows it had, its parsed articles, and the new rows."""
+
+    rel: str
+    snapshot: Snapshot
+    known: list[dict]
+    articles: list[Article]
+    rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    failed: bool = False
+
+
 def _relative(path: Path, raw_dir: Path) -> str:
     try:
         return str(path.relative_to(raw_dir))
@@ -72,33 +104,47 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
     previous = _previous_articles(existing)
     keep_ids: set[str] = set()
     gone_ids: set[str] = set()
-    to_extract: list[tuple[Article, Snapshot]] = []
+    back_ids: set[str] = set()
+    pages: list[_Page] = []
     for snapshot in snapshots:
         rel = _relative(snapshot.path, raw_dir)
         known = previous.get(rel if snapshot.url is None else snapshot.url, [])
+        known_ids = {row["article_id"] for row in known}
         if known and all(row["source_sha256"] == snapshot.sha256 and row["pipeline_version"] == __version__ for row in known):
-            summary.unchanged += 1
-            keep_ids.update(row["article_id"] for row in known)
-            if snapshot.gone:
-                gone_ids.update(row["article_id"] for row in known)
+            keep_ids |= known_ids
+            if snapshot.gone and any(row["gone_at"] is None for row in known):
+                summary.gone += 1
+                gone_ids |= known_ids
+            elif not snapshot.gone and any(row["gone_at"] is not None for row in known):
+                summary.changed += 1  # back on the site
+                back_ids |= known_ids
+            else:
+                summary.unchanged += 1
             continue
         try:
             articles = parse_page(RawPage(snapshot.path, snapshot.url, rel))
         except (ParseError, OSError, ValueError) as error:
             summary.failures.append(Failure(rel, str(error)))
-            keep_ids.update(row["article_id"] for row in known)  # keep what we had rather than lose it
+            keep_ids |= known_ids  # keep what we had rather than lose it; tried again next run
             continue
-        summary.changed += bool(known)
-        summary.new += not known
-        summary.gone += snapshot.gone
-        to_extract += [(article, snapshot) for article in articles]
-    rows = rows_of(existing, keep_ids)
-    _mark_gone(rows, gone_ids, now)
-    new_rows = _extract_all(to_extract, model, progress, now, summary)
-    for name, items in new_rows.items():
-        rows.setdefault(name, []).extend(items)
+        pages.append(_Page(rel, snapshot, known, articles))
+    _extract_pages(pages, model, progress, now, summary)
+    rows = rows_of(existing, keep_ids | {row["article_id"] for page in pages if page.failed for row in page.known})
+    _set_gone(rows, gone_ids, back_ids, now)
+    for page in pages:
+        if page.failed:
+            continue
+        newly_gone = page.snapshot.gone and not any(row["gone_at"] for row in page.known)
+        if newly_gone:
+            summary.gone += 1
+        elif page.known:
+            summary.changed += 1
+        else:
+            summary.new += 1
+        for name, items in page.rows.items():
+            rows.setdefault(name, []).extend(items)
     tables = build_tables(rows)
-    summary.written = write_tables(tables, out_dir)
+    summary.written = _write_articles_last(tables, out_dir)
     _count(summary, tables)
     return summary
 
@@ -117,34 +163,48 @@ def _previous_articles(tables) -> dict[str, list[dict]]:
     return grouped
 
 
-def _mark_gone(rows: dict[str, list[dict]], gone_ids: set[str], now: dt.datetime) -> None:
+def _set_gone(rows: dict[str, list[dict]], gone_ids: set[str], back_ids: set[str], now: dt.datetime) -> None:
+    """Mark the kept rows of pages that left the site; clear the mark of pages that came back."""
     for row in rows.get("articles", []):
         if row["article_id"] in gone_ids and row["gone_at"] is None:
             row["gone_at"] = now
+        elif row["article_id"] in back_ids:
+            row["gone_at"] = None
 
 
-def _extract_all(items: list[tuple[Article, Snapshot]], model: str | None, progress: bool, now: dt.datetime,
-                 summary: Summary) -> dict[str, list[dict]]:
-    rows: dict[str, list[dict]] = defaultdict(list)
+def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: dt.datetime, summary: Summary) -> None:
+    """Fill each page's new rows; a page with any article that fails to extract is marked failed (all or nothing)."""
+    items = [(page, article) for page in pages for article in page.articles]
     if not items:
-        return rows
+        return
     nlp = build_nlp(model)
-    texts = (article.text for article, _ in items)
+    texts = (article.text for _, article in items)
     bar = tqdm(total=len(items), desc="extracting", unit="article", disable=not progress)
-    for (article, snapshot), doc in zip(items, nlp.pipe(texts, batch_size=32)):
+    for (page, article), doc in zip(items, nlp.pipe(texts, batch_size=32)):
         try:
             extraction = extract_article(article, segment(article), doc)
         except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
             summary.failures.append(Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}"))
             log.exception("extraction failed for %s", article.source_path)
+            page.failed = True
             continue
         finally:
             bar.update(1)
-        gone_at = now if snapshot.gone else None
-        for name, items_ in extraction_rows(extraction, snapshot.sha256, now, __version__, gone_at).items():
-            rows[name].extend(items_)
+        # A page re-extracted while gone keeps the time it was first seen gone.
+        gone_at = None
+        if page.snapshot.gone:
+            gone_at = min((row["gone_at"] for row in page.known if row["gone_at"] is not None), default=now)
+        for name, items_ in extraction_rows(extraction, page.snapshot.sha256, now, __version__, gone_at).items():
+            page.rows[name].extend(items_)
     bar.close()
-    return rows
+
+
+def _write_articles_last(tables, out_dir: Path) -> list[str]:
+    """Write the tables with ``articles`` last: it is what the next run compares snapshots with, so a run killed
+    between two table writes leaves the changed pages looking changed, and the next run rewrites them."""
+    ordered = {name: table for name, table in tables.items() if name != "articles"}
+    ordered["articles"] = tables["articles"]
+    return write_tables(ordered, out_dir)
 
 
 def _count(summary: Summary, tables) -> None:
@@ -155,3 +215,71 @@ def _count(summary: Summary, tables) -> None:
     summary.countries = tables["countries"].num_rows
     summary.batches = tables["batches"].num_rows
     summary.dates = tables["dates"].num_rows
+
+
+# --- update: fetch, then extract, for cron ---------------------------------------------------------------
+
+
+class Busy(RuntimeError):
+    """Another update (or fetch) holds the lock; nothing was done."""
+
+
+@contextmanager
+def update_lock(out_dir: Path) -> Iterator[None]:
+    """Hold ``OUT/.update.lock`` for the duration, or raise ``Busy`` at once if another run holds it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / UPDATE_LOCK), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise Busy(f"another update is running ({out_dir / UPDATE_LOCK} is held); nothing done") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@dataclass
+class UpdateResult:
+    """A fetch report and the extraction summary that followed it."""
+
+    fetch: FetchReport
+    summary: Summary
+
+    @property
+    def fetch_failures(self) -> list[Problem]:
+        """Story requests that failed and listing/sitemap pages that could not be read (not refusals, not 404/410)."""
+        return [p for p in self.fetch.problems if p.reason not in REFUSALS and p.reason not in _GONE_REASONS]
+
+    @property
+    def failed(self) -> int:
+        return len(self.fetch_failures) + len(self.summary.failures)
+
+    @property
+    def status(self) -> int:
+        """0: everything fetched and extracted; 1: something failed, the rest landed."""
+        return 1 if self.failed else 0
+
+    def line(self) -> str:
+        """One line for cron mail, e.g. ``update: 0 new, 0 changed, 5 unchanged, 0 gone, 0 failed; tables unchanged``."""
+        s = self.summary
+        tables = f"rewrote {', '.join(s.written)}" if s.written else "tables unchanged"
+        return f"update: {s.new} new, {s.changed} changed, {s.unchanged} unchanged, {s.gone} gone, {self.failed} failed; {tables}"
+
+
+def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: str | None = None, progress: bool = False,
+                  client: httpx.Client | None = None, sleep=time.sleep) -> UpdateResult:
+    """Fetch into ``raw_dir``, then bring ``out_dir`` up to date, holding ``OUT/.update.lock`` throughout.
+
+    Raises ``Busy`` without doing anything when another update holds the lock, or when a fetch holds
+    ``RAW/.fetch.lock``. Both locks are taken without waiting, always in the order out then raw, so two runs
+    can never wait on each other.
+    """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    with update_lock(out_dir):
+        try:
+            report = fetch_site(config, raw_dir, client=client, sleep=sleep)
+        except Timeout:
+            raise Busy(f"another fetch is running on {raw_dir} ({raw_dir / FETCH_LOCK} is held); nothing done") from None
+        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress)
+    return UpdateResult(report, summary)

