@@ -9,6 +9,7 @@ section is about. Short names ("Htet", "Prof. Kyaw", "Mr. Tanaka") resolve to th
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc, Span, Token
@@ -127,7 +128,7 @@ class Context:
 
 
 def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_lower: int = 0,
-                      stop_words: frozenset[str] | set[str] = frozenset()) -> Chain | None:
+                      stop_words: frozenset[str] | set[str] = frozenset(), stop_at_titles: bool = True) -> Chain | None:
     """The organisation-like phrase starting at token ``start``: capitalised words joined by connectors.
 
     Stops at a new title, a person, an honorific, a date, a clause ("and also", ", who") or the sentence end.
@@ -145,12 +146,13 @@ def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_l
         i += 1
         skipped += 1
     first = i
-    if first in ctx.title_tokens or first in ctx.stop_tokens:
+    if (stop_at_titles and first in ctx.title_tokens) or first in ctx.stop_tokens:
         return None
     last = None
     while i < sentence_end:
         token = doc[i]
-        if i in ctx.stop_tokens or (i in ctx.title_tokens and i != first and ctx.title_tokens[i].start == i) or i in ctx.date_tokens:
+        if i in ctx.stop_tokens or (stop_at_titles and i in ctx.title_tokens and i != first and ctx.title_tokens[i].start == i) \
+                or i in ctx.date_tokens:
             break
         if token.text == "(":
             close = next((j for j in range(i + 1, min(i + 8, sentence_end)) if doc[j].text == ")"), None)
@@ -750,6 +752,12 @@ def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list
                 title_field = (value, start, end)
             else:
                 org_parts.append((value, start, end))
+        if not any(c.person_key == holder for c in countries):
+            for value, start, end in org_parts:
+                span = ctx.countries_at(_token_at(ctx, base + start))
+                if span is not None and span.label_ == "COUNTRY" and span.start_char == base + start:
+                    countries.append(_country_fact(ctx, holder, span, "rule:country/profile-heading-organisation"))
+                    break
         if title_field:
             value, start, end = title_field
             title = _title_at(ctx, base + start)
@@ -759,7 +767,53 @@ def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list
             span_end = base + (org_parts[-1][2] if org_parts else end)
             roles.append(RoleDraft(Role(holder, ctx.article.article_id, _title_text(title), org_text, "current", None, None,
                                         base + start, span_end, "rule:role/profile-heading"), 1))
+        card_roles, card_countries, card_batches = _card_fields(ctx, profile, holder)
+        roles += card_roles
+        countries += card_countries
+        batches += card_batches
     return roles, countries, batches, programmes
+
+
+CARD_FIELD = re.compile(r"^(?P<label>[A-Z][A-Za-z ,/&'’-]{1,50}?)\s*[:：]\s*(?P<value>\S.*)$")
+
+
+def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[RoleDraft], list[CountryFact], list[BatchFact]]:
+    """"Affiliation and country of origin: X, Country" / "Position: ..." / "Period: 2021/4/1 – 2023/3/31" lines of a card."""
+    roles, countries, batches = [], [], []
+    aid = ctx.article.article_id
+    for block in ctx.article.blocks:
+        if block.start < profile.heading_end or block.start >= profile.char_end:
+            continue
+        match = CARD_FIELD.match(ctx.article.text[block.start:block.end])
+        if not match:
+            break
+        label, value = match.group("label").lower(), match.group("value").strip()
+        start = block.start + match.start("value")
+        end = start + len(value)
+        if re.search(r"affiliation|organi[sz]ation|institution|employer|workplace", label):
+            roles.append(RoleDraft(Role(holder, aid, None, value, "current", None, None, start, end, "rule:role/card-affiliation"), 1))
+        if re.search(r"position|title|designation|job", label) and (title := _title_within(ctx, start, end)):
+            roles.append(RoleDraft(Role(holder, aid, _title_text(title), None, "current", None, None, start, end, "rule:role/card-position"), 1))
+        if re.search(r"country|nationality|affiliation", label):
+            spans = [s for s in ctx.countries if start <= s.start_char and s.end_char <= end]
+            if spans and (span := spans[-1]):
+                countries.append(_country_fact(ctx, holder, span, "rule:country/card"))
+        if re.search(r"period|duration|dates?|batch|cohort|year", label):
+            years = [int(y) for y in re.findall(r"\b(1[89]\d\d|20\d\d)\b", value)]
+            number = batch_number(value) if re.search(r"batch|cohort", label) else None
+            if years or number is not None:
+                batches.append(BatchFact(holder, aid, None, number, min(years) if years else None, max(years) if years else None,
+                                         start, end, "rule:batch/card"))
+    return roles, countries, batches
+
+
+def _title_within(ctx: Context, start: int, end: int) -> Span | None:
+    return next((t for t in ctx.titles if start <= t.start_char and t.end_char <= end), None)
+
+
+def _token_at(ctx: Context, char: int) -> int:
+    span = ctx.doc.char_span(char, char + 1, alignment_mode="expand")
+    return span.start if span is not None else -1
 
 
 def _title_at(ctx: Context, char: int) -> Span | None:
@@ -932,7 +986,7 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
             if start < sent.end and re.fullmatch(r"(1[89]|20)\d\d", doc[start].text):
                 year = int(doc[start].text)
                 start += 1
-            chain = capitalised_chain(ctx, start, allow_comma=False)
+            chain = capitalised_chain(ctx, start, allow_comma=False, stop_at_titles=False)
             if chain is None or len(chain.text.split()) < 2 or not set(fold(chain.text).split()) & set(lexicon()["programme_keywords"]):
                 continue
             holders = []
@@ -948,6 +1002,110 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
                                        "rule:programme/participation"))
             break
     return facts
+
+
+PROGRAMME_HEADS = {"programme", "program", "fellowship", "scholarship", "exchange", "course", "training", "forum", "workshop",
+                   "workshops", "dialogue", "project", "initiative", "academy", "internship", "camp", "seminar", "school"}
+PARTICIPANT_CUES = re.compile(r"\b(participants?|beneficiar(?:y|ies)|graduates?|alumn(?:us|a|i|ae)|fellows?|scholars?|trainees?|"
+                              r"grantees?|took part|completed|attended|selected for|enrolled)\b", re.I)
+
+
+def programme_mentions(ctx: Context) -> list[Chain]:
+    """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ..."""
+    doc, found = ctx.doc, []
+    for token in doc:
+        if token.lower_ not in PROGRAMME_HEADS or not token.text[:1].isupper():
+            continue
+        start = token.i
+        while start > token.sent.start and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
+            start -= 1
+        while start < token.i and doc[start].lower_ in {"the", "a", "an"}:
+            start += 1
+        end = token.i + 1
+        if end < token.sent.end and doc[end].lower_ in {"for", "of", "on", "in"} and end + 1 < token.sent.end and doc[end + 1].text[:1].isupper():
+            tail = capitalised_chain(ctx, end + 1, allow_comma=False, stop_at_titles=False, stop_words={"in"})
+            if tail:
+                end = ctx.doc.char_span(tail.start, tail.end, alignment_mode="expand").end
+        span = doc[start:end]
+        if len(span) >= 2 and not (found and found[-1].end >= span.end_char):
+            found.append(Chain(span.text, span.start_char, span.end_char))
+    for match in re.finditer(r"\b(?:project|programme|program|initiative) on (?P<name>[A-Z][^.,;()]{5,120}?)(?=[,.;(]| which| that| funded| supported)",
+                             ctx.article.text):
+        found.append(Chain(match.group("name").strip(), match.start("name"), match.start("name") + len(match.group("name").strip())))
+    return found
+
+
+def _is_chain_word(token: Token) -> bool:
+    return (token.text[:1].isupper() and token.is_alpha and not token.is_sent_start and token.lower_ not in {"the"}) or \
+        token.text in {"-", "’s", "'s"} or (token.is_upper and len(token) > 1)
+
+
+def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]) -> list[BatchFact]:
+    """People of an article about one programme cohort belong to it: profiled people and self-described participants.
+
+    The programme is the one the article names most (first on a tie); the batch is the one in the headline,
+    else the first one named before the first profile. Only articles whose headline names the programme or a
+    batch get this, so a news item that merely mentions a programme links nobody.
+    """
+    mentions = programme_mentions(ctx)
+    title_block = next((b for b in ctx.article.blocks if b.kind == "title"), None)
+    body = [m for m in mentions if title_block is None or m.start >= title_block.end]
+    counts: dict[str, int] = defaultdict(int)
+    first_seen: dict[str, Chain] = {}
+    for chain in body:
+        key = fold(chain.text)
+        counts[key] += 1
+        first_seen.setdefault(key, chain)
+    if not counts:
+        return []
+    main_key = max(counts, key=lambda k: (counts[k], -first_seen[k].start))
+    main = first_seen[main_key]
+    title_text = ctx.article.title or ""
+    title_batch = [s for s in batch_spans if title_block and s.end_char <= title_block.end]
+    first_profile = min((p.char_start for p in ctx.profiles), default=len(ctx.article.text))
+    body_batch = [s for s in batch_spans if (title_block is None or s.start_char >= title_block.end) and s.start_char < first_profile]
+    batch_span = (title_batch or body_batch or [None])[0]
+    main_batch = batch_number(batch_span.text) if batch_span is not None else None
+    title_words = set(fold(title_text).split())
+    if main_batch is None and not set(fold(main.text).split()) - {"the", "of", "for", "on", "and", "asean"} <= title_words:
+        return []
+    years = _batch_years(ctx, batches, batch_spans, main_batch)
+    linked = {b.person_key for b in batches if b.person_key}
+    facts = []
+    candidates = [key for key in ctx.profile_person.values()]
+    for sent in ctx.doc.sents:
+        if PARTICIPANT_CUES.search(sent.text):
+            candidates += [ctx.mention_at[i].key for i in range(sent.start, sent.end) if i in ctx.mention_at]
+    for key in dict.fromkeys(candidates):
+        if key in linked:
+            continue
+        linked.add(key)
+        facts.append(BatchFact(key, ctx.article.article_id, main.text, main_batch, *years, main.start, main.end,
+                               "rule:programme/article-cohort"))
+    return facts
+
+
+def _batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span], number: int | None) -> tuple[int | None, int | None]:
+    """Years of a batch: from a heading or card that gives them, else a date range right after the batch is named."""
+    for fact in batches:
+        if fact.batch == number and fact.start_year:
+            return fact.start_year, fact.end_year
+    for span in batch_spans:
+        if batch_number(span.text) != number:
+            continue
+        for date in ctx.dates:
+            if date.sent == span.sent and 0 <= date.start - span.end <= 8:
+                value = normalize_date(date.text, ctx.article.published)
+                if value:
+                    return value.start_date.year, value.end_date.year
+    return None, None
+
+
+def fill_batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]) -> None:
+    """A person's batch without years takes the years the article gives for that batch elsewhere."""
+    for fact in batches:
+        if fact.batch is not None and fact.start_year is None:
+            fact.start_year, fact.end_year = _batch_years(ctx, [b for b in batches if b is not fact], batch_spans, fact.batch)
 
 
 def keep_date(ctx: Context, span: Span) -> bool:
@@ -1006,6 +1164,9 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
         role.profile_id = _profile_id(profiles, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
     batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered)]
+    batches = _merge_card_batches(batches)
+    batches += link_programmes(ctx, batches, batch_spans)
+    fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)
     countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
     date_facts = [DateFact(article.article_id, _profile_id(profiles, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
@@ -1013,6 +1174,19 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     mention_rows = _mentions(ctx, roles, countries, batch_spans, programme_mentions, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
                       dict(ctx.profile_person))
+
+
+def _merge_card_batches(batches: list[BatchFact]) -> list[BatchFact]:
+    """A card's "Period" gives years to the person's batch found elsewhere in the article."""
+    cards = [b for b in batches if b.source == "rule:batch/card"]
+    rest = [b for b in batches if b.source != "rule:batch/card"]
+    for card in cards:
+        target = next((b for b in rest if b.person_key == card.person_key), None)
+        if target is None:
+            rest.append(card)
+        elif target.start_year is None:
+            target.start_year, target.end_year = card.start_year, card.end_year
+    return rest
 
 
 def _already_in_batch(participation: BatchFact, batches: list[BatchFact]) -> bool:
