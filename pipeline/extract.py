@@ -893,36 +893,105 @@ def participant_titles_former(roles: list[Role], batches: list[BatchFact], publi
 
 
 def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
-    """"Name from Thailand", "Name (Cambodia)", "a Thai official Name", and ministries/missions of a country."""
+    """Countries a person comes from or represents, only where the text ties them to the person.
+
+    "Name from (Place,) Thailand", "Name (Cambodia)", "Name of Indonesia", "a Thai official Name",
+    "Name, a Myanmar midwife", "the Japanese expert said" (the person the passage is about), and
+    a government body of a country in the person's role ("Ministry of Health, Viet Nam").
+    """
     doc, facts = ctx.doc, []
     for mention in ctx.mentions:
         end = mention.tok_end
-        if end + 1 < len(doc) and doc[end].lower_ in {"from", "of"} and (span := ctx.countries_at(end + 1)) and span.label_ == "COUNTRY":
-            facts.append(_country_fact(ctx, mention.key, span, "rule:country/from"))
-        elif end + 1 < len(doc) and doc[end].text == "(" and (span := ctx.countries_at(end + 1)) and span.label_ == "COUNTRY":
+        sent = doc[mention.tok_start].sent
+        if end < sent.end and doc[end].text == "(" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/parenthesis"))
-        for i in range(max(mention.tok_start - 3, doc[mention.tok_start].sent.start), mention.tok_start):
+        if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/of"))
+        if (span := _from_country(ctx, mention, sent)) is not None:
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/from"))
+        for i in range(max(mention.tok_start - 4, sent.start), mention.tok_start):
             span = ctx.countries_at(i)
             if span is not None and span.label_ == "DEMONYM" and span.end <= mention.tok_start \
                     and all(j in ctx.title_tokens or j in ctx.honorific_tokens or doc[j].is_lower for j in range(span.end, mention.tok_start)):
                 facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
                 break
-        if end + 3 < len(doc) and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the"} \
-                and (span := ctx.countries_at(end + 2)) is not None and span.label_ == "DEMONYM":
-            facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
+        if end + 2 < sent.end and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the"}:
+            for i in range(end + 2, min(end + 5, sent.end)):
+                span = ctx.countries_at(i)
+                if span is not None and span.end < sent.end and _person_noun(doc[span.end]):
+                    facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
+                    break
+    government = set(lexicon()["government_words"])
     for role in roles:
-        org = role.org or ""
-        title = role.title or ""
-        if not (re.search(r"\b(Ministry|Mission|Government|Embassy|Consulate)\b", org) or re.search(r"Ambassador|Representative|Minister", title)):
+        words = set(fold(f"{role.org or ''} {role.title or ''}").split())
+        if not words & (government | {"ambassador", "representative", "minister"}):
             continue
-        for span in (s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"):
+        inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
+        stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})]
+        for span in stated[:1]:
             facts.append(_country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
-            break
+    return facts + _demonym_references(ctx, facts)
+
+
+def _from_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
+    """"Name from the Philippines", "Name, a weaver from Luang Prabang, Lao PDR", "Name, who comes from X in Indonesia"."""
+    doc = ctx.doc
+    for i in range(mention.tok_end, min(mention.tok_end + 10, sent.end)):
+        if i in ctx.mention_at and ctx.mention_at[i].key != mention.key:
+            return None
+        if doc[i].lower_ == "from":
+            for j in range(i + 1, min(i + 7, sent.end)):
+                span = ctx.countries_at(j)
+                if span is not None and span.label_ == "COUNTRY":
+                    return span
+                if doc[j].text in {";", "."} or doc[j].lower_ in {"to", "and", "who", "which"}:
+                    break
+            return None
+        if doc[i].text in {";"} or (doc[i].is_lower and doc[i].lower_ in set(lexicon()["speech_verbs"])):
+            return None
+    return None
+
+
+def _after_title(ctx: Context, index: int) -> int:
+    span = ctx.title_tokens.get(index)
+    return span.end if span is not None and span.start == index else index + 1
+
+
+def _person_noun(token: Token) -> bool:
+    return token.lower_ in set(lexicon()["person_nouns"])
+
+
+def _demonym_references(ctx: Context, known: list[CountryFact]) -> list[CountryFact]:
+    """"The Japanese expert added ...": the demonym belongs to the person the passage is about.
+
+    That is the section's person, else the last person named, unless that person is already known to be
+    from another country (then the phrase refers to someone else and nothing is concluded).
+    """
+    doc, facts = ctx.doc, []
+    countries_of: dict[str, set[str]] = defaultdict(set)
+    for fact in known:
+        countries_of[fact.person_key].add(fact.iso3)
+    for span in ctx.countries:
+        if span.label_ != "DEMONYM" and not demonym_iso3(span.text):
+            continue
+        if span.start == 0 or doc[span.start - 1].lower_ != "the" or span.end >= len(doc):
+            continue
+        noun = doc[span.end]
+        if not (noun.lower_ in set(lexicon()["person_nouns"]) or span.end in ctx.title_tokens):
+            continue
+        after = _after_title(ctx, span.end)
+        if after < len(doc) and (doc[after].lower_ in {"of", "for"} or after in ctx.mention_at or after in ctx.honorific_tokens):
+            continue
+        holder = focus_person(ctx, span.start_char)
+        iso = demonym_iso3(span.text)
+        if holder and (not countries_of[holder] or iso in countries_of[holder]):
+            facts.append(CountryFact(holder, ctx.article.article_id, iso, country_name(iso), span.start_char, span.end_char,
+                                     "rule:country/demonym-reference"))
     return facts
 
 
 def _country_fact(ctx: Context, key: str, span: Span, source: str) -> CountryFact:
-    iso = country_iso3(span.text) if span.label_ == "COUNTRY" else demonym_iso3(span.text)
+    iso = (country_iso3(span.text) if span.label_ == "COUNTRY" else None) or demonym_iso3(span.text) or country_iso3(span.text)
     return CountryFact(key, ctx.article.article_id, iso, country_name(iso), span.start_char, span.end_char, source)
 
 
@@ -1073,9 +1142,11 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     linked = {b.person_key for b in batches if b.person_key}
     facts = []
     candidates = [key for key in ctx.profile_person.values()]
-    for sent in ctx.doc.sents:
-        if PARTICIPANT_CUES.search(sent.text):
-            candidates += [ctx.mention_at[i].key for i in range(sent.start, sent.end) if i in ctx.mention_at]
+    for mention in ctx.mentions:
+        window = ctx.doc[max(mention.tok_start - 6, 0):min(mention.tok_end + 8, len(ctx.doc))]
+        if PARTICIPANT_CUES.search(window.text) and not any(
+                i in ctx.mention_at and ctx.mention_at[i].key != mention.key for i in range(window.start, window.end)):
+            candidates.append(mention.key)
     for key in dict.fromkeys(candidates):
         if key in linked:
             continue
