@@ -1182,7 +1182,9 @@ def fill_batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[S
 def keep_date(ctx: Context, span: Span) -> bool:
     """Drop years that are part of a name ("Masterplan 2025", "Vision 2040") or a count ("2000 participants")."""
     doc = ctx.doc
-    if span.id_ != "date-year":
+    if span.id_ == "date-month-alone":
+        return span.start > 0 and doc[span.start - 1].lower_ in _MONTH_LEADS
+    if span.id_ not in {"date-year", "date-year-range", "date-year-range-token"}:
         return True
     prev = doc[span.start - 1] if span.start > 0 else None
     nxt = doc[span.end] if span.end < len(doc) else None
@@ -1194,6 +1196,8 @@ def keep_date(ctx: Context, span: Span) -> bool:
     return True
 
 
+_MONTH_LEADS = {"in", "since", "until", "till", "by", "during", "from", "last", "next", "this", "early", "late", "before",
+                "after", "of", "to", "and", "through"}
 _DATE_LEADS = {"in", "since", "from", "by", "until", "during", "the", "of", "early", "late", "mid", "before", "after",
                "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                "november", "december"}

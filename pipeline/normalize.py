@@ -230,6 +230,10 @@ def normalize_date(text: str, base: dt.date | None = None) -> PartialDate | None
     if m := re.match(r"^(?:the )?(beginning|start|middle|end|turn|early|mid|late)(?: of|-| )\s*(\d{4})$", lower):
         year = int(m.group(2))
         return _partial((year, None, None), (year, None, None), "year")
+    if m := re.match(r"^(?:the )?(?:beginning|start|middle|end|early|mid|late)(?: of|-| )\s*([a-z]{3,9}\.?),?( \d{4})?$", lower):
+        point = _endpoint(m.group(1) + (m.group(2) or ""), base_year)
+        if point and point[1]:
+            return _partial((point[0], point[1], None), (point[0], point[1], None), "month")
     if m := re.match(r"^the (\d{3})0s$", lower):
         decade = int(m.group(1)) * 10
         return _partial((decade, None, None), (decade + 9, None, None), "decade")

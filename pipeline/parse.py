@@ -32,6 +32,8 @@ TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework
 CONTENT_HINT = re.compile(r"entry-content|post-content|article-body|article-content|story-body|post-body|td-post-content|content-area", re.I)
 RELATED_HEADING = re.compile(r"^(related|more|other|you may also|see also|read more)\b", re.I)
 DATE_LINE = re.compile(r"^(?:posted|published|updated)?\s*(?:on|:)?\s*(?P<date>[\w ,./-]{6,40}?)\s*$", re.I)
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}})\b")
 DATELINE_PREFIX = re.compile(r"^(?P<place>[A-Z][A-Z .'-]{2,40}),\s+(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2},? \d{4})\s*[-–—:]\s")
 
 
@@ -125,13 +127,19 @@ def find_published(soup: BeautifulSoup) -> tuple[dt.date | None, str | None]:
         meta = soup.find("meta", attrs=attrs)
         if meta and meta.get("content") and (parsed := _iso_or_text_date(meta["content"])):
             return parsed, None
-    for element in soup.find_all(class_=re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date)([-_ ]|$)")):
+    for element in soup.find_all(class_=re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date|meta|post-meta|byline)([-_ ]|$)")):
         if element.find_parent(class_=re.compile("related")):
             continue
         shown = clean_text(element.get_text(" "))
-        if (m := DATE_LINE.match(shown)) and (parsed := _iso_or_text_date(m.group("date"))):
-            return parsed, shown
+        if len(shown) <= 120 and (parsed := date_in_line(shown)):
+            return parsed, shown if DATE_LINE.match(shown) else None
     return None, None
+
+
+def date_in_line(text: str) -> dt.date | None:
+    """The first full calendar date in a short line ("Posted on March 12, 2024 by ...", "30/11/2021 · Stories")."""
+    match = DATE_IN_LINE.search(text)
+    return _iso_or_text_date(match.group(1)) if match else None
 
 
 def _iso_or_text_date(value: str) -> dt.date | None:
@@ -150,7 +158,7 @@ def published_from_blocks(blocks: list[tuple[str, str]]) -> dt.date | None:
     for _, text in blocks[:4]:
         if (m := DATELINE_PREFIX.match(text)) and (parsed := normalize_date(m.group("date"))):
             return parsed.start_date
-        if len(text) <= 40 and (m := DATE_LINE.match(text)) and (parsed := _iso_or_text_date(m.group("date"))):
+        if len(text) <= 120 and (parsed := date_in_line(text)):
             return parsed
     return None
 
