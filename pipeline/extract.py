@@ -208,7 +208,8 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
     doc, found = ctx.doc, []
     for profile in ctx.profiles:
         span = doc.char_span(profile.name_start, profile.name_end, alignment_mode="expand")
-        if span is not None:
+        single_word_heading = span is not None and len(span) == 1 and (profile.heading or "").startswith(span.text + ",")
+        if span is not None and not (single_word_heading and _named_place_or_body(span)):
             found.append(PersonMention(profile.name_start, profile.name_end, ctx.article.text[profile.name_start:profile.name_end],
                                        "rule:person/profile-heading", _honorifics_before(ctx, span.start), tok_start=span.start, tok_end=span.end))
     honorific_starts = sorted(ctx.honorific_tokens)
@@ -231,6 +232,12 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
             found.append(mention)
     found += _appositive_people(ctx)
     return _dedupe_mentions(found)
+
+
+def _named_place_or_body(span: Span) -> bool:
+    """A heading "Bangkok, Thailand" names a place: the model tags it as one and not as a person."""
+    labels = {e.label_ for e in span.doc.ents if e.start < span.end and span.start < e.end}
+    return bool(labels & {"GPE", "LOC", "FAC", "ORG", "NORP"}) and "PERSON" not in labels
 
 
 def _honorifics_before(ctx: Context, tok: int) -> list[str]:
@@ -853,7 +860,11 @@ def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
 
 
 def _same_title(a: str | None, b: str | None) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and fold(a) == fold(b))
+    """Equal titles, or one with its portfolio spelled out ("the Minister" / "Minister of Health")."""
+    if a is None or b is None:
+        return a is None and b is None
+    short, long = sorted((fold(a), fold(b)), key=len)
+    return short == long or long.startswith(short + " of ") or long.startswith(short + " for ")
 
 
 def _same_org(a: str, b: str) -> bool:

@@ -139,6 +139,8 @@ _DAYS_IN_MONTH = re.compile(r"^(?:from|between)?\s*(?P<d1>\d{1,2})(?:st|nd|rd|th
 _MONTH_DAYS = re.compile(r"^" + _MONTH + r"\s+(?P<d1>\d{1,2})\s*(?:-|–|—|to)\s*(?P<d2>\d{1,2}),?\s*(?P<year>\d{4})?$", re.I)
 _YEAR_SLASH = re.compile(r"^(?P<a>\d{4})\s*/\s*(?P<b>\d{2}|\d{4})$")
 _YEAR = re.compile(r"^(1[89]\d\d|20\d\d)$")
+_CALENDAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)|\d{1,2}/\d{1,2}/\d{4}|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b"
+                            r"|\bq[1-4]\b|\b\d{3}0s\b", re.I)
 
 
 def _iso(year: int, month: int | None = None, day: int | None = None) -> str:
@@ -217,6 +219,8 @@ def normalize_date(text: str, base: dt.date | None = None) -> PartialDate | None
     ``base`` (the article's published date) supplies the year of "30 September" or "from 4 to 9 March".
     """
     clean = " ".join(text.replace("\u2013", "–").split())
+    if not _CALENDAR_WORD.search(clean):
+        return None  # "six months", "15 to 24": durations and counts are not calendar times
     base_year = base.year if base else None
     lower = clean.lower()
     if (m := re.match(r"^the (\w+) quarter of (\d{4})$", lower)) or (m := re.match(r"^q([1-4]) (\d{4})$", lower)):
@@ -247,14 +251,17 @@ def normalize_date(text: str, base: dt.date | None = None) -> PartialDate | None
             return None
         return _partial((year, month, d1), (year, month, d2), "day")
     if m := _YEAR_SLASH.match(clean):
-        a, b = m.group("a"), m.group("b")
-        return _partial((int(a), None, None), (int(a[:2] + b) if len(b) == 2 else int(b), None, None), "year")
+        a, b = int(m.group("a")), m.group("b")
+        end = (a // 100 * 100 + int(b) + (100 if int(b) < a % 100 else 0)) if len(b) == 2 else int(b)
+        return _partial((a, None, None), (end, None, None), "year")
     if not re.match(r"^\d{4}-\d{2}-\d{2}$", clean) and (m := _RANGE_SPLIT.match(clean)):
         b = _endpoint(m.group("b"), base_year)
         a = _endpoint(m.group("a"), b[0]) if b else None
         if a and b:
             if not re.search(r"\d{4}", m.group("a")):
                 a = (b[0], a[1], a[2])
+                if _first_last(*a)[0] > _first_last(*b)[0]:  # "from December to February 2020" starts the year before
+                    a = (b[0] - 1, a[1], a[2])
             precision = _precision(a) if _precision(a) == _precision(b) else "mixed"
             return _partial(a, b, precision)
     single = _endpoint(clean, base_year)

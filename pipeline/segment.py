@@ -222,7 +222,8 @@ def _bare_name_heading(article: Article, block, text: str) -> Header | None:
 def _mentioned_after(article: Article, offset: int, name: str) -> bool:
     """A heading introduces a person only if the text under it names them again ("Place, Country" does not)."""
     following = article.text[offset:offset + 2500]
-    return any(re.search(rf"\b{re.escape(token)}\b", following, re.I) for token in name.split() if len(token) > 2)
+    forms = {form for token in name.split() if len(token) > 2 for form in (token, token.title())}
+    return any(re.search(rf"\b{re.escape(form)}\b", following) for form in forms)
 
 
 def profile_at(profiles: list[Profile], offset: int) -> Profile | None:

@@ -1,0 +1,304 @@
+"""Tests of pipeline.parse: the bundled sample page, small generic pages written here, and bad input.
+
+Expectations for the sample page were read off its HTML (raw/…attachment-programme.html), not off the
+parser's output.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pipeline.normalize import stable_id
+from pipeline.parse import ParseError, RawPage, parse_page
+
+SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "jaif-asean-deepens-integration-through-the-attachment-programme.html"
+MAIN_URL = "https://jaif.asean.org/beneficiaries_voice/asean-deepens-integration-through-the-attachment-programme/"
+RELATED = [  # (url slug, title, date shown in the related block)
+    ("enhancing-the-role-of-youth-in-peacebuilding", "Enhancing the Role of Youth in Peacebuilding", dt.date(2025, 3, 12)),
+    ("mainstreaming-the-rights-of-persons-with-disabilities-with-gender-perspectives-in-asean",
+     "Mainstreaming the Rights of Persons with Disabilities with Gender Perspectives in ASEAN", dt.date(2022, 1, 18)),
+    ("narrowing-the-gap-through-strong-network-and-mutual-trust-among-universities-in-the-mekong-region",
+     "Narrowing the Gap through Strong Network and Mutual Trust among Universities in the Mekong Region",
+     dt.date(2021, 7, 29)),
+]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return parse_page(RawPage(SAMPLE))
+
+
+def block_texts(article, kind=None):
+    return [article.text[b.start:b.end] for b in article.blocks if kind is None or b.kind == kind]
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+# ---------------------------------------------------------------- the sample page
+
+
+def test_sample_yields_main_and_three_related_articles(sample):
+    assert len(sample) == 4
+    main, *related = sample
+    assert main.parent_article_id is None
+    assert main.url == MAIN_URL
+    assert main.article_id == stable_id("art", MAIN_URL)
+    assert [r.parent_article_id for r in related] == [main.article_id] * 3
+    assert len({a.article_id for a in sample}) == 4
+
+
+def test_sample_related_articles(sample):
+    for article, (slug, title, published) in zip(sample[1:], RELATED):
+        assert article.url == f"https://jaif.asean.org/beneficiaries_voice/{slug}/"
+        assert article.title == title
+        assert article.published == published
+        assert article.text.startswith(title)
+        assert article.text.count(title) == 1  # the <h5> repeat of the title is dropped
+
+
+def test_sample_main_metadata(sample):
+    main = sample[0]
+    assert main.title == "ASEAN Deepens Integration Through the Attachment Programme"
+    assert main.published == dt.date(2019, 9, 29)
+    assert main.byline == "JAIF Management Team"
+    assert main.sectors == ["IAI"]
+    assert main.funding_framework == "Original JAIF"
+    assert main.source_path == str(SAMPLE)
+
+
+def test_sample_text_is_clean(sample):
+    main = sample[0]
+    for article in sample:
+        assert ".jpg" not in article.text
+        assert "©" not in article.text
+    assert "officials who graduated" in main.text  # footnote marker <sup>1</sup> removed
+    assert "officials1" not in main.text
+    assert "Attachment Programme, she took" in main.text  # "Atta" / "chment" glued back
+    assert "Atta chment" not in main.text and "Atta\n" not in main.text
+    assert main.text.count(main.title) == 1  # headline once, though the page repeats it in an <h2>
+    assert "By JAIF Management Team" not in main.text
+    for label in ("Sectors", "Funding Framework", "Original JAIF", "Related Beneficiaries"):
+        assert label not in main.text
+    # related teasers stay out of the parent's text
+    assert "Youth are not only the leaders" not in main.text
+    assert "Youth are not only the leaders" in sample[1].text
+
+
+def test_sample_photo_credits_are_kept_apart(sample):
+    main = sample[0]
+    assert main.photo_credits == ["© JAIF Management Team", "© Hoang Quoc Trung", "© Chhy Ratha",
+                                  "© Institute of Diplomacy and Foreign Relations"]
+    assert sample[1].photo_credits == ["© The ASEAN Institute for Peace and Reconciliation (ASEAN-IPR)"]
+
+
+def test_sample_blocks(sample):
+    main = sample[0]
+    kinds = [b.kind for b in main.blocks]
+    assert kinds[:2] == ["title", "dateline"]
+    assert block_texts(main, "dateline") == ["29 September 2019"]
+    captions = block_texts(main, "caption")
+    assert len(captions) == 4
+    assert captions[1].startswith("Mr. Hoang Quoc Trung (first from left)")  # file name prefix removed
+    assert captions[2] == "Ms. Chhy Ratha during her stay at the ASEAN Secretariat as an Attachment Officer"
+    assert block_texts(main, "footnote") == [
+        "Follows a chronological order based on the batch (old to new) of the respective Attachment Officer"]
+    headings = block_texts(main, "heading")
+    assert "Hoang Quoc Trung, Viet Nam, Attachment Programme for Junior Diplomats (13th Batch, 2014-2015)" in headings
+    assert len(headings) == 4
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_block_offsets_tile_the_text(sample, index):
+    article = sample[index]
+    assert article.blocks[0].start == 0
+    assert article.blocks[-1].end == len(article.text)
+    for before, after in zip(article.blocks, article.blocks[1:]):
+        assert article.text[before.end:after.start] == "\n\n"
+    for block in article.blocks:
+        piece = article.text[block.start:block.end]
+        assert piece and piece == piece.strip()
+
+
+def test_parse_is_deterministic(sample):
+    again = parse_page(RawPage(SAMPLE))
+    assert [(a.article_id, a.text, a.content_sha256) for a in again] == \
+        [(a.article_id, a.text, a.content_sha256) for a in sample]
+
+
+def test_manifest_url_and_relative_path_win(tmp_path):
+    page = write(tmp_path, "p.html", SAMPLE.read_bytes())
+    main = parse_page(RawPage(page, url="https://example.org/story/", relative_path="stories/p.html"))[0]
+    assert main.url == "https://example.org/story/"
+    assert main.article_id == stable_id("art", "https://example.org/story/")
+    assert main.source_path == "stories/p.html"
+
+
+# ---------------------------------------------------------------- generic pages
+
+BODY = ("Farmers from three valleys gathered at the market hall to compare notes on irrigation, "
+        "seed storage and the prices they were offered at the end of the season.")
+
+
+def test_plain_page_with_h1_date_paragraph_and_paragraphs(tmp_path):
+    page = write(tmp_path, "plain.html", f"""<html><body>
+        <h1>Valley Farmers Share Harvest Tips</h1>
+        <p>14 June 2022</p>
+        <p>{BODY}</p>
+        <p>The meeting closed with a shared meal.</p></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert article.title == "Valley Farmers Share Harvest Tips"
+    assert article.published == dt.date(2022, 6, 14)
+    assert article.url is None
+    assert article.article_id == stable_id("art", f"file:{page}")
+    assert article.parent_article_id is None
+    assert article.text.startswith("Valley Farmers Share Harvest Tips\n\n")
+    assert BODY in article.text
+    assert article.text.endswith("The meeting closed with a shared meal.")
+    assert article.sectors == [] and article.funding_framework is None and article.byline is None
+
+
+def test_page_with_time_datetime(tmp_path):
+    page = write(tmp_path, "time.html", f"""<html><body><article>
+        <h1>New Library Opens</h1>
+        <p class="meta"><time datetime="2023-02-07T09:00:00+07:00">Tuesday</time></p>
+        <p>{BODY}</p></article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert article.title == "New Library Opens"
+    assert article.published == dt.date(2023, 2, 7)  # from the attribute, the shown text is no date
+
+
+def test_page_with_article_published_time_meta(tmp_path):
+    page = write(tmp_path, "meta.html", f"""<html><head>
+        <meta property="article:published_time" content="2020-11-30T08:00:00Z">
+        <link rel="canonical" href="https://example.org/harbour/"></head>
+        <body><h1>Harbour Cleanup Draws Crowds</h1><p>{BODY}</p></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert article.published == dt.date(2020, 11, 30)
+    assert article.url == "https://example.org/harbour/"
+    assert article.article_id == stable_id("art", "https://example.org/harbour/")
+
+
+@pytest.mark.parametrize("dateline, published", [
+    ("BANGKOK, 3 May 2021 – ", dt.date(2021, 5, 3)),
+    ("PHNOM PENH, 14 August 2018 — ", dt.date(2018, 8, 14)),
+    ("MANILA, May 3, 2021 - ", dt.date(2021, 5, 3)),
+])
+def test_dateline_only_page(tmp_path, dateline, published):
+    page = write(tmp_path, "dateline.html", f"""<html><body><h1>Coastal Towns Plan Flood Defences</h1>
+        <p>{dateline}Officials from five coastal towns agreed a joint plan for flood defences.</p>
+        <p>{BODY}</p></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert article.published == published
+    assert "Officials from five coastal towns" in article.text
+
+
+def test_windows_1252_page(tmp_path):
+    html = ('<html><head><meta charset="windows-1252"></head><body><h1>Caf\u00e9 Owners Meet</h1>'
+            '<p>\u201cWe serve the best coffee in town,\u201d said the owner of the caf\u00e9 on the square.</p>'
+            '</body></html>')
+    page = write(tmp_path, "cp1252.html", html.encode("cp1252"))
+    [article] = parse_page(RawPage(page))
+    assert article.title == "Café Owners Meet"
+    assert "\u201cWe serve the best coffee in town,\u201d said the owner of the café" in article.text
+    assert "\ufffd" not in article.text
+
+
+def test_windows_1252_page_without_a_declared_charset(tmp_path):
+    html = ('<html><body><h1>Caf\u00e9 Owners Meet</h1>'
+            '<p>\u201cWe serve the best coffee in town,\u201d said the owner.</p></body></html>')
+    [article] = parse_page(RawPage(write(tmp_path, "cp1252.html", html.encode("cp1252"))))
+    assert article.title == "Café Owners Meet"
+    assert "\u201cWe serve the best coffee in town,\u201d" in article.text
+
+
+def test_utf8_page_is_not_mistaken_for_windows_1252(tmp_path):
+    html = '<html><body><h1>Nguyễn Thị Lan Visits Huế</h1><p>“Xin chào,” she said at the café.</p></body></html>'
+    [article] = parse_page(RawPage(write(tmp_path, "utf8.html", html)))
+    assert article.title == "Nguyễn Thị Lan Visits Huế"
+    assert "“Xin chào,” she said at the café." in article.text
+
+
+def test_page_without_body_tag(tmp_path):
+    page = write(tmp_path, "nobody.html", f"<html><head><title>Quiet Valley News</title></head><p>{BODY}</p></html>")
+    [article] = parse_page(RawPage(page))
+    assert article.title == "Quiet Valley News"
+    assert BODY in article.text
+
+
+def test_page_without_title(tmp_path):
+    page = write(tmp_path, "notitle.html", f"<html><body><p>10 October 2021</p><p>{BODY}</p></body></html>")
+    [article] = parse_page(RawPage(page))
+    assert article.title is None
+    assert article.published == dt.date(2021, 10, 10)
+    assert BODY in article.text
+    assert all(b.kind != "title" for b in article.blocks)
+
+
+def test_page_without_date(tmp_path):
+    page = write(tmp_path, "nodate.html", f"<html><body><h1>Bridge Repaired</h1><p>{BODY}</p></body></html>")
+    [article] = parse_page(RawPage(page))
+    assert article.title == "Bridge Repaired"
+    assert article.published is None
+    assert BODY in article.text
+
+
+def test_title_from_title_tag_drops_site_suffix(tmp_path):
+    page = write(tmp_path, "t.html", f"<html><head><title>Bridge Repaired – Valley News</title></head>"
+                                     f"<body><p>{BODY}</p></body></html>")
+    assert parse_page(RawPage(page))[0].title == "Bridge Repaired"
+
+
+def test_scripts_navigation_and_styles_stay_out_of_the_text(tmp_path):
+    page = write(tmp_path, "noise.html", f"""<html><head><style>p {{ color: red; }}</style></head><body>
+        <nav><ul><li>Home</li><li>About us</li></ul></nav>
+        <h1>Bridge Repaired</h1><script>var tracker = 1;</script><p>{BODY}</p></body></html>""")
+    text = parse_page(RawPage(page))[0].text
+    assert "tracker" not in text and "color" not in text and "About us" not in text
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("empty.html", b"", "empty"),
+    ("blank.html", b"  \n\t\n ", "empty"),
+    ("binary.html", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary"),
+    ("notes.html", b"Just some words in a text file, with no markup at all.\nA second line.", "no HTML"),
+    ("hollow.html", b"<html><body></body></html>", "no body content"),
+    ("blank-body.html", b"<html><body><div>  </div><h1></h1></body></html>", "no body content"),
+])
+def test_bad_input_raises_parse_error_naming_file_and_reason(tmp_path, name, data, reason):
+    page = write(tmp_path, name, data)
+    with pytest.raises(ParseError) as caught:
+        parse_page(RawPage(page))
+    message = str(caught.value)
+    assert str(page) in message
+    assert reason.lower() in message.lower()
+    assert isinstance(caught.value, ValueError)
+
+
+def test_missing_file_is_an_os_error_not_a_silent_article(tmp_path):
+    with pytest.raises(OSError):
+        parse_page(RawPage(tmp_path / "absent.html"))
+
+
+def test_generic_byline_caption_and_trailing_credit(tmp_path):
+    page = write(tmp_path, "nets.html", """<html><body><article><h1>Fishers Adopt New Nets</h1>
+        <p>By Anna Berg</p>
+        <p>Fishers in the bay have adopted a new kind of net that lets young fish escape.<br>Catches have stayed level.</p>
+        <figure><img src="nets.jpg"><figcaption>nets-2020.jpgA fisher mends a net on the beach. © Coastal Photo Group</figcaption></figure>
+        <p>The scheme will expand to two more villages next year, the cooperative said.</p>
+        </article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert article.byline == "Anna Berg"
+    assert "By Anna Berg" not in article.text
+    assert block_texts(article, "caption") == ["A fisher mends a net on the beach."]
+    assert article.photo_credits == ["© Coastal Photo Group"]
+    # a <br> splits a paragraph into two blocks rather than gluing the lines together
+    assert "escape.\n\nCatches have stayed level." in article.text

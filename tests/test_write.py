@@ -1,0 +1,360 @@
+"""Tests of pipeline.write and pipeline.schema: schema-exact tables, validation, atomic and idempotent writes.
+
+The extractions here are built by hand (invented people and organisations), so every expected row is
+known in advance; one test also runs the bundled sample page through the whole chain.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.normalize import country_name, normalize_date, person_id
+from pipeline.parse import assemble
+from pipeline.records import (BatchFact, CountryFact, DateFact, Extraction, Mention, Person, Profile, Role)
+from pipeline.schema import TABLES, SchemaError, data_dictionary, validate
+from pipeline.write import build_tables, extraction_rows, people_rows, read_tables, write_tables
+
+EXTRACTED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+VERSION = "0.0.test"
+
+
+def _extraction(article_id: str, printed_name: str, honorific: str, country: str, title: str = "Valley Alumni Reunite",
+                url: str | None = "https://example.org/one/") -> Extraction:
+    """One article about one person: heading, a role with a date, a country, a batch and a date."""
+    heading = f"{printed_name}, {country_name(country)}, Youth Exchange Programme (4th Batch, 2018-2019)"
+    sentence = f"{honorific} {printed_name} has been Trade Officer at the Harbour Authority since March 2020."
+    art = assemble(article_id, url, f"{article_id}.html", None, title, dt.date(2021, 5, 3), "3 May 2021",
+                   "Desk Team", {"sectors": ["Trade"], "funding_framework": "Open Fund"},
+                   [("heading", heading), ("paragraph", sentence)], ["© Lens Club"])
+    h_start = art.text.index(heading)
+    s_start = art.text.index(sentence)
+    key = printed_name.casefold()
+    profile = Profile(f"prf_{article_id}", article_id, 0, heading, h_start, len(art.text), h_start + len(heading),
+                      h_start, h_start + len(printed_name))
+    person = Person(key, printed_name, {printed_name.split()[-1]}, [honorific], h_start)
+    title_start = art.text.index("Trade Officer")
+    org_start = art.text.index("Harbour Authority")
+    date_start = art.text.index("March 2020")
+    since = normalize_date("March 2020")
+    batch_start = art.text.index("4th Batch")
+    return Extraction(
+        article=art, profiles=[profile], people={key: person},
+        mentions=[
+            Mention(article_id, "PERSON", printed_name, h_start, h_start + len(printed_name), "rule:person/profile-heading",
+                    printed_name, key, profile.profile_id),
+            Mention(article_id, "TITLE", "Trade Officer", title_start, title_start + 13, "rule:title/title-head",
+                    "Trade Officer", key, profile.profile_id),
+        ],
+        roles=[Role(key, article_id, "Trade Officer", "Harbour Authority", "current", since, None, title_start,
+                    org_start + len("Harbour Authority"), "rule:title/title-head", profile.profile_id)],
+        countries=[CountryFact(key, article_id, country, country_name(country), h_start + len(printed_name) + 2,
+                               h_start + len(printed_name) + 2 + len(country_name(country)), "rule:heading")],
+        batches=[BatchFact(key, article_id, "Youth Exchange Programme", 4, 2018, 2019, batch_start, batch_start + 9,
+                           "rule:batch/batch-ordinal")],
+        dates=[DateFact(article_id, profile.profile_id, "March 2020", date_start, date_start + 10, since,
+                        "rule:date/date-month-year")],
+        profile_people={profile.profile_id: key},
+    )
+
+
+def _rows(*extractions: Extraction) -> dict[str, list[dict]]:
+    merged: dict[str, list[dict]] = {}
+    for ex in extractions:
+        for name, rows in extraction_rows(ex, "f" * 64, EXTRACTED_AT, VERSION).items():
+            merged.setdefault(name, []).extend(rows)
+    return merged
+
+
+def _two_articles() -> dict[str, list[dict]]:
+    return _rows(_extraction("art_one", "Mira Olsen", "Ms.", "THA"),
+                 _extraction("art_two", "OLSEN Mira", "Dr.", "VNM", url="https://example.org/two/"))
+
+
+def _changed_tables() -> dict[str, pa.Table]:
+    """The same facts with one article-level value changed (the byline is not part of the text)."""
+    rows = _two_articles()
+    rows["articles"][0]["byline"] = "Night Desk"
+    return build_tables(rows)
+
+
+@pytest.fixture
+def tables():
+    return build_tables(_two_articles())
+
+
+# ---------------------------------------------------------------- schema-exact tables
+
+
+def test_every_table_is_built_with_the_schema(tables):
+    assert list(tables) == list(TABLES)
+    for name, spec in TABLES.items():
+        assert tables[name].schema.names == spec.column_names
+        assert [f.type for f in tables[name].schema] == [c.type for c in spec.columns], name
+
+
+def test_row_counts_and_values(tables):
+    counts = {name: table.num_rows for name, table in tables.items()}
+    assert counts == {"articles": 2, "profiles": 2, "people": 1, "article_people": 2, "mentions": 4, "roles": 2,
+                      "countries": 2, "batches": 2, "dates": 2}
+    role = tables["roles"].to_pylist()[0]
+    assert (role["start"], role["start_date"], role["end"], role["end_date"]) == ("2020-03", dt.date(2020, 3, 1), None, None)
+    date = tables["dates"].to_pylist()[0]
+    assert (date["start"], date["end"], date["end_date"], date["precision"]) == ("2020-03", "2020-03", dt.date(2020, 3, 31), "month")
+    article = tables["articles"].to_pylist()[0]
+    assert article["extracted_at"] == EXTRACTED_AT and article["published"] == dt.date(2021, 5, 3)
+    assert article["sectors"] == ["Trade"] and article["photo_credits"] == ["© Lens Club"]
+    assert all(r["person_id"] == person_id("Mira Olsen") for r in tables["profiles"].to_pylist())
+
+
+def test_written_files_have_exactly_the_schema(tables, tmp_path):
+    written = write_tables(tables, tmp_path)
+    assert written == list(TABLES)
+    assert sorted(os.listdir(tmp_path)) == sorted(f"{name}.parquet" for name in TABLES)
+    for name, spec in TABLES.items():
+        schema = pq.read_schema(tmp_path / f"{name}.parquet")
+        assert schema.names == spec.column_names, name
+        for column in spec.columns:
+            assert schema.field(column.name).type == column.type, f"{name}.{column.name}"
+        stored = pq.read_table(tmp_path / f"{name}.parquet")
+        assert stored.equals(tables[name]), name
+        validate(name, stored)
+
+
+def test_read_tables_round_trip(tables, tmp_path):
+    write_tables(tables, tmp_path)
+    again = read_tables(tmp_path)
+    assert list(again) == list(TABLES)
+    assert all(again[name].equals(tables[name]) for name in TABLES)
+
+
+def test_read_tables_is_empty_when_a_table_is_missing(tables, tmp_path):
+    write_tables(tables, tmp_path)
+    (tmp_path / "roles.parquet").unlink()
+    assert read_tables(tmp_path) == {}
+
+
+def test_empty_extraction_gives_empty_tables_with_the_schema(tmp_path):
+    built = build_tables({})
+    assert all(built[name].num_rows == 0 and built[name].schema.names == spec.column_names for name, spec in TABLES.items())
+    assert write_tables(built, tmp_path) == list(TABLES)
+    assert write_tables(build_tables({}), tmp_path) == []
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _replace(table: pa.Table, name: str, array: pa.Array) -> pa.Table:
+    index = table.schema.get_field_index(name)
+    return table.set_column(index, pa.field(name, array.type, nullable=table.schema.field(name).nullable), array)
+
+
+def test_validate_accepts_built_tables(tables):
+    for name, table in tables.items():
+        validate(name, table)
+
+
+def test_validate_rejects_a_missing_column(tables):
+    with pytest.raises(SchemaError, match="columns"):
+        validate("articles", tables["articles"].drop_columns(["byline"]))
+
+
+def test_validate_rejects_columns_in_another_order(tables):
+    table = tables["profiles"]
+    with pytest.raises(SchemaError):
+        validate("profiles", table.select(list(reversed(table.schema.names))))
+
+
+def test_validate_rejects_a_wrong_type(tables):
+    table = tables["profiles"]
+    with pytest.raises(SchemaError, match="seq"):
+        validate("profiles", _replace(table, "seq", table.column("seq").cast(pa.int64()).combine_chunks()))
+    with pytest.raises(SchemaError, match="start_year"):
+        batches = tables["batches"]
+        validate("batches", _replace(batches, "start_year", batches.column("start_year").cast(pa.int32()).combine_chunks()))
+
+
+def test_validate_rejects_a_null_in_a_non_null_column(tables):
+    table = tables["mentions"]
+    source = pa.array([None] + table.column("source").to_pylist()[1:], pa.string())
+    with pytest.raises(SchemaError, match="source"):
+        validate("mentions", _replace(table, "source", source))
+
+
+def test_validate_accepts_a_null_in_a_nullable_column(tables):
+    table = tables["articles"]
+    validate("articles", _replace(table, "byline", pa.array([None] * table.num_rows, pa.string())))
+
+
+def test_validate_rejects_a_duplicate_key(tables):
+    with pytest.raises(SchemaError, match="duplicate"):
+        validate("articles", pa.concat_tables([tables["articles"], tables["articles"]]))
+    # a composite key: the same (person, article, country) twice
+    countries = tables["countries"]
+    with pytest.raises(SchemaError, match="duplicate"):
+        validate("countries", pa.concat_tables([countries, countries.slice(0, 1)]))
+
+
+def test_build_tables_validates(tables):
+    rows = _rows(_extraction("art_one", "Mira Olsen", "Ms.", "THA"))
+    rows["articles"] = rows["articles"] * 2
+    with pytest.raises(SchemaError, match="duplicate"):
+        build_tables(rows)
+    rows = _rows(_extraction("art_one", "Mira Olsen", "Ms.", "THA"))
+    rows["roles"][0]["status"] = None
+    with pytest.raises(SchemaError, match="status"):
+        build_tables(rows)
+
+
+# ---------------------------------------------------------------- idempotent and atomic writes
+
+
+def test_writing_the_same_tables_twice_rewrites_nothing(tables, tmp_path):
+    assert write_tables(tables, tmp_path) == list(TABLES)
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert write_tables(tables, tmp_path) == []
+    # rebuilt from the same facts: still nothing to write
+    again = build_tables(_two_articles())
+    assert write_tables(again, tmp_path) == []
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
+
+
+def test_only_changed_tables_are_rewritten(tables, tmp_path):
+    write_tables(tables, tmp_path)
+    changed = _changed_tables()
+    assert write_tables(changed, tmp_path) == ["articles"]
+    assert read_tables(tmp_path)["articles"].equals(changed["articles"])
+
+
+def test_a_crash_while_writing_leaves_the_previous_table_and_no_temp_files(tables, tmp_path, monkeypatch):
+    write_tables(tables, tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    changed = _changed_tables()
+    calls = []
+
+    def half_write(table, where, *args, **kwargs):
+        calls.append(str(where))
+        with open(where, "wb") as handle:  # a torn file: magic bytes and a bit of data, no footer
+            handle.write(b"PAR1" + b"\x00" * 100)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", half_write)
+    with pytest.raises(OSError, match="disk full"):
+        write_tables(changed, tmp_path)
+    monkeypatch.undo()
+    assert calls, "the writer never called pyarrow.parquet.write_table"
+    assert all(Path(c).parent == tmp_path and Path(c).name != "articles.parquet" for c in calls)  # never in place
+    assert sorted(os.listdir(tmp_path)) == before  # no temp file left behind
+    assert pq.read_table(tmp_path / "articles.parquet").equals(tables["articles"])  # the old table, intact
+    assert read_tables(tmp_path)["articles"].equals(tables["articles"])
+    # and the next successful run writes the change
+    assert write_tables(changed, tmp_path) == ["articles"]
+
+
+def test_a_crash_on_a_later_table_keeps_earlier_tables_complete(tables, tmp_path, monkeypatch):
+    real_write = pq.write_table
+
+    def fail_on_roles(table, where, *args, **kwargs):
+        if Path(where).name.startswith(".roles."):
+            raise RuntimeError("killed")
+        return real_write(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", fail_on_roles)
+    with pytest.raises(RuntimeError):
+        write_tables(tables, tmp_path)
+    monkeypatch.undo()
+    names = sorted(os.listdir(tmp_path))
+    assert all(n.endswith(".parquet") and not n.startswith(".") for n in names)
+    assert "roles.parquet" not in names and "articles.parquet" in names
+    assert pq.read_table(tmp_path / "articles.parquet").equals(tables["articles"])
+
+
+# ---------------------------------------------------------------- the people table
+
+
+def test_one_person_in_two_articles_is_one_row(tables):
+    people = tables["people"].to_pylist()
+    assert len(people) == 1
+    [person] = people
+    assert person["person_id"] == person_id("Mira Olsen") == person_id("OLSEN Mira")
+    assert sorted(person["article_ids"]) == ["art_one", "art_two"]
+    assert person["name"] in {"Mira Olsen", "OLSEN Mira"}
+    assert {person["name"], *person["aliases"]} >= {"Mira Olsen", "OLSEN Mira", "Olsen", "Mira"}
+    assert person["name"] not in person["aliases"]
+    assert sorted(person["honorifics"]) == ["Dr.", "Ms."]
+    assert person["countries"] == ["THA", "VNM"]
+
+
+def test_people_rows_prefers_the_fullest_name_and_keeps_distinct_people_apart():
+    pid = person_id("Mira Olsen")
+    article_people = [
+        {"person_id": pid, "article_id": "art_b", "name": "Mira Olsen", "aliases": ["Olsen"], "honorifics": ["Ms."], "char_start": 0},
+        {"person_id": pid, "article_id": "art_a", "name": "Olsen, Mira", "aliases": [], "honorifics": ["Ms."], "char_start": 5},
+        {"person_id": person_id("Ivo Brandt"), "article_id": "art_a", "name": "Ivo Brandt", "aliases": [], "honorifics": [],
+         "char_start": 9},
+    ]
+    countries = [{"person_id": pid, "article_id": "art_a", "country_iso3": "THA"},
+                 {"person_id": pid, "article_id": "art_b", "country_iso3": "THA"}]
+    rows = {r["person_id"]: r for r in people_rows(article_people, countries)}
+    assert len(rows) == 2
+    mira = rows[pid]
+    assert mira["name"] == "Olsen, Mira"  # the longer printed form
+    assert mira["aliases"] == ["Mira Olsen", "Olsen"]
+    assert mira["honorifics"] == ["Ms."]
+    assert mira["countries"] == ["THA"]
+    assert sorted(mira["article_ids"]) == ["art_a", "art_b"]
+    assert rows[person_id("Ivo Brandt")]["countries"] == []
+
+
+# ---------------------------------------------------------------- data dictionary
+
+
+def test_data_dictionary_mentions_every_table_and_column():
+    text = data_dictionary()
+    sections = {chunk.split("`", 1)[0]: chunk for chunk in text.split("\n## `")[1:]}
+    assert set(sections) == set(TABLES)
+    for name, spec in TABLES.items():
+        for column in spec.columns:
+            assert f"| `{column.name}` | `{column.type}` | {'yes' if column.nullable else 'no'} |" in sections[name], \
+                f"{name}.{column.name}"
+        assert f"Key: `{', '.join(spec.key)}`" in sections[name]
+
+
+# ---------------------------------------------------------------- the sample page, end to end
+
+
+def test_sample_page_through_the_whole_chain(tmp_path):
+    from pipeline.extract import extract_article
+    from pipeline.nlp import build_nlp
+    from pipeline.parse import RawPage, parse_page
+    from pipeline.segment import segment
+
+    sample = Path(__file__).resolve().parents[1] / "raw" / "jaif-asean-deepens-integration-through-the-attachment-programme.html"
+    nlp = build_nlp()
+    rows: dict[str, list[dict]] = {}
+    articles = parse_page(RawPage(sample))
+    for article in articles:
+        extraction = extract_article(article, segment(article), nlp(article.text))
+        for name, part in extraction_rows(extraction, "0" * 64, EXTRACTED_AT, VERSION).items():
+            rows.setdefault(name, []).extend(part)
+    built = build_tables(rows)
+    assert write_tables(built, tmp_path) == list(TABLES)
+    assert write_tables(built, tmp_path) == []
+    stored = read_tables(tmp_path)
+    for name, spec in TABLES.items():
+        assert stored[name].schema.names == spec.column_names
+        validate(name, stored[name])
+    assert stored["articles"].num_rows == len(articles) == 4
+    texts = {r["article_id"]: r["text"] for r in stored["articles"].to_pylist()}
+    for name in ("mentions", "dates", "roles", "countries", "batches"):
+        for row in stored[name].to_pylist():
+            assert 0 <= row["char_start"] < row["char_end"] <= len(texts[row["article_id"]]), (name, row)
+    for row in stored["dates"].to_pylist():
+        assert texts[row["article_id"]][row["char_start"]:row["char_end"]] == row["text"]
+    people_ids = {r["person_id"] for r in stored["people"].to_pylist()}
+    for name in ("roles", "countries", "article_people"):
+        assert {r["person_id"] for r in stored[name].to_pylist()} <= people_ids
