@@ -55,7 +55,7 @@ _INTERVAL = (
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (
-    Table("articles", "one article (a page, or a story carried in a page's related block)", ("article_id",), (
+    Table("articles", "article (a page, or a story carried in a page's related block)", ("article_id",), (
         _c("article_id", STR, "Stable id: hash of the canonical URL (or of the file path when the page has none).", "art_94a5a9457e127a57", False),
         _c("url", STR, "Canonical URL of the article.", "https://jaif.asean.org/beneficiaries_voice/…/"),
         _c("source_path", STR, "Page file the article was read from, relative to the raw folder.", "jaif-asean-deepens….html", False),
