@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--start-url", default=None, help="listing page of the stories (default: the JAIF site)")
         sub.add_argument("--raw", type=Path, default=Path("raw"))
         sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default: 1)")
-        sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout in seconds (default: 20)")
+        sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout, seconds (default: 20)")
     update.add_argument("--out", type=Path, default=Path("extracted"))
     update.add_argument("--model", help="spaCy model name or 'blank' (as for extract)")
 
@@ -123,7 +123,7 @@ def _update(config, args) -> int:
     for problem in result.fetch_failures:
         print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
     for failure in result.summary.failures:
-        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+        print(f"failed: {failure.url or failure.path}: {failure.reason}", file=sys.stderr)
     print(result.line())
     return result.status
 

@@ -524,7 +524,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
         if i in ctx.mention_at or (doc[i].lower_ in PRONOUNS and not possessive):
             window_start = max(i + 1, title.start - CUE_WINDOW)
             cues = [t.i for t in doc[window_start:title.start] if t.lower_ in CUE_WORDS and not
-                    (t.lower_ in {"to", "from"} and not any(v.lower_ in CHANGE_VERBS for v in doc[max(sent.start, t.i - 6):t.i]))]
+                    (t.lower_ in {"to", "from"} and not any(v.lower_ in CHANGE_VERBS for v in doc[i + 1:t.i]))]
             if not cues:
                 return None
             holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx)
@@ -627,7 +627,7 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
     before = doc[sent.start:title.start].text.lower()
     if re.search(r"\b(prior to|before (?:this|that|joining|her|his)|previously|formerly|earlier)\b", before):
         return "former", 2
-    window = doc[cue_start:title.start].text.lower() if cue_start < title.start else ""
+    window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
     if how == "reference":
         return "unknown", 0
     if re.search(r"\b(promoted|appointed|elected|named|designated)\s+from\b", window) and not re.search(r"\bto\b", window):
@@ -643,44 +643,50 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
     return "current", 1
 
 
+DATE_REACH = 12  # tokens between a title and a date that can still belong to it
+
+
 def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> None:
-    """Start/end from the sentence: "since D", "from D1 to D2", "until D", or "in D" with a change verb."""
+    """Start/end from the same sentence: "since D", "from D1 to D2", "until D", or "in D" with a change verb.
+
+    Of the dates in reach, the one nearest the title wins ("has worked at X since 2015 and previously
+    served as Y from 2010 to 2015": Y gets 2010-2015).
+    """
     doc = ctx.doc
     sent = title.sent
     window = doc[cue_start:title.start].text.lower()
-    change = any(verb in window.split() for verb in CHANGE_VERBS)
-    promoted_from = re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)
+    clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
+    change = any(verb in clause.split() for verb in CHANGE_VERBS)
+    promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window))
     draft.promotion = bool(re.search(r"\b(promoted|appointed|elected|named)\b", window))
-    for date in (d for d in ctx.dates if d.start >= sent.start and d.end <= sent.end):
+
+    def distance(date: Span) -> int:
+        return title.start - date.end if date.end <= title.start else date.start - title.end
+
+    reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
+    near = [d for d in ctx.dates if d.sent == sent and distance(d) <= reach]
+    for date in sorted(near, key=distance):
         value = normalize_date(date.text, ctx.article.published)
         if value is None:
             continue
         lead = doc[date.start - 1].lower_ if date.start > sent.start else ""
-        if lead == "since" or lead == "from" and date.label_:
-            if " to " in date.text or "–" in date.text or "-" in date.text:
-                draft.role.start, draft.role.end = _point(value, "start"), _point(value, "end")
-            else:
-                draft.role.start = _point(value, "start")
+        ranged = date.text.lower().startswith(("from", "between")) or value.start != value.end
+        if lead in {"since", "from"} or (ranged and date.text.lower().startswith(("from", "between"))):
+            draft.role.start = _from_iso(value.start)
+            if ranged:
+                draft.role.end = _from_iso(value.end)
             if lead == "since" and draft.strength < 2:
                 draft.role.status = "current"
         elif lead in {"until", "till"}:
-            draft.role.end = _point(value, "end")
-        elif date.text.lower().startswith(("from", "between")) and (date.label_ and " to " in date.text or " and " in date.text):
-            draft.role.start, draft.role.end = _point(value, "start"), _point(value, "end")
+            draft.role.end = _from_iso(value.end)
         elif change and lead in {"in", "last", "on", "during", "of", ",", "early", "late"}:
             if promoted_from:
-                draft.role.end = _point(value, "end")
+                draft.role.end = _from_iso(value.end)
             else:
-                draft.role.start = _point(value, "start")
+                draft.role.start = _from_iso(value.start)
         else:
             continue
-        break
-
-
-def _point(value: PartialDate, which: str) -> PartialDate:
-    """One end of an interval, as an interval of its own (so start and end keep their own precision)."""
-    iso = value.start if which == "start" else value.end
-    return normalize_date(iso.replace("-", " ", 0)) or value if False else _from_iso(iso)
+        return
 
 
 def _from_iso(iso: str) -> PartialDate:

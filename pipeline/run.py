@@ -45,6 +45,7 @@ _GONE_REASONS = {f"http {status}" for status in GONE_STATUSES}
 class Failure:
     path: str
     reason: str
+    url: str | None = None  # the page's URL when the fetch manifest knows it
 
 
 @dataclass
@@ -78,7 +79,6 @@ class Summary:
 class _Page:
     """A page to (re-)extract: its snapshot, the rows it had, its parsed articles, and the new rows."""
 
-    rel: str
     snapshot: Snapshot
     known: list[dict]
     articles: list[Article]
@@ -123,13 +123,20 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
             continue
         try:
             articles = parse_page(RawPage(snapshot.path, snapshot.url, rel))
-        except (ParseError, OSError, ValueError) as error:
-            summary.failures.append(Failure(rel, str(error)))
+        except Exception as error:  # noqa: BLE001 - one bad page (even a parser bug) must not sink the run
+            expected = isinstance(error, (ParseError, OSError, ValueError))
+            summary.failures.append(Failure(rel, str(error) if expected else f"{type(error).__name__}: {error}",
+                                            snapshot.url))
+            if not expected:
+                log.exception("parsing failed for %s", rel)
             keep_ids |= known_ids  # keep what we had rather than lose it; tried again next run
             continue
-        pages.append(_Page(rel, snapshot, known, articles))
+        pages.append(_Page(snapshot, known, articles))
     _extract_pages(pages, model, progress, now, summary)
-    rows = rows_of(existing, keep_ids | {row["article_id"] for page in pages if page.failed for row in page.known})
+    for page in pages:
+        if page.failed:  # all or nothing: its previous rows stay, and the next run tries again
+            keep_ids |= {row["article_id"] for row in page.known}
+    rows = rows_of(existing, keep_ids)
     _set_gone(rows, gone_ids, back_ids, now)
     for page in pages:
         if page.failed:
@@ -184,7 +191,8 @@ def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: d
         try:
             extraction = extract_article(article, segment(article), doc)
         except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
-            summary.failures.append(Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}"))
+            summary.failures.append(Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}",
+                                            page.snapshot.url))
             log.exception("extraction failed for %s", article.source_path)
             page.failed = True
             continue
@@ -261,14 +269,16 @@ class UpdateResult:
         return 1 if self.failed else 0
 
     def line(self) -> str:
-        """One line for cron mail, e.g. ``update: 0 new, 0 changed, 5 unchanged, 0 gone, 0 failed; tables unchanged``."""
+        """One line for cron mail, e.g.
+        ``update: 0 new, 0 changed, 5 unchanged, 0 gone, 0 failed; tables unchanged``."""
         s = self.summary
         tables = f"rewrote {', '.join(s.written)}" if s.written else "tables unchanged"
-        return f"update: {s.new} new, {s.changed} changed, {s.unchanged} unchanged, {s.gone} gone, {self.failed} failed; {tables}"
+        return (f"update: {s.new} new, {s.changed} changed, {s.unchanged} unchanged, {s.gone} gone, "
+                f"{self.failed} failed; {tables}")
 
 
-def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: str | None = None, progress: bool = False,
-                  client: httpx.Client | None = None, sleep=time.sleep) -> UpdateResult:
+def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: str | None = None,
+                  progress: bool = False, client: httpx.Client | None = None, sleep=time.sleep) -> UpdateResult:
     """Fetch into ``raw_dir``, then bring ``out_dir`` up to date, holding ``OUT/.update.lock`` throughout.
 
     Raises ``Busy`` without doing anything when another update holds the lock, or when a fetch holds
@@ -280,6 +290,7 @@ def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: s
         try:
             report = fetch_site(config, raw_dir, client=client, sleep=sleep)
         except Timeout:
-            raise Busy(f"another fetch is running on {raw_dir} ({raw_dir / FETCH_LOCK} is held); nothing done") from None
+            raise Busy(f"another fetch is running on {raw_dir} ({raw_dir / FETCH_LOCK} is held); "
+                       "nothing done") from None
         summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress)
     return UpdateResult(report, summary)
