@@ -51,11 +51,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extract(raw: Path, out: Path, model: str | None, progress: bool) -> int:
-    from .run import extract_corpus
+    from .run import Busy, extract_corpus, update_lock
     if not raw.is_dir():
         print(f"error: {raw} is not a folder of pages", file=sys.stderr)
         return 2
-    summary = extract_corpus(raw, out, model=model, progress=progress and sys.stderr.isatty())
+    try:
+        with update_lock(out):
+            summary = extract_corpus(raw, out, model=model, progress=progress and sys.stderr.isatty())
+    except Busy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 2
     for failure in summary.failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     print(summary.line())

@@ -118,7 +118,7 @@ def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path) -> dict:
     from .run import extract_corpus
 
     start = time.perf_counter()
-    build_nlp(None)  # the same lru_cache key as run._extract_all's build_nlp(model) with model=None
+    build_nlp(None)  # the same lru_cache key as run._extract_pages's build_nlp(model) with model=None
     load_s = time.perf_counter() - start
     start = time.perf_counter()
     extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), progress=False)

@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Span, Token
 
 from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
                         normalize_date)
-from .patterns import lexicon
+from .patterns import lexicon, load_jsonl
 from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
                       Profile, Role)
 from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
@@ -74,7 +74,8 @@ def _non_name_words() -> set[str]:
         lex = lexicon()
         months = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                   "november", "december"}
-        _NON_NAME = {w.lower() for w in lex["not_name_words"] + lex["org_keywords"] + lex["programme_keywords"]} | months
+        heads = {w for row in load_jsonl("titles") if row["id"] == "title-head" for w in row["pattern"][1]["LOWER"]["IN"]}
+        _NON_NAME = {w.lower() for w in lex["not_name_words"] + lex["org_keywords"] + lex["programme_keywords"]} | months | heads
     return _NON_NAME
 
 

@@ -463,7 +463,9 @@ def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client
         polite = PoliteClient(http, config, sleep)
         stories, problems = discover(polite, config)
         report = FetchReport(discovered=len(stories), problems=problems)
-        previous = _last_good_entries(read_manifest(raw_dir))
+        entries = read_manifest(raw_dir)
+        previous = _last_good_entries(entries)
+        stories = stories + _known_stories(entries, {story.url for story in stories})
         for story in stories:
             bucket, reason = _archive_one(polite, story, previous.get(story.url), raw_dir)
             setattr(report, bucket, getattr(report, bucket) + 1)
@@ -473,6 +475,14 @@ def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client
              "%d skipped", report.discovered, report.new, report.changed, report.unchanged,
              report.gone, report.failed, report.skipped)
     return report
+
+
+def _known_stories(entries: list[dict], discovered: set[str]) -> list[Discovered]:
+    """Stories archived before but no longer listed: asked again, so a removal (404/410) is noticed."""
+    last_status = {e["url"]: e.get("status") for e in entries if e.get("url")}
+    return [Discovered(url) for url, status in last_status.items()
+            if url not in discovered and status not in GONE_STATUSES and any(
+                e.get("url") == url and e.get("file") for e in entries)]
 
 
 def _archive_one(client: PoliteClient, story: Discovered, previous: dict | None,
@@ -567,6 +577,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files owner-only; snapshots are shared data
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -622,8 +633,10 @@ def current_snapshots(raw_dir: str | Path) -> list[Snapshot]:
         if path is not None and path.is_file():
             snapshots.append(Snapshot(url, path, entry["sha256"], entry.get("fetched_at"),
                                       gone=last_status.get(url) in GONE_STATUSES))
+    pages_dir = (raw_dir / PAGES_DIR).resolve()
     for path in sorted(raw_dir.rglob("*.html")):
-        if path.is_file() and path.resolve() not in referenced:
+        # a snapshot no manifest line points at is left over from a killed fetch, not a hand-placed page
+        if path.is_file() and path.resolve() not in referenced and not path.resolve().is_relative_to(pages_dir):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             snapshots.append(Snapshot(None, path, digest, None))
     return snapshots

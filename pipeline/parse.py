@@ -211,6 +211,7 @@ def extract_related(soup: BeautifulSoup) -> list[tuple]:
             continue
         for item in _related_items(section, heading):
             link = item.find("a", href=True)
+            url = link["href"].strip() if link else None
             title_el = item.find(["h2", "h3", "h4", "h5", "h6"]) or link
             title = clean_text(title_el.get_text(" ")) if title_el else None
             date_el = item.find(class_=re.compile("date")) or item.find("time")
@@ -223,7 +224,7 @@ def extract_related(soup: BeautifulSoup) -> list[tuple]:
                     duplicate.decompose()
             blocks, credits = collect_blocks(item, title, None, None)
             if sum(len(text) for _, text in blocks) >= 200:
-                stories.append((link["href"] if link else None, title, date, date_text, blocks, credits))
+                stories.append((url, title, date, date_text, blocks, credits))
         section.decompose()
     return stories
 

@@ -132,6 +132,7 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
             keep_ids |= known_ids  # keep what we had rather than lose it; tried again next run
             continue
         pages.append(_Page(snapshot, known, articles))
+    keep_ids -= _drop_duplicate_articles(pages, previous, keep_ids)
     _extract_pages(pages, model, progress, now, summary)
     for page in pages:
         if page.failed:  # all or nothing: its previous rows stay, and the next run tries again
@@ -154,6 +155,29 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
     summary.written = _write_articles_last(tables, out_dir)
     _count(summary, tables)
     return summary
+
+
+def _drop_duplicate_articles(pages: list[_Page], previous: dict[str, list[dict]], keep_ids: set[str]) -> set[str]:
+    """One row set per article id: a story carried in several pages' related blocks, or also fetched as a
+    page of its own, is the same article (its id hashes its URL).
+
+    The story's own page wins over a related-block copy, and the first copy over later ones. Drops the
+    losing copies from ``pages`` and returns the kept ids that a newly parsed own page supersedes.
+    """
+    parent_of = {row["article_id"]: row["parent_article_id"] for rows in previous.values() for row in rows}
+    own_pages = {article.article_id for page in pages for article in page.articles if article.parent_article_id is None}
+    claimed = own_pages | {aid for aid in keep_ids if parent_of.get(aid) is None}
+    claimed_copies = {aid for aid in keep_ids if parent_of.get(aid) is not None} - own_pages
+    for page in pages:
+        unique = []
+        for article in page.articles:
+            if article.parent_article_id is not None:
+                if article.article_id in claimed or article.article_id in claimed_copies:
+                    continue
+                claimed_copies.add(article.article_id)
+            unique.append(article)
+        page.articles = unique
+    return {aid for aid in keep_ids if aid in own_pages}
 
 
 def _previous_articles(tables) -> dict[str, list[dict]]:

@@ -143,6 +143,7 @@ def write_tables(tables: dict[str, pa.Table], out_dir: Path) -> list[str]:
             pq.write_table(table, temp)
             with open(temp, "rb") as stream:
                 os.fsync(stream.fileno())
+            os.chmod(temp, 0o644)  # mkstemp makes files owner-only; tables are for everyone to read
             os.replace(temp, path)
         finally:
             if os.path.exists(temp):

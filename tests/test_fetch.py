@@ -473,3 +473,11 @@ def test_file_names_cannot_escape_raw(tmp_path):
 def test_story_url_recognition(url, expected):
     expected = url if expected == "same" else expected
     assert as_story_url(url, FetchConfig()) == expected
+
+
+def test_orphan_snapshot_of_a_killed_fetch_is_not_a_hand_placed_page(tmp_path):
+    from pipeline.fetch import PAGES_DIR
+    (tmp_path / PAGES_DIR).mkdir()
+    (tmp_path / PAGES_DIR / ("a" * 64 + ".html")).write_text("<html><body><p>stored, never recorded</p></body></html>")
+    (tmp_path / "sample.html").write_text("<html><body><p>hand placed</p></body></html>")
+    assert [s.path.name for s in current_snapshots(tmp_path)] == ["sample.html"]

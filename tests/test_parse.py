@@ -302,3 +302,21 @@ def test_generic_byline_caption_and_trailing_credit(tmp_path):
     assert article.photo_credits == ["© Coastal Photo Group"]
     # a <br> splits a paragraph into two blocks rather than gluing the lines together
     assert "escape.\n\nCatches have stayed level." in article.text
+
+
+RELATED_PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body>
+<article><h1>{title}</h1><p class="date">4 May 2023</p>
+<p>Dr. Ilse Varga, Director of the Danube Training Institute, opened the course for forty officials from the region.</p>
+<section class="related-posts"><h3>Related stories</h3>
+<div class="item"><h4><a href="https://example.org/news/shared-story/">A Shared Story</a></h4>
+<p>{related}</p><span class="date">1 April 2023</span></div></section></article></body></html>"""
+LONG_RELATED = ("Mr. Tomas Reyes, Programme Officer of the Coastal Resilience Network, explained how the network "
+                "trained village volunteers in early warning drills and shared the results with district offices. ") * 2
+
+
+def test_related_item_whose_heading_holds_the_link(tmp_path):
+    page = write(tmp_path, "a.html", RELATED_PAGE.format(slug="a", title="Course Opens", related=LONG_RELATED))
+    main, child = parse_page(RawPage(page))
+    assert child.url == "https://example.org/news/shared-story/"
+    assert child.title == "A Shared Story" and child.parent_article_id == main.article_id
+    assert "Tomas Reyes" in child.text and "Tomas Reyes" not in main.text

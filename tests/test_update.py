@@ -241,9 +241,6 @@ def test_story_back_on_the_site_is_no_longer_gone(site, update):
     assert update.article(YOUTH)["gone_at"] is None
 
 
-@pytest.mark.xfail(strict=True, reason="fetch_site only requests URLs it discovers on the listing/sitemap, so a "
-                                       "story removed from the site (unlinked and 404) is never re-requested and "
-                                       "never marked gone; see the report on pipeline/fetch.py")
 def test_story_removed_from_listing_and_site_is_marked_gone(site, update):
     update()
     del site.routes[YOUTH]

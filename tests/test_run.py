@@ -1,0 +1,47 @@
+"""Wiring over a folder: the same story reached through several pages is one article."""
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from pipeline.run import extract_corpus
+from test_parse import LONG_RELATED, RELATED_PAGE
+
+OWN_PAGE = """<html><head><link rel="canonical" href="https://example.org/news/shared-story/"></head><body>
+<article><h1>A Shared Story</h1><p class="date">1 April 2023</p><p>{text}</p></article></body></html>"""
+
+
+def _articles(out: Path) -> list[dict]:
+    return pq.read_table(out / "articles.parquet").to_pylist()
+
+
+def test_story_in_two_related_blocks_is_one_article(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    for slug in ("a", "b"):
+        (raw / f"{slug}.html").write_text(RELATED_PAGE.format(slug=slug, title=f"Course {slug}", related=LONG_RELATED))
+    summary = extract_corpus(raw, out, progress=False)
+    assert not summary.failures
+    shared = [a for a in _articles(out) if a["url"] == "https://example.org/news/shared-story/"]
+    assert len(shared) == 1 and shared[0]["parent_article_id"] is not None
+    assert extract_corpus(raw, out, progress=False).written == []
+
+
+def test_own_page_wins_over_a_related_copy(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A", related=LONG_RELATED))
+    extract_corpus(raw, out, progress=False)
+    (raw / "shared.html").write_text(OWN_PAGE.format(text=LONG_RELATED + " The full story continues here."))
+    summary = extract_corpus(raw, out, progress=False)
+    assert not summary.failures
+    shared = [a for a in _articles(out) if a["url"] == "https://example.org/news/shared-story/"]
+    assert len(shared) == 1 and shared[0]["parent_article_id"] is None
+    assert "continues here" in shared[0]["text"]
+
+
+def test_tables_are_readable_by_others(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A", related=LONG_RELATED))
+    extract_corpus(raw, out, progress=False)
+    assert all((path.stat().st_mode & 0o044) == 0o044 for path in out.glob("*.parquet"))
