@@ -1092,9 +1092,12 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
 
 
 PROGRAMME_HEADS = {"programme", "program", "fellowship", "scholarship", "exchange", "course", "training", "forum", "workshop",
-                   "workshops", "dialogue", "project", "initiative", "academy", "internship", "camp", "seminar", "school"}
-PARTICIPANT_CUES = re.compile(r"\b(participants?|beneficiar(?:y|ies)|graduates?|alumn(?:us|a|i|ae)|fellows?|scholars?|trainees?|"
-                              r"grantees?|took part|completed|attended|selected for|enrolled)\b", re.I)
+                   "workshops", "dialogue", "project", "initiative", "academy", "internship", "camp", "seminar", "school",
+                   "grant", "grants", "award", "awards"}
+PARTICIPANT_AFTER_NAME = re.compile(
+    r"^(?:\s*\([^)]*\))?(?:,\s*(?:a|an|one of the|who (?:is|was|were) (?:a|an|one of the))\s+(?:[\w-]+\s+){0,2}"
+    r"(?:graduate|alumn\w*|participant|fellow|scholar|trainee|grantee|beneficiar\w*)s?\b"
+    r"|\s+(?:took part|completed|attended|joined|participated|was selected|were selected|graduated)\b)", re.I)
 
 
 def programme_mentions(ctx: Context) -> list[Chain]:
@@ -1113,9 +1116,13 @@ def programme_mentions(ctx: Context) -> list[Chain]:
             tail = capitalised_chain(ctx, end + 1, allow_comma=False, stop_at_titles=False, stop_words={"in"})
             if tail:
                 end = ctx.doc.char_span(tail.start, tail.end, alignment_mode="expand").end
+        if end + 2 < token.sent.end and doc[end].text == "(" and doc[end + 2].text == ")" and doc[end + 1].text.upper() == doc[end + 1].text:
+            end += 3  # "... Programme (SEA-TPDP)"
         span = doc[start:end]
-        if len(span) >= 2 and not (found and found[-1].end >= span.end_char):
-            found.append(Chain(span.text, span.start_char, span.end_char))
+        if len(span) >= 2:
+            found = [c for c in found if not (span.start_char <= c.start and c.end <= span.end_char)]
+            if not any(c.start <= span.start_char and span.end_char <= c.end for c in found):
+                found.append(Chain(span.text, span.start_char, span.end_char))
     for match in re.finditer(r"\b(?:project|programme|program|initiative) on (?P<name>[A-Z][^.,;()]{5,120}?)(?=[,.;(]| which| that| funded| supported)",
                              ctx.article.text):
         found.append(Chain(match.group("name").strip(), match.start("name"), match.start("name") + len(match.group("name").strip())))
@@ -1157,13 +1164,16 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     if main_batch is None and not set(fold(main.text).split()) - {"the", "of", "for", "on", "and", "asean"} <= title_words:
         return []
     years = _batch_years(ctx, batches, batch_spans, main_batch)
+    for fact in batches:  # "took part in the 2nd Batch", a card's "Period": of the article's programme
+        if fact.programme is None and fact.person_key:
+            fact.programme = main.text
+            if fact.batch is None and fact.source == "rule:batch/card":
+                fact.batch = main_batch
     linked = {b.person_key for b in batches if b.person_key}
     facts = []
     candidates = [key for key in ctx.profile_person.values()]
     for mention in ctx.mentions:
-        window = ctx.doc[max(mention.tok_start - 6, 0):min(mention.tok_end + 8, len(ctx.doc))]
-        if PARTICIPANT_CUES.search(window.text) and not any(
-                i in ctx.mention_at and ctx.mention_at[i].key != mention.key for i in range(window.start, window.end)):
+        if PARTICIPANT_AFTER_NAME.match(ctx.article.text[mention.end:mention.end + 120]):
             candidates.append(mention.key)
     for key in dict.fromkeys(candidates):
         if key in linked:
