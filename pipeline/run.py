@@ -25,7 +25,7 @@ import httpx
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from . import __version__
+from . import pipeline_version
 from .extract import extract_article
 from .fetch import GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, current_snapshots, fetch_site
 from .nlp import build_nlp
@@ -110,7 +110,7 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
         rel = _relative(snapshot.path, raw_dir)
         known = previous.get(rel if snapshot.url is None else snapshot.url, [])
         known_ids = {row["article_id"] for row in known}
-        if known and all(row["source_sha256"] == snapshot.sha256 and row["pipeline_version"] == __version__ for row in known):
+        if known and all(row["source_sha256"] == snapshot.sha256 and row["pipeline_version"] == pipeline_version() for row in known):
             keep_ids |= known_ids
             if snapshot.gone and any(row["gone_at"] is None for row in known):
                 summary.gone += 1
@@ -226,7 +226,7 @@ def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: d
         gone_at = None
         if page.snapshot.gone:
             gone_at = min((row["gone_at"] for row in page.known if row["gone_at"] is not None), default=now)
-        for name, items_ in extraction_rows(extraction, page.snapshot.sha256, now, __version__, gone_at).items():
+        for name, items_ in extraction_rows(extraction, page.snapshot.sha256, now, pipeline_version(), gone_at).items():
             page.rows[name].extend(items_)
     bar.close()
 

@@ -45,3 +45,17 @@ def test_tables_are_readable_by_others(tmp_path):
     (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A", related=LONG_RELATED))
     extract_corpus(raw, out, progress=False)
     assert all((path.stat().st_mode & 0o044) == 0o044 for path in out.glob("*.parquet"))
+
+
+def test_a_change_to_the_patterns_re_extracts_unchanged_pages(tmp_path, monkeypatch):
+    import pipeline
+    import pipeline.run as run
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A", related=LONG_RELATED))
+    extract_corpus(raw, out, progress=False)
+    assert extract_corpus(raw, out, progress=False).unchanged == 1
+    monkeypatch.setattr(run, "pipeline_version", lambda: pipeline.__version__ + "+different")
+    summary = extract_corpus(raw, out, progress=False)
+    assert summary.changed == 1 and "articles" in summary.written
+    assert {a["pipeline_version"] for a in _articles(out)} == {pipeline.__version__ + "+different"}
