@@ -69,8 +69,15 @@ def _extract(raw: Path, out: Path, model: str | None, progress: bool) -> int:
 
 
 def _eval(args) -> int:
-    from .evaluate import evaluate, format_report
-    report = evaluate(args.gold, args.extracted)
+    from .evaluate import MissingTables, evaluate, format_report
+    if not args.gold.is_dir() or not list(args.gold.glob("*.json")):
+        print(f"error: {args.gold} holds no gold *.json files", file=sys.stderr)
+        return 2
+    try:
+        report = evaluate(args.gold, args.extracted)
+    except MissingTables as missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     print(format_report(report))
     if args.json:
         text = json.dumps(report, indent=2, sort_keys=True)

@@ -82,8 +82,15 @@ class Accuracy:
         return {"right": self.right, "total": self.total, "accuracy": round(self.right / self.total, 4) if self.total else 1.0}
 
 
+class MissingTables(FileNotFoundError):
+    """The folder to score holds no extracted tables."""
+
+
 def _load(extracted: Path) -> dict[str, list[dict]]:
     names = ("articles", "article_people", "roles", "countries", "batches", "dates")
+    missing = [name for name in names if not (extracted / f"{name}.parquet").exists()]
+    if missing:
+        raise MissingTables(f"{extracted}: no {', '.join(missing)} table; run `python -m pipeline extract` first")
     return {name: pq.read_table(extracted / f"{name}.parquet").to_pylist() for name in names}
 
 
