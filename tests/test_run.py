@@ -59,3 +59,30 @@ def test_a_change_to_the_patterns_re_extracts_unchanged_pages(tmp_path, monkeypa
     summary = extract_corpus(raw, out, progress=False)
     assert summary.changed == 1 and "articles" in summary.written
     assert {a["pipeline_version"] for a in _articles(out)} == {pipeline.__version__ + "+different"}
+
+
+def test_bad_pages_are_reported_and_the_rest_is_extracted(tmp_path, capsys):
+    import shutil
+
+    from pipeline.__main__ import main
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / "raw" / "jaif-asean-deepens-integration-through-the-attachment-programme.html",
+                raw / "sample.html")
+    (raw / "empty.html").write_bytes(b"")
+    (raw / "binary.html").write_bytes(bytes(range(256)) * 4)
+    (raw / "no-body.html").write_text("<html><head><title>Only a head</title></head></html>")
+    (raw / "cp1252.html").write_bytes("<html><body><h1>Caf\u00e9 owners</h1><p>\u201cWe grow,\u201d said Ms. Ana Beltr\u00e1n, "
+                                      "Manager of the Riverside Caf\u00e9 Cooperative, in March 2021.</p></body></html>".encode("cp1252"))
+    (raw / "no-title-no-date.html").write_text("<html><body><p>Mr. Oskar Lind, Director of the Baltic Ferry Office, "
+                                               "spoke to the press.</p></body></html>")
+    assert main(["extract", "--raw", str(raw), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "empty.html: " in err and "empty file" in err
+    assert "binary.html: " in err and "binary" in err
+    articles = {a["source_path"]: a for a in _articles(out)}
+    assert {"sample.html", "cp1252.html", "no-title-no-date.html"} <= set(articles)
+    assert "Café" in articles["cp1252.html"]["text"] and "“We grow,”" in articles["cp1252.html"]["text"]
+    assert articles["no-title-no-date.html"]["title"] is None and articles["no-title-no-date.html"]["published"] is None
+    people = {p["name"] for p in pq.read_table(out / "people.parquet").to_pylist()}
+    assert {"Ana Beltrán", "Oskar Lind", "Hoang Quoc Trung"} <= people
