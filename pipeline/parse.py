@@ -289,6 +289,8 @@ def collect_blocks(root: Tag, title: str | None, date_text: str | None, byline: 
     blocks: list[tuple[str, str]] = []
     credits: list[str] = []
     for element in _leaf_blocks(root):
+        if _is_boilerplate(element, root):
+            continue
         kind = block_kind(element)
         for piece in element.get_text("").split(LINE_BREAK):
             text = clean_text(piece)
@@ -324,6 +326,23 @@ def _leaf_blocks(root: Tag) -> list[Tag]:
         taken.add(id(element))
         leaves.append(element)
     return leaves
+
+
+BOILERPLATE_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|footer|site-footer|share|sharing|social|"
+                               r"sidebar|widget|comments?|cookie|subscribe|newsletter|pagination|tags?|site-name|site-title|"
+                               r"skip-link)([-_ ]|$)", re.I)
+
+
+def _is_boilerplate(element: Tag, root: Tag) -> bool:
+    """Menus, footers, share bars and link lists: by class or id, or because the text is mostly links."""
+    for node in [element, *element.parents]:
+        if node is root or not isinstance(node, Tag):
+            break
+        if BOILERPLATE_CLASS.search(" ".join(node.get("class", [])) + " " + (node.get("id") or "")):
+            return True
+    text = clean_text(element.get_text(" "))
+    linked = sum(len(clean_text(a.get_text(" "))) for a in element.find_all("a"))
+    return bool(text) and len(text) < 200 and linked >= 0.6 * len(text)
 
 
 def _has_own_text(element: Tag) -> bool:

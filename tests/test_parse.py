@@ -320,3 +320,18 @@ def test_related_item_whose_heading_holds_the_link(tmp_path):
     assert child.url == "https://example.org/news/shared-story/"
     assert child.title == "A Shared Story" and child.parent_article_id == main.article_id
     assert "Tomas Reyes" in child.text and "Tomas Reyes" not in main.text
+
+
+def test_menus_footers_and_link_lists_stay_out_of_the_text(tmp_path):
+    page = write(tmp_path, "chrome.html", """<html><body>
+<p class="site-name"><a href="/">Regional Portal</a></p>
+<ul class="menu"><li><a href="/">Home</a></li><li><a href="/about/">About Us</a></li></ul>
+<h1>Engineers Meet in Hanoi</h1><p class="date">2 June 2023</p>
+<p>Ms. Petra Novak, Chief Engineer of the Delta Water Board, presented the new flood maps to forty engineers.</p>
+<p><a href="/share/fb">Share on Facebook</a> <a href="/share/x">Share on X</a></p>
+<div class="footer"><p>Regional Portal | Hanoi</p><p><a href="/contact/">Contact</a></p></div>
+</body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert "Petra Novak" in article.text
+    for chrome in ("Home", "About Us", "Share on", "Contact", "Regional Portal"):
+        assert chrome not in article.text
