@@ -297,7 +297,9 @@ def _appositive_people(ctx: Context) -> list[PersonMention]:
                 ctx.countries_at(t.i) is not None and ctx.countries_at(t.i).label_ == "COUNTRY" for t in after[1:3]))
             described = described or (len(after) >= 3 and after[0].text == "(" and ctx.countries_at(after[1].i) is not None
                                       and after[2].text == ")" and len(span) >= 2)
-            if described and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
+            inside_other = any(e.label_ in {"ORG", "FAC"} and e.start < i < e.end for e in doc.ents) \
+                or (i > sent.start and doc[i - 1].lower_ in CONNECTORS)  # "Institute for Urban Mobility (Malaysia)"
+            if described and not inside_other and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
                     and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
                 found.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/appositive",
                                            _honorifics_before(ctx, i), tok_start=i, tok_end=end))
