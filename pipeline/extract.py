@@ -691,6 +691,8 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
         return "unknown", 0
     if re.search(r"\b(promoted|appointed|elected|named|designated)\s+from\b", window) and not re.search(r"\bto\b", window):
         return "former", 2
+    if re.search(r"\b(retired|retires|left|leaves|stepped down|resigned|ended)\b", window):
+        return "former", 2
     if re.search(r"\b(promoted|appointed|elected|named|designated|assumed|started|starts|took up)\b", window):
         return "current", 2
     if re.search(r"\b(currently|now|presently|is|are|serves|serving|holds|has|have|remains)\b", window + " " + near):
@@ -716,7 +718,8 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     window = doc[cue_start:title.start].text.lower()
     clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
     change = any(verb in clause.split() for verb in CHANGE_VERBS)
-    promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window))
+    promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)) \
+        or bool(re.search(r"\b(retired|left|stepped down|resigned)\b", clause))
     draft.promotion = bool(re.search(r"\b(promoted|appointed|elected|named)\b", window))
 
     def distance(date: Span) -> int:
@@ -920,7 +923,7 @@ def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
         target.start = target.start or role.start
         target.end = target.end or role.end
         same.promotion = same.promotion or draft.promotion
-    _supersede_promotions(merged)
+    _sequence_career(merged)
     return [d.role for d in merged]
 
 
@@ -937,18 +940,27 @@ def _same_org(a: str, b: str) -> bool:
     return strip(a) == strip(b) or strip(a) in strip(b) or strip(b) in strip(a)
 
 
-def _supersede_promotions(drafts: list[RoleDraft]) -> None:
-    """An earlier promotion is over once a later one happened: "promoted to X in 2016 ... again promoted in 2019"."""
-    by_person: dict[str, list[RoleDraft]] = {}
+PRESENT_TENSE = re.compile(r"\b(currently|now|presently|is|are|serves|serving|holds|remains|today)\b", re.I)
+
+
+def _sequence_career(drafts: list[RoleDraft]) -> None:
+    """A role is over once a later one began: "joined as X in 2009 ... appointed Y in February 2012".
+
+    Of a person's dated titled roles, each one followed by a later start becomes former and ends when the
+    next begins, unless the text says it is still held ("currently", "is", "serves").
+    """
+    by_person: dict[str, list[RoleDraft]] = defaultdict(list)
     for draft in drafts:
-        if draft.promotion and draft.role.start is not None:
-            by_person.setdefault(draft.role.person_key, []).append(draft)
+        if draft.role.start is not None:
+            by_person[draft.role.person_key].append(draft)
     for items in by_person.values():
-        items.sort(key=lambda d: d.role.start.start_date)
+        items.sort(key=lambda d: (d.role.start.start_date, d.role.char_start))
         for earlier, later in zip(items, items[1:]):
-            if later.role.start.start_date > earlier.role.start.start_date and earlier.role.status != "former":
-                earlier.role.status = "former"
-                earlier.role.end = earlier.role.end or later.role.start
+            if later.role.start.start_date <= earlier.role.start.start_date or PRESENT_TENSE.search(earlier.role.trigger) \
+                    or earlier.role.title is None:  # working for an organisation goes on while its titles change
+                continue
+            earlier.role.status = "former"
+            earlier.role.end = earlier.role.end or later.role.start
 
 
 def participant_titles_former(roles: list[Role], batches: list[BatchFact], published) -> None:
