@@ -9,10 +9,10 @@ SITE      ?= https://jaif.asean.org/beneficiaries_voice/
 DELAY     ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev bench fetch update dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout bench fetch update dictionary lock clean
 
 help: ## List the targets and what they do
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo "  variables: RAW=$(RAW) EXTRACTED=$(EXTRACTED) GOLD=$(GOLD) SITE=$(SITE) DELAY=$(DELAY)"
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -38,6 +38,10 @@ eval: setup ## Score extracted/ against the gold annotations: make eval [GOLD=di
 eval-dev: setup ## Extract and score the second development set (tests/devset)
 	$(PY) -m pipeline extract --raw tests/devset/raw --out build/devset --quiet
 	$(PY) -m pipeline eval --gold tests/devset/gold --extracted build/devset
+
+eval-holdout: setup ## Extract and score the held-out set (tests/holdout)
+	$(PY) -m pipeline extract --raw tests/holdout/raw --out build/holdout --quiet
+	$(PY) -m pipeline eval --gold tests/holdout/gold --extracted build/holdout
 
 bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy
 	$(PY) -m pipeline.bench
