@@ -4,7 +4,7 @@ batches; dates), each with its character span and the rule or model that produce
 Linking works on tokens and sentences only (no dependency parse): a title belongs to the person it
 directly precedes or follows (appositive), to the nearest person or pronoun before it when a verb cue
 ("is", "was promoted to", "served as") sits within a few tokens, or, as "the Rector", to the person the
-section is about. Short names ("Htet", "Prof. Kyaw", "Mr. Tanaka") resolve to the full name in the article.
+section is about. Short names ("Novak", "Prof. Lind", "Mr. Tanaka") resolve to the full name in the article.
 """
 from __future__ import annotations
 
@@ -423,7 +423,7 @@ def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
 
 
 def _add_known_token_mentions(ctx: Context, mentions: list[PersonMention], people: dict[str, Person]) -> None:
-    """Bare given names or surnames of people already named in full ("Trung recalled") are mentions too."""
+    """Bare given names or surnames of people already named in full ("Novak recalled") are mentions too."""
     known = {token for p in people.values() for token in p.name.split() if len(token) > 2}
     covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
     for token in ctx.doc:
@@ -545,7 +545,7 @@ def _title_text(title: Span) -> str:
 def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     doc = ctx.doc
     sent = title.sent
-    # title before a name: "Ambassador Ekkaphab", "DSG Tanaka", "Deputy Secretary-General Name"
+    # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name"
     nxt = _after_portfolio(ctx, title)
     while nxt < sent.end and nxt in ctx.honorific_tokens:
         nxt += 1
@@ -557,7 +557,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
         prev -= 1
     if prev > sent.start and doc[prev].text == "," and prev - 1 in ctx.mention_at:
         return ctx.mention_at[prev - 1].key, "appositive", title.start
-    # reference: "the Rector said", "the former Attachment Officer added"
+    # reference: "the Rector said", "the former Exchange Fellow added"
     before = doc[title.start - 1].lower_ if title.start > sent.start else ""
     before2 = doc[title.start - 2].lower_ if title.start - 1 > sent.start else ""
     after = doc[title.end] if title.end < sent.end else None
@@ -616,7 +616,7 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
         chain = capitalised_chain(ctx, start + 1, allow_comma=True)
         if chain and _org_like(chain.text):
             return title_text, chain
-    # "at the ASEAN Secretariat as an Attachment Officer"
+    # "at the Harbour Authority as a Pilot Trainee"
     i = title.start - 1
     while i > title.sent.start and doc[i].lower_ in {"a", "an", "the"}:
         i -= 1
@@ -642,7 +642,7 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
     preposition = doc[title.end].lower_
     head_word = title[-1].lower_
     if title[0].lower_ in LOCAL_OFFICES:
-        return title.end  # "Village Head of Oelnasi", "District Director of Kampot": the "of" names a place
+        return title.end  # "Village Head of Sungai Kecil", "District Director of Kampot": the "of" names a place
     if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
         chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
         if chain and _is_portfolio(chain.text) and not any(
@@ -964,7 +964,7 @@ def _sequence_career(drafts: list[RoleDraft]) -> None:
 
 
 def participant_titles_former(roles: list[Role], batches: list[BatchFact], published) -> None:
-    """A title named after a programme the person finished before publication ("Attachment Officer") is former."""
+    """A title named after a programme the person finished before publication ("Exchange Fellow" after the Exchange) is former."""
     if published is None:
         return
     for role in roles:
@@ -1099,7 +1099,7 @@ def _country_fact(ctx: Context, key: str, span: Span, source: str) -> CountryFac
 
 
 def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: list[Span]) -> list[BatchFact]:
-    """Batches named in running text: "the 16th Batch for Junior Diplomats", "she was in Cohort 3 of X"."""
+    """Batches named in running text: "the 9th Batch for Young Planners", "she was in Cohort 3 of X"."""
     facts = []
     known = [b.programme for b in heading_batches if b.programme]
     heading_spans = {(b.char_start, b.char_end) for b in heading_batches}
@@ -1293,7 +1293,7 @@ def fill_batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[S
 
 
 def keep_date(ctx: Context, span: Span) -> bool:
-    """Drop years that are part of a name ("Masterplan 2025", "Vision 2040") or a count ("2000 participants")."""
+    """Drop years that are part of a name ("Blueprint 2030", "Vision 2040") or a count ("2000 participants")."""
     doc = ctx.doc
     if span.id_ == "date-month-alone":
         return span.start > 0 and doc[span.start - 1].lower_ in _MONTH_LEADS

@@ -109,7 +109,7 @@ _ORDINAL_WORDS = {w: i for i, w in enumerate(
 
 
 def batch_number(text: str) -> int | None:
-    """Integer cohort number from "8th Batch", "Batch 3", "Cohort No. 12", "second batch"; None for "Class of 2018"."""
+    """Integer cohort number from "4th Batch", "Batch 3", "Cohort No. 12", "second batch"; None for "Class of 2018"."""
     if re.search(r"\bclass\s+of\b", text, re.I):
         return None
     match = re.search(r"\b(\d{1,3})(?:st|nd|rd|th)?\b", text)

@@ -362,7 +362,7 @@ def _is_metadata(text: str, title: str | None, date_text: str | None, byline: st
 def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Join a paragraph that ends mid-sentence with the next one that starts in lower case.
 
-    A word cut in two ("Atta" / "chment") is glued back when the glued form occurs elsewhere on the page;
+    A word cut in two ("trans" / "formation") is glued back when the glued form occurs elsewhere on the page;
     otherwise the two parts are joined with a space.
     """
     vocabulary = {w.lower() for _, text in blocks for w in re.findall(r"[A-Za-z]+", text)}

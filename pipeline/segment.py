@@ -1,6 +1,6 @@
 """segment: article → person-centred profiles.
 
-A profile starts at a heading line that introduces a person ("Name, Country, Programme (8th Batch, 2006-2007)",
+A profile starts at a heading line that introduces a person ("Name, Country, Programme (4th Batch, 2016-2017)",
 "Name, Title, Organisation, Country", "Name (Country) – Tagline", a "Name: ..." card, or a heading that is just
 a name the next paragraph talks about) or at such a header run into a paragraph ("Prof. Name, Rector,
 X University, Country Prof. Name of ..."). It ends where the next one starts or at the footnotes.
