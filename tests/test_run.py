@@ -4,6 +4,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.run import extract_corpus
+from pipeline.schema import TABLES
 from test_parse import LONG_RELATED, RELATED_PAGE
 
 OWN_PAGE = """<html><head><link rel="canonical" href="https://example.org/news/shared-story/"></head><body>
@@ -86,3 +87,20 @@ def test_bad_pages_are_reported_and_the_rest_is_extracted(tmp_path, capsys):
     assert articles["no-title-no-date.html"]["title"] is None and articles["no-title-no-date.html"]["published"] is None
     people = {p["name"] for p in pq.read_table(out / "people.parquet").to_pylist()}
     assert {"Ana Beltrán", "Oskar Lind", "Hoang Quoc Trung"} <= people
+
+
+def test_two_worker_processes_give_the_same_tables(tmp_path, monkeypatch):
+    """The parallel path (used for large runs) must produce exactly what one process produces."""
+    import pyarrow.parquet as pq
+
+    devset = Path(__file__).resolve().parent / "devset" / "raw"
+    tables = {}
+    for processes in ("1", "2"):
+        monkeypatch.setenv("STORY_EXTRACTOR_PROCESSES", processes)
+        out = tmp_path / processes
+        extract_corpus(devset, out, progress=False)
+        tables[processes] = {path.name: pq.read_table(path).drop_columns(
+            ["extracted_at"] if path.name == "articles.parquet" else []) for path in out.glob("*.parquet")}
+    assert tables["1"].keys() == tables["2"].keys() and len(tables["1"]) == len(TABLES)
+    for name, table in tables["1"].items():
+        assert table.equals(tables["2"][name]), name
