@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
@@ -19,7 +20,7 @@ from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, 
 from .patterns import lexicon, load_jsonl
 from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
                       Profile, Role)
-from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
+from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields
 
 CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
               "et", "y", "/", "-"}
@@ -674,32 +675,35 @@ def _cue_text(ctx: Context, cue_start: int, title_start: int) -> str:
     return ctx.doc[cue_start:title_start].text if cue_start < title_start else ""
 
 
+@lru_cache(maxsize=None)
+def _cue(name: str) -> re.Pattern:
+    """A word-boundary regex of one list of ``lexicon.json``'s ``status_cues``."""
+    words = lexicon()["status_cues"][name]
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
+
+
 def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, int]:
+    """(status, strength): strength 2 when the text says it, 1 for the default, 0 for a bare reference."""
     doc = ctx.doc
-    lex = lexicon()
-    if fold(title.text) in {fold(t) for t in lex["timeless_titles"]}:
+    if fold(title.text) in {fold(t) for t in lexicon()["timeless_titles"]}:
         return "unknown", 2
     sent = title.sent
     near = doc[max(sent.start, title.start - 3):title.start].text.lower()
-    if re.search(r"\b(former|ex-|formerly|previously|then)\b", near):
+    if _cue("former_near").search(near) or _cue("former_sentence").search(doc[sent.start:title.start].text.lower()):
         return "former", 2
-    before = doc[sent.start:title.start].text.lower()
-    if re.search(r"\b(prior to|before (?:this|that|joining|her|his)|previously|formerly|earlier)\b", before):
-        return "former", 2
-    window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
     if how == "reference":
         return "unknown", 0
-    if re.search(r"\b(promoted|appointed|elected|named|designated)\s+from\b", window) and not re.search(r"\bto\b", window):
-        return "former", 2
-    if re.search(r"\b(retired|retires|left|leaves|stepped down|resigned|ended)\b", window):
-        return "former", 2
-    if re.search(r"\b(promoted|appointed|elected|named|designated|assumed|started|starts|took up)\b", window):
+    window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
+    if re.search(_cue("appointment_verbs").pattern + r"\s+from\b", window) and not re.search(r"\bto\b", window):
+        return "former", 2  # "promoted from X (to Y)": X is over
+    for cue, status in (("ending_verbs", "former"), ("starting_verbs", "current")):
+        if _cue(cue).search(window):
+            return status, 2
+    if _cue("present_words").search(window + " " + near):
         return "current", 2
-    if re.search(r"\b(currently|now|presently|is|are|serves|serving|holds|has|have|remains)\b", window + " " + near):
-        return "current", 2
-    if re.search(r"\b(became|becomes|joined)\b", window):
+    if _cue("unknown_verbs").search(window):
         return "unknown", 1
-    if re.search(r"\b(was|were|served|worked|had been|held|used to)\b", window):
+    if _cue("past_verbs").search(window):
         return "former", 2
     return "current", 1
 
@@ -800,7 +804,6 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
 def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list[BatchFact], list[Mention]]:
     """Facts from profile headings: "Name, Title, Organisation, Country" and "Name, Country, Programme (Nth Batch, Y-Y)"."""
     roles, countries, batches, programmes = [], [], [], []
-    text = ctx.article.text
     for profile in ctx.profiles:
         holder = ctx.profile_person.get(profile.profile_id)
         if holder is None or profile.heading is None:
@@ -940,7 +943,6 @@ def _same_org(a: str, b: str) -> bool:
     return strip(a) == strip(b) or strip(a) in strip(b) or strip(b) in strip(a)
 
 
-PRESENT_TENSE = re.compile(r"\b(currently|now|presently|is|are|serves|serving|holds|remains|today)\b", re.I)
 
 
 def _sequence_career(drafts: list[RoleDraft]) -> None:
@@ -956,7 +958,7 @@ def _sequence_career(drafts: list[RoleDraft]) -> None:
     for items in by_person.values():
         items.sort(key=lambda d: (d.role.start.start_date, d.role.char_start))
         for earlier, later in zip(items, items[1:]):
-            if later.role.start.start_date <= earlier.role.start.start_date or PRESENT_TENSE.search(earlier.role.trigger) \
+            if later.role.start.start_date <= earlier.role.start.start_date or _cue("present_words").search(earlier.role.trigger.lower()) \
                     or earlier.role.title is None:  # working for an organisation goes on while its titles change
                 continue
             earlier.role.status = "former"

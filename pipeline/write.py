@@ -19,7 +19,6 @@ from .normalize import fold, person_id, programme_key, stable_id
 from .records import Extraction, PartialDate
 from .schema import TABLES, validate
 
-ARTICLE_TABLES = [name for name in TABLES if name != "people"]
 
 
 def _interval(start: PartialDate | None, end: PartialDate | None) -> dict:

@@ -32,7 +32,7 @@ def _extraction(article_id: str, printed_name: str, honorific: str, country: str
                    "Desk Team", {"sectors": ["Trade"], "funding_framework": "Open Fund"},
                    [("heading", heading), ("paragraph", sentence)], ["© Lens Club"])
     h_start = art.text.index(heading)
-    s_start = art.text.index(sentence)
+    art.text.index(sentence)
     key = printed_name.casefold()
     profile = Profile(f"prf_{article_id}", article_id, 0, heading, h_start, len(art.text), h_start + len(heading),
                       h_start, h_start + len(printed_name))
