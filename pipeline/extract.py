@@ -121,6 +121,7 @@ class Context:
     mentions: list[PersonMention] = field(default_factory=list)
     mention_at: dict[int, PersonMention] = field(default_factory=dict)  # token index → mention
     profile_person: dict[str, str] = field(default_factory=dict)
+    linked_titles: list[tuple[Span, str, str]] = field(default_factory=list)  # every title occurrence tied to a person
 
     def countries_at(self, index: int) -> Span | None:
         """The country or demonym span covering token ``index``."""
@@ -524,6 +525,7 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         _dates_for(ctx, title, draft, cue_start)
         drafts.append(draft)
         previous = draft
+        ctx.linked_titles.append((title, holder, draft.role.source))
     drafts.extend(_affiliations(ctx))
     return drafts
 
@@ -1187,7 +1189,7 @@ PARTICIPANT_AFTER_NAME = re.compile(
     r"|\s+(?:took part|completed|attended|joined|participated|was selected|were selected|graduated)\b)", re.I)
 
 
-def programme_mentions(ctx: Context) -> list[Chain]:
+def programme_mentions_in(ctx: Context) -> list[Chain]:
     """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ..."""
     doc, found = ctx.doc, []
     for token in doc:
@@ -1221,14 +1223,13 @@ def _is_chain_word(token: Token) -> bool:
         token.text in {"-", "’s", "'s"} or (token.is_upper and len(token) > 1)
 
 
-def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]) -> list[BatchFact]:
+def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Span], mentions: list[Chain]) -> list[BatchFact]:
     """People of an article about one programme cohort belong to it: profiled people and self-described participants.
 
     The programme is the one the article names most (first on a tie); the batch is the one in the headline,
     else the first one named before the first profile. Only articles whose headline names the programme or a
     batch get this, so a news item that merely mentions a programme links nobody.
     """
-    mentions = programme_mentions(ctx)
     title_block = next((b for b in ctx.article.blocks if b.kind == "title"), None)
     body = [m for m in mentions if title_block is None or m.start >= title_block.end]
     counts: dict[str, int] = defaultdict(int)
@@ -1355,13 +1356,14 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
     batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered)]
     batches = _merge_card_batches(batches)
-    batches += link_programmes(ctx, batches, batch_spans)
+    programme_names = programme_mentions_in(ctx)
+    batches += link_programmes(ctx, batches, batch_spans, programme_names)
     fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)
     countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
     date_facts = [DateFact(article.article_id, _profile_id(profiles, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
                   for d in ctx.dates if (value := normalize_date(d.text, article.published))]
-    mention_rows = _mentions(ctx, roles, countries, batch_spans, programme_mentions, date_facts)
+    mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
                       dict(ctx.profile_person))
 
@@ -1399,9 +1401,12 @@ def _dedupe_countries(facts: list[CountryFact]) -> list[CountryFact]:
     return kept
 
 
-def _mentions(ctx: Context, roles, countries, batch_spans, programme_mentions, date_facts) -> list[Mention]:
+def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mentions, programme_names, date_facts) -> list[Mention]:
+    """Every entity mention, linked to its person where a fact ties it to one."""
     aid = ctx.article.article_id
     rows = [Mention(aid, "PERSON", m.text, m.start, m.end, m.source, ctx.people[m.key].name, m.key) for m in ctx.mentions]
+    for span, holder, source in ctx.linked_titles:  # every occurrence, "the Rector" references included
+        rows.append(Mention(aid, "TITLE", span.text, span.start_char, span.end_char, source, _title_text(span), holder))
     for role in roles:
         if role.title:
             rows.append(Mention(aid, "TITLE", role.title, role.char_start, role.char_start + len(role.title), role.source,
@@ -1410,14 +1415,22 @@ def _mentions(ctx: Context, roles, countries, batch_spans, programme_mentions, d
             start = ctx.article.text.find(role.org, role.char_start)
             if start >= 0:
                 rows.append(Mention(aid, "ORG", role.org, start, start + len(role.org), role.source, role.org, role.person_key))
-    for span in countries:
+    org_spans = [(r.char_start, r.char_end) for r in rows if r.label == "ORG"]
+    for ent in ctx.doc.ents:
+        if ent.label_ == "ORG" and not any(s < ent.end_char and ent.start_char < e for s, e in org_spans):
+            rows.append(Mention(aid, "ORG", ent.text, ent.start_char, ent.end_char, MODEL, ent.text))
+    holder_of_country = {(f.char_start, f.char_end): f.person_key for f in country_facts}
+    for span in ctx.countries:
         iso = country_iso3(span.text) if span.label_ == "COUNTRY" else demonym_iso3(span.text)
         if iso:
-            rows.append(Mention(aid, "COUNTRY", span.text, span.start_char, span.end_char, _rule(span), iso))
+            rows.append(Mention(aid, "COUNTRY", span.text, span.start_char, span.end_char, _rule(span), iso,
+                                holder_of_country.get((span.start_char, span.end_char))))
     for span in batch_spans:
         number = batch_number(span.text)
         rows.append(Mention(aid, "BATCH", span.text, span.start_char, span.end_char, _rule(span), None if number is None else str(number)))
     rows.extend(programme_mentions)
+    for chain in programme_names:
+        rows.append(Mention(aid, "PROGRAMME", chain.text, chain.start, chain.end, "rule:programme/name", chain.text))
     for fact in date_facts:
         rows.append(Mention(aid, "DATE", fact.text, fact.char_start, fact.char_end, fact.source,
                             fact.value.start if fact.value.start == fact.value.end else f"{fact.value.start}/{fact.value.end}"))
