@@ -1118,8 +1118,10 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
             programme = _closest_programme(tail.text, known)
             if programme is None and (chain := capitalised_chain(ctx, span.end + 1, allow_comma=False)):
                 programme = chain.text
-        holder = None
+        holder = _member_after(ctx, span)
         for i in range(span.start - 1, span.sent.start - 1, -1):
+            if holder is not None:
+                break
             if i in ctx.mention_at:
                 holder = ctx.mention_at[i].key
                 break
@@ -1131,6 +1133,22 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
                                int(years[0]) if years else None, int(years[-1]) if years else None,
                                span.start_char, span.end_char, _rule(span)))
     return facts
+
+
+MEMBER_NOUNS = {"alumnus", "alumna", "alumni", "graduate", "participant", "fellow", "member", "scholar", "trainee"}
+
+
+def _member_after(ctx: Context, span: Span) -> str | None:
+    """"the Batch 8 alumnus Mr. X": the person named right after a batch and a member noun."""
+    doc = ctx.doc
+    i = span.end
+    if i < span.sent.end and doc[i].lower_ in MEMBER_NOUNS:
+        i += 1
+        while i < span.sent.end and i in ctx.honorific_tokens:
+            i += 1
+        if i in ctx.mention_at:
+            return ctx.mention_at[i].key
+    return None
 
 
 def _closest_programme(tail: str, known: list[str]) -> str | None:

@@ -177,8 +177,9 @@ def _capitalised_phrase(field: str) -> bool:
 
 
 def segment(article: Article) -> list[Profile]:
-    """Profiles of one article, in text order."""
+    """Profiles of one article, in text order; a heading that introduces no one ends the section before it."""
     headers: list[Header] = []
+    section_ends: list[int] = []
     stop = len(article.text)
     for block in article.blocks:
         text = article.text[block.start:block.end]
@@ -192,6 +193,10 @@ def segment(article: Article) -> list[Profile]:
             found = _bare_name_heading(article, block, text)
         if found and not CARD_NAME.match(text) and not _mentioned_after(article, block.end, text[found.name_start:found.name_end]):
             found = None
+        if found is None and block.kind == "paragraph":
+            found = _lead_name_with_country(text)
+        if found is None and block.kind == "heading":
+            section_ends.append(block.start)
         if found:
             headers.append(Header(block.start + found.start, block.start + found.end,
                                   block.start + found.name_start, block.start + found.name_end))
@@ -202,6 +207,7 @@ def segment(article: Article) -> list[Profile]:
     profiles = []
     for seq, header in enumerate(headers):
         end = headers[seq + 1].start if seq + 1 < len(headers) else stop
+        end = min([end, *(s for s in section_ends if s > header.start)])
         end = max(end, header.end)
         profiles.append(Profile(
             profile_id=stable_id("prf", article.article_id, seq), article_id=article.article_id, seq=seq,
@@ -209,6 +215,20 @@ def segment(article: Article) -> list[Profile]:
             heading_end=header.end, name_start=header.name_start, name_end=header.name_end,
         ))
     return profiles
+
+
+LEAD_NAME_COUNTRY = re.compile(r"^(?P<name>[^()]{3,80}?)\s*\((?P<country>[^)]{2,40})\)\s+(?=\S)")
+
+
+def _lead_name_with_country(text: str) -> Header | None:
+    """A paragraph that opens with "Name (Country)" and goes on about that person ("Nilar Win (Myanmar) left ...")."""
+    match = LEAD_NAME_COUNTRY.match(text)
+    if not match or not country_iso3(match.group("country")):
+        return None
+    name, offset = strip_leading_honorifics(match.group("name").strip())
+    if not looks_like_name(name) or len(name.split()) < 2:
+        return None
+    return Header(0, match.end("country") + 1, offset, offset + len(name))
 
 
 def _bare_name_heading(article: Article, block, text: str) -> Header | None:

@@ -200,3 +200,19 @@ def test_split_fields_ignores_commas_inside_parentheses():
     fields = split_fields(text)
     assert [f for f, _, _ in fields] == ["Marek Novak", "Thailand", "Exchange Programme (8th Batch, 2006-2007)"]
     assert all(text[start:end] == f for f, start, end in fields)
+
+
+def test_paragraphs_opening_with_name_and_country_are_profiles():
+    art = article(("paragraph", "Members of the ninth cohort met again in Hue."),
+                  ("paragraph", "Tomas Reyes (Philippines) now leads the port authority's training unit."),
+                  ("paragraph", "Ms. Anika Sorensen (Thailand) has been Second Secretary in Rome since 2021."),
+                  ("heading", "Coming up"),
+                  ("paragraph", "The next cohort starts in Osaka."))
+    profiles = segment(art)
+    assert names(art, profiles) == ["Tomas Reyes", "Anika Sorensen"]
+    assert profiles[1].char_end == start_of(art, "Coming up"), "a heading that introduces no one ends the section"
+
+
+def test_paragraph_opening_with_an_organisation_and_country_is_not_a_profile():
+    art = article(("paragraph", "Harbour Institute (Thailand) hosted the course for forty engineers."))
+    assert segment(art) == []
