@@ -31,7 +31,7 @@ CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "becom
              "assumed", "took", "up", "remains", "remained", "into", "continues", "then", "presently"}
 BLOCKING_PREPOSITIONS = {"by", "with", "among", "including", "like", "than", "through", "via", "under", "between"}
 CHANGE_VERBS = {"promoted", "appointed", "named", "elected", "designated", "started", "assumed", "joined", "became",
-                "began", "took", "moved", "transferred"}
+                "become", "began", "took", "moved", "transferred", "hired", "recruited", "seconded"}
 AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
 CUE_WINDOW = 7
 MODEL = "model:ner"
@@ -698,9 +698,11 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
     window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
     if re.search(_cue("appointment_verbs").pattern + r"\s+from\b", window) and not re.search(r"\bto\b", window):
         return "former", 2  # "promoted from X (to Y)": X is over
-    for cue, status in (("ending_verbs", "former"), ("starting_verbs", "current")):
-        if _cue(cue).search(window):
-            return status, 2
+    clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
+    if _cue("ending_verbs").search(clause) and not _cue("starting_verbs").search(window):
+        return "former", 2  # "retired on 30 June 2021 as Director"
+    if _cue("starting_verbs").search(window):
+        return "current", 2
     if _cue("present_words").search(window + " " + near):
         return "current", 2
     if _cue("unknown_verbs").search(window):
@@ -732,7 +734,12 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
         return title.start - date.end if date.end <= title.start else date.start - title.end
 
     reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
-    near = [d for d in ctx.dates if d.sent == sent and distance(d) <= reach]
+    # a date that opens the sentence ("From October 2018 to September 2019 she was ...") covers all of it
+    opening = sent.start + 2
+    near = [d for d in ctx.dates if d.sent == sent and (distance(d) <= reach or d.start <= opening)
+            and not _quote_between(ctx, title, d)]
+    if any(d.start <= opening for d in near):
+        change = change or any(t.lower_ in CHANGE_VERBS for t in doc[sent.start:title.start])
     for date in sorted(near, key=distance):
         value = normalize_date(date.text, ctx.article.published)
         if value is None:
@@ -747,7 +754,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
                 draft.role.status = "current"
         elif lead in {"until", "till"}:
             draft.role.end = _from_iso(value.end)
-        elif change and lead in {"in", "last", "on", "during", "of", ",", "early", "late"}:
+        elif change and lead in {"in", "last", "on", "during", "of", ",", "early", "late", "by", ""}:
             if promoted_from:
                 draft.role.end = _from_iso(value.end)
             else:
@@ -755,6 +762,12 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
         else:
             continue
         return
+
+
+def _quote_between(ctx: Context, title: Span, date: Span) -> bool:
+    """A date inside a quotation is the speaker's topic, not the speaker's appointment."""
+    start, end = sorted((title.end_char, date.start_char))
+    return any(mark in ctx.article.text[start:end] for mark in ("“", "”", '"'))
 
 
 def _from_iso(iso: str) -> PartialDate:
