@@ -29,3 +29,16 @@ def test_notebook_code_runs_on_extracted_tables(tmp_path):
     exec(compile(code.replace("../extracted/", f"{tmp_path}/"), "explore.ipynb", "exec"), namespace)
     assert len(namespace["people"]) == 13
     assert not namespace["career"](namespace["people"].name.iloc[0]).empty
+
+
+def test_readme_career_query_runs_on_the_dev_set(tmp_path):
+    import re
+
+    from pipeline.run import extract_corpus
+    extract_corpus(ROOT / "tests" / "devset" / "raw", tmp_path, progress=False)
+    code = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code.replace("build/devset/", f"{tmp_path}/"), "README.md", "exec"), namespace)
+    career = namespace["career"]
+    assert len(set(career.title_article)) >= 2, "one person_id across several articles"
+    assert {"Director", "Technical Officer"} <= set(career.title)
