@@ -20,7 +20,7 @@ from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, 
 from .patterns import lexicon, load_jsonl
 from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
                       Profile, Role)
-from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields
+from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
 
 CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
               "et", "y", "/", "-"}
@@ -213,6 +213,10 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
     for profile in ctx.profiles:
         span = doc.char_span(profile.name_start, profile.name_end, alignment_mode="expand")
         single_word_heading = span is not None and len(span) == 1 and (profile.heading or "").startswith(span.text + ",")
+        bare_heading = span is not None and strip_leading_honorifics((profile.heading or "").strip())[0] == span.text
+        if bare_heading and not any(e.label_ == "PERSON" and e.start < span.end and span.start < e.end for e in doc.ents) \
+                and span.start - 1 not in ctx.honorific_tokens:
+            continue  # a heading that is only a name must be one the model also reads as a person ("Looking Ahead" is not)
         if span is not None and not (single_word_heading and _named_place_or_body(span)):
             found.append(PersonMention(profile.name_start, profile.name_end, ctx.article.text[profile.name_start:profile.name_end],
                                        "rule:person/profile-heading", _honorifics_before(ctx, span.start), tok_start=span.start, tok_end=span.end))

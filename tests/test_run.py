@@ -104,3 +104,14 @@ def test_two_worker_processes_give_the_same_tables(tmp_path, monkeypatch):
     assert tables["1"].keys() == tables["2"].keys() and len(tables["1"]) == len(TABLES)
     for name, table in tables["1"].items():
         assert table.equals(tables["2"][name]), name
+
+
+def test_a_section_heading_is_not_a_person_but_a_name_heading_is(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "coop.html").write_text("""<html><body><h1>Cooperatives Grow</h1><p class="date">2 May 2023</p>
+<h3>Looking Ahead</h3><p>Looking ahead, the cooperative plans two new sites.</p>
+<h3>Marta Kowalska</h3><p>Kowalska runs the cooperative in Gdansk. She said the sites will open in 2024.</p>
+</body></html>""")
+    extract_corpus(raw, out, progress=False)
+    assert [p["name"] for p in pq.read_table(out / "people.parquet").to_pylist()] == ["Marta Kowalska"]
