@@ -1135,28 +1135,35 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
             programme = _closest_programme(tail.text, known)
             if programme is None and (chain := capitalised_chain(ctx, span.end + 1, allow_comma=False)):
                 programme = chain.text
-        holder = _member_after(ctx, span)
-        for i in range(span.start - 1, span.sent.start - 1, -1):
-            if holder is not None:
-                break
-            if i in ctx.mention_at:
-                holder = ctx.mention_at[i].key
-                break
-            if doc[i].lower_ in PRONOUNS:
-                holder = focus_person(ctx, doc[i].idx, doc[i].text)
-                break
-        years = re.findall(r"\b(1[89]\d\d|20\d\d)\b", doc[span.end:min(span.sent.end, span.end + 6)].text)
-        facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text),
-                               int(years[0]) if years else None, int(years[-1]) if years else None,
+        holder = _member_after(ctx, span) or _batch_holder_before(ctx, span)
+        start_year, end_year = _years_after(ctx, span)
+        facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text), start_year, end_year,
                                span.start_char, span.end_char, _rule(span)))
     return facts
 
 
 MEMBER_NOUNS = {"alumnus", "alumna", "alumni", "graduate", "participant", "fellow", "member", "scholar", "trainee"}
+JOINED_BATCH = re.compile(r"\b(joined|attended|completed|accompanied|took part in|participated in|(?:was|were|is|are) (?:in|part of)|"
+                          r"member of|alumn\w* of|graduate of|fellow of|scholar of|participants? (?:of|in)|selected for|one of)\b",
+                          re.I)
+
+
+def _batch_holder_before(ctx: Context, span: Span) -> str | None:
+    """"she took part in the 2nd Batch", "X, who accompanied the 4th Batch": the person named before, if the
+    words between say they belonged to it ("... announced that Cohort 2 would begin" does not)."""
+    doc = ctx.doc
+    for i in range(span.start - 1, max(span.sent.start, span.start - 15) - 1, -1):
+        if i in ctx.mention_at or doc[i].lower_ in PRONOUNS:
+            between = ctx.article.text[doc[i].idx + len(doc[i]):span.start_char]
+            if not JOINED_BATCH.search(between):
+                return None
+            return ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
+    return None
 
 
 def _member_after(ctx: Context, span: Span) -> str | None:
-    """"the Batch 8 alumnus Mr. X": the person named right after a batch and a member noun."""
+    """"the Batch 8 alumnus Mr. X", "An alumna of the 3rd Batch of the Exchange (2016-2017), Ms. X was ...":
+    the person named right after a batch that a member noun introduces."""
     doc = ctx.doc
     i = span.end
     if i < span.sent.end and doc[i].lower_ in MEMBER_NOUNS:
@@ -1165,6 +1172,10 @@ def _member_after(ctx: Context, span: Span) -> str | None:
             i += 1
         if i in ctx.mention_at:
             return ctx.mention_at[i].key
+    before = doc[max(span.sent.start, span.start - 4):span.start]
+    if any(t.lower_ in MEMBER_NOUNS for t in before) and not any(j in ctx.mention_at for j in range(span.sent.start, span.start)):
+        following = [ctx.mention_at[j] for j in range(span.end, span.sent.end) if j in ctx.mention_at]
+        return following[0].key if following else None
     return None
 
 
@@ -1277,6 +1288,9 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
         return []
     main_key = max(counts, key=lambda k: (counts[k], -first_seen[k].start))
     main = first_seen[main_key]
+    for fact in batches:  # "took part in the 2nd Batch", "accompanied the 4th Batch": of the article's programme
+        if fact.programme is None and fact.person_key and fact.batch is not None:
+            fact.programme = main.text
     title_text = ctx.article.title or ""
     title_batch = [s for s in batch_spans if title_block and s.end_char <= title_block.end]
     first_profile = min((p.char_start for p in ctx.profiles), default=len(ctx.article.text))
@@ -1307,19 +1321,30 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     return facts
 
 
+BATCH_YEARS_REACH = 15  # "the 3rd Batch of the Youth Leaders Exchange (2016-2017)"
+
+
+def _years_after(ctx: Context, span: Span) -> tuple[int | None, int | None]:
+    """Years of a batch: the first date right after it in the sentence, before any other batch or person."""
+    for date in ctx.dates:
+        if date.sent != span.sent or date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
+            continue
+        if any(i in ctx.mention_at for i in range(span.end, date.start)):
+            return None, None
+        value = normalize_date(date.text, ctx.article.published)
+        if value:
+            return value.start_date.year, value.end_date.year
+    return None, None
+
+
 def _batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span], number: int | None) -> tuple[int | None, int | None]:
     """Years of a batch: from a heading or card that gives them, else a date range right after the batch is named."""
     for fact in batches:
         if fact.batch == number and fact.start_year:
             return fact.start_year, fact.end_year
     for span in batch_spans:
-        if batch_number(span.text) != number:
-            continue
-        for date in ctx.dates:
-            if date.sent == span.sent and 0 <= date.start - span.end <= 8:
-                value = normalize_date(date.text, ctx.article.published)
-                if value:
-                    return value.start_date.year, value.end_date.year
+        if batch_number(span.text) == number and (years := _years_after(ctx, span)) != (None, None):
+            return years
     return None, None
 
 
