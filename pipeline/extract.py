@@ -24,7 +24,7 @@ from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, str
 
 CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
               "et", "y", "/", "-"}
-PRONOUNS = {"he", "she", "his", "her", "him", "hers", "himself", "herself"}
+PRONOUNS = {"he", "she", "his", "her", "him", "hers", "himself", "herself", "i"}  # "I": the person quoted or interviewed
 CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "as", "to", "from",
              "promoted", "appointed", "named", "elected", "designated", "serves", "served", "serving", "works",
              "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
@@ -454,6 +454,7 @@ class RoleDraft:
     role: Role
     strength: int  # how explicit the status is: 2 stated, 1 default, 0 unknown
     promotion: bool = False
+    stint: bool = False  # start and end given together ("seconded from October 2018 to September 2019")
 
 
 MALE_HONORIFICS = {"mr", "mr.", "u", "pak", "bapak", "sir", "dato", "dato'", "dato’", "datuk", "tan sri", "haji", "mister"}
@@ -560,10 +561,22 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
         return ctx.mention_at[nxt].key, "title-before-name", title.start
     # appositive: "Name, Title of Org" / "Name, the Title"
     prev = title.start - 1
-    while prev > sent.start and doc[prev].lower_ in {"the", "a", "an", "former", "current", "newly", "appointed", "then"}:
+    while prev > sent.start and doc[prev].lower_ in APPOSITIVE_FILLERS:
         prev -= 1
-    if prev > sent.start and doc[prev].text == "," and prev - 1 in ctx.mention_at:
-        return ctx.mention_at[prev - 1].key, "appositive", title.start
+    if prev > sent.start and doc[prev].text == ",":
+        named = _name_before_comma(ctx, prev)
+        if named is not None:
+            return named, "appositive", title.start
+    # reversed appositive: "the first Executive Director, the late Mr. X" (not "her supervisor, Mr. X": a relation)
+    after = title.end
+    if after < sent.end and doc[after].text == "," and not (title.start > sent.start and doc[title.start - 1].lower_ in POSSESSIVES):
+        after += 1
+        while after < sent.end and (doc[after].lower_ in {"the", "late"} or after in ctx.honorific_tokens):
+            after += 1
+        if after in ctx.mention_at and ctx.mention_at[after].tok_start == after and \
+                (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
+                 or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}):
+            return ctx.mention_at[after].key, "appositive", title.start
     # reference: "the Rector said", "the former Exchange Fellow added"
     before = doc[title.start - 1].lower_ if title.start > sent.start else ""
     before2 = doc[title.start - 2].lower_ if title.start - 1 > sent.start else ""
@@ -588,6 +601,26 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
             holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
             return (holder, "verbal", cues[0]) if holder else None
     return None
+
+
+POSSESSIVES = {"her", "his", "their", "my", "our", "your", "its"}
+APPOSITIVE_FILLERS = {"the", "a", "an", "former", "current", "currently", "newly", "appointed", "then", "previously",
+                      "formerly", "now", "also", "recently"}
+
+
+def _name_before_comma(ctx: Context, comma: int) -> str | None:
+    """The person an appositive after ``comma`` describes: "Name, Title", "Name from (the) Country, Title"."""
+    doc = ctx.doc
+    i = comma - 1
+    country = ctx.countries_at(i)
+    if country is not None:
+        i = country.start - 1
+        while i >= 0 and doc[i].lower_ in {"the", "from"}:
+            i -= 1
+        if i >= 0 and i in ctx.mention_at and doc[country.start - 1].lower_ in {"from", "the"}:
+            return ctx.mention_at[i].key
+        return None
+    return ctx.mention_at[i].key if i in ctx.mention_at else None
 
 
 def _reference_holder(ctx: Context, title: Span) -> str | None:
@@ -628,12 +661,12 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     while i > title.sent.start and doc[i].lower_ in {"a", "an", "the"}:
         i -= 1
     if doc[i].lower_ == "as":
-        for j in range(i - 1, max(title.sent.start, i - 12) - 1, -1):
-            if doc[j].lower_ in {"at", "in", "with", "for", "to", "joined", "joining", "join", "joins"}:
-                chain = capitalised_chain(ctx, j + 1, allow_comma=False)
-                if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
-                    return title_text, chain
-                break
+        window = range(i - 1, max(title.sent.start, i - 24) - 1, -1)
+        joined = [j for j in window if doc[j].lower_ in {"joined", "joining", "join", "joins"}]
+        for j in joined or [j for j in window if doc[j].lower_ in {"at", "in", "with", "for", "to"}]:
+            chain = capitalised_chain(ctx, j + 1, allow_comma=False)
+            if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
+                return title_text, chain  # "joined X at Y as T": X; else the nearest organisation before "as"
     return title_text, None
 
 
@@ -695,8 +728,9 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
         return "unknown", 2
     sent = title.sent
     near = doc[max(sent.start, title.start - 3):title.start].text.lower()
-    if _cue("former_near").search(near) or _cue("former_sentence").search(doc[sent.start:title.start].text.lower()):
-        return "former", 2
+    if _cue("former_near").search(near) or _cue("former_sentence").search(doc[sent.start:title.start].text.lower()) \
+            or "the late" in doc[title.end:min(sent.end, title.end + 4)].text.lower():
+        return "former", 2  # "... Executive Director, the late Mr. X"
     if how == "reference":
         return "unknown", 0
     window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
@@ -729,9 +763,10 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     sent = title.sent
     window = doc[cue_start:title.start].text.lower()
     clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
-    change = any(verb in clause.split() for verb in CHANGE_VERBS)
+    ending = bool(_cue("ending_verbs").search(clause))  # "retired on 30 June 2021 as Director"
+    change = ending or any(verb in clause.split() for verb in CHANGE_VERBS)
     promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)) \
-        or bool(re.search(r"\b(retired|left|stepped down|resigned)\b", clause))
+        or ending
     draft.promotion = bool(re.search(r"\b(promoted|appointed|elected|named)\b", window))
 
     def distance(date: Span) -> int:
@@ -754,6 +789,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
             draft.role.start = _from_iso(value.start)
             if ranged:
                 draft.role.end = _from_iso(value.end)
+                draft.stint = True
             if lead == "since" and draft.strength < 2:
                 draft.role.status = "current"
         elif lead in {"until", "till"}:
@@ -976,12 +1012,30 @@ def _sequence_career(drafts: list[RoleDraft]) -> None:
             by_person[draft.role.person_key].append(draft)
     for items in by_person.values():
         items.sort(key=lambda d: (d.role.start.start_date, d.role.char_start))
-        for earlier, later in zip(items, items[1:]):
-            if later.role.start.start_date <= earlier.role.start.start_date or _cue("present_words").search(earlier.role.trigger.lower()) \
-                    or earlier.role.title is None:  # working for an organisation goes on while its titles change
-                continue
-            earlier.role.status = "former"
-            earlier.role.end = earlier.role.end or later.role.start
+        for index, earlier in enumerate(items):
+            if earlier.role.title is None or _cue("present_words").search(earlier.role.trigger.lower()):
+                continue  # working for an organisation goes on while its titles change; "is" / "currently" is stated
+            # the next post that replaces it: not a bounded stint ("seconded from 2018 to 2019") or an added one ("also")
+            later = next((d for d in items[index + 1:] if d.role.start.start_date > earlier.role.start.start_date
+                          and not d.stint and not re.search(r"\balso\b", d.role.trigger.lower())), None)
+            if later is not None:
+                earlier.role.status = "former"
+                earlier.role.end = earlier.role.end or later.role.start
+
+
+def _end_previous_in_sentence(ctx: Context, roles: list[Role]) -> None:
+    """"previously Deputy Director ..., who became its Director on 1 July 2021": the earlier post ended then."""
+    sentence_of = {}
+    for role in roles:
+        span = ctx.doc.char_span(role.char_start, role.char_start + 1, alignment_mode="expand")
+        sentence_of[id(role)] = span.sent.start if span is not None else None
+    for earlier in roles:
+        if earlier.status != "former" or earlier.end is not None or earlier.start is not None:
+            continue
+        later = [r for r in roles if r is not earlier and r.person_key == earlier.person_key and r.start is not None
+                 and r.char_start > earlier.char_start and sentence_of[id(r)] == sentence_of[id(earlier)]]
+        if later:
+            earlier.end = min(later, key=lambda r: r.char_start).start
 
 
 def participant_titles_former(roles: list[Role], batches: list[BatchFact], published) -> None:
@@ -1098,10 +1152,12 @@ def _demonym_references(ctx: Context, known: list[CountryFact]) -> list[CountryF
     for span in ctx.countries:
         if span.label_ != "DEMONYM" and not demonym_iso3(span.text):
             continue
-        if span.start == 0 or doc[span.start - 1].lower_ != "the" or span.end >= len(doc):
+        if span.start == 0 or doc[span.start - 1].lower_ not in {"the", "a", "an"} or span.end >= len(doc):
             continue
         noun = doc[span.end]
-        if not (noun.lower_ in set(lexicon()["person_nouns"]) or span.end in ctx.title_tokens):
+        as_noun = doc[span.start - 1].lower_ in {"a", "an"} and doc[span.start - 1].is_sent_start and noun.lower_ in {"who", ","}
+        if not (as_noun or (doc[span.start - 1].lower_ == "the" and
+                            (noun.lower_ in set(lexicon()["person_nouns"]) or span.end in ctx.title_tokens))):
             continue
         after = _after_title(ctx, span.end)
         if after < len(doc) and (doc[after].lower_ in {"of", "for"} or after in ctx.mention_at or after in ctx.honorific_tokens):
@@ -1411,6 +1467,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     ctx.titles = [t for t in titles if t.start_char not in heading_title_chars]
     drafts += link_roles(ctx)
     roles = merge_roles(drafts, article.published)
+    _end_previous_in_sentence(ctx, roles)
     for role in roles:
         role.profile_id = _profile_id(profiles, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
