@@ -1089,6 +1089,12 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         words = set(fold(f"{role.org or ''} {role.title or ''}").split())
         if not words & (government | {"ambassador", "representative", "minister"}):
             continue
+        after = ctx.doc.char_span(role.char_end, role.char_end + 1, alignment_mode="expand")
+        if after is not None and after.start + 1 < len(doc) and doc[after.start].lower_ in {"of", ","}:
+            following = ctx.countries_at(after.start + 1) or (ctx.countries_at(after.start + 2) if doc[after.start + 1].lower_ == "the" else None)
+            if following is not None and following.label_ == "COUNTRY" and following.sent == after.sent:
+                facts.append(_country_fact(ctx, role.person_key, following, "rule:country/role-of-country"))
+                continue
         inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
         stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})]
         for span in stated[:1]:
@@ -1191,7 +1197,7 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
             programme = _closest_programme(tail.text, known)
             if programme is None and (chain := capitalised_chain(ctx, span.end + 1, allow_comma=False)):
                 programme = chain.text
-        holder = _member_after(ctx, span) or _batch_holder_before(ctx, span)
+        holder = _member_after(ctx, span) or _batch_holder_before(ctx, span) or _bracketed_batch_holder(ctx, span)
         start_year, end_year = _years_after(ctx, span)
         facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text), start_year, end_year,
                                span.start_char, span.end_char, _rule(span)))
@@ -1202,6 +1208,16 @@ MEMBER_NOUNS = {"alumnus", "alumna", "alumni", "graduate", "participant", "fello
 JOINED_BATCH = re.compile(r"\b(joined|attended|completed|accompanied|took part in|participated in|(?:was|were|is|are) (?:in|part of)|"
                           r"member of|alumn\w* of|graduate of|fellow of|scholar of|participants? (?:of|in)|selected for|one of)\b",
                           re.I)
+
+
+def _bracketed_batch_holder(ctx: Context, span: Span) -> str | None:
+    """"Ms. X is Deputy Director of ... (Batch 5, 2012)": a bracketed batch belongs to the one person named
+    earlier in the sentence."""
+    doc = ctx.doc
+    if span.start == 0 or doc[span.start - 1].text != "(":
+        return None
+    named = {ctx.mention_at[i].key for i in range(span.sent.start, span.start) if i in ctx.mention_at}
+    return named.pop() if len(named) == 1 else None
 
 
 def _batch_holder_before(ctx: Context, span: Span) -> str | None:

@@ -278,8 +278,28 @@ def block_kind(element: Tag) -> str:
     return "paragraph"
 
 
+def flatten_tables(root: Tag) -> None:
+    """A table row becomes one line, its cells joined by commas ("Name, Position, Organisation, Country"),
+    so a speaker or recipient table reads like the profile headings segment already knows."""
+    for table in root.find_all("table"):
+        lines = []
+        for row in table.find_all("tr"):
+            if row.find("th") is not None and row.find("td") is None:
+                continue  # the header row names the columns, not a person
+            cells = [clean_text(cell.get_text(" ")) for cell in row.find_all(["td", "th"])]
+            if any(cells):
+                lines.append(", ".join(cell for cell in cells if cell))
+        replacement = root.new_tag("div", attrs={"class": "table-rows"})
+        for line in lines:
+            paragraph = root.new_tag("p")
+            paragraph.string = line
+            replacement.append(paragraph)
+        table.replace_with(replacement)
+
+
 def collect_blocks(root: Tag, title: str | None, date_text: str | None, byline: str | None) -> tuple[list[tuple[str, str]], list[str]]:
     """(kind, text) blocks in document order, plus photo credits kept out of the prose."""
+    flatten_tables(root)
     for marker in root.find_all("sup"):
         if re.fullmatch(r"\[?\d{1,2}\]?|[*†‡]", clean_text(marker.get_text())):
             marker.decompose()
