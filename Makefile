@@ -9,10 +9,10 @@ SITE      ?= https://jaif.asean.org/beneficiaries_voice/
 DELAY     ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout bench fetch update dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 bench fetch update dictionary lock clean
 
 help: ## List the targets and what they do
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo "  variables: RAW=$(RAW) EXTRACTED=$(EXTRACTED) GOLD=$(GOLD) SITE=$(SITE) DELAY=$(DELAY)"
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -42,6 +42,10 @@ eval-dev: setup ## Extract and score the second development set (tests/devset)
 eval-holdout: setup ## Extract and score the held-out set (tests/holdout)
 	$(PY) -m pipeline extract --raw tests/holdout/raw --out build/holdout --quiet
 	$(PY) -m pipeline eval --gold tests/holdout/gold --extracted build/holdout
+
+eval-holdout2: setup ## Extract and score the second held-out set (tests/holdout2)
+	$(PY) -m pipeline extract --raw tests/holdout2/raw --out build/holdout2 --quiet
+	$(PY) -m pipeline eval --gold tests/holdout2/gold --extracted build/holdout2
 
 bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy
 	$(PY) -m pipeline.bench

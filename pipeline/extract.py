@@ -525,7 +525,8 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         draft = RoleDraft(Role(
             person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
             status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
-            char_end=max(title.end_char, org.end if org else title.end_char), source=f"{_rule(title)}+{how}",
+            char_end=max(title.start_char + len(title_text) if title_text.startswith(title.text) else title.end_char,
+                         org.end if org else title.end_char), source=f"{_rule(title)}+{how}",
             trigger=_cue_text(ctx, cue_start, title.start)), strength)
         _dates_for(ctx, title, draft, cue_start)
         drafts.append(draft)
@@ -631,14 +632,17 @@ def _reference_holder(ctx: Context, title: Span) -> str | None:
 
 
 def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
-    """(title, organisation): "Minister of Labour and Vocational Training" keeps its portfolio in the title."""
+    """(title, organisation). The title is the job title alone; what follows "of", "for", "at" is the
+    organisation as printed, a field of responsibility included ("Bureau Chief" of "Women and ASEAN Affairs",
+    "Minister" of "Health of Cambodia"), as the reference annotations do."""
     doc = ctx.doc
     sent_end = title.sent.end
     title_text = _title_text(title)
-    start = _after_portfolio(ctx, title)
-    if start != title.end:
-        title_text = ctx.article.text[title.start_char:doc[start - 1].idx + len(doc[start - 1])]
+    start = title.end
     if how == "title-before-name":
+        portfolio_end = _after_portfolio(ctx, title)
+        if portfolio_end != title.end:  # "Deputy Secretary-General for the Socio-Cultural Community Dato' Dr Name"
+            return title_text, capitalised_chain(ctx, title.end + 1, allow_comma=False)
         while start < sent_end and start in ctx.honorific_tokens:
             start += 1
         if start in ctx.mention_at:
@@ -646,13 +650,11 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
         if start < sent_end and doc[start].lower_ in {"of", "at"}:
             return title_text, _org_after(ctx, start)
         return title_text, None
-    if start != title.end and start < sent_end and doc[start].lower_ == "of" and ctx.countries_at(start + 1) is not None:
-        return title_text, None  # "Minister of Health of Viet Nam": the country is not an organisation
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = _org_after(ctx, start)
         if chain:
             return title_text, chain
-    if start + 1 < sent_end and doc[start].text == "," and (how in {"appositive", "coordinated"} or start != title.end):
+    if start + 1 < sent_end and doc[start].text == "," and how in {"appositive", "coordinated"}:
         chain = capitalised_chain(ctx, start + 1, allow_comma=True)
         if chain and _org_like(chain.text):
             return title_text, chain

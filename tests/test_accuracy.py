@@ -20,7 +20,7 @@ TARGETS = {
 }
 
 
-@pytest.fixture(scope="module", params=["sample", "devset", "holdout"])
+@pytest.fixture(scope="module", params=["sample", "devset", "holdout", "holdout2"])
 def scored(request, tmp_path_factory):
     spec = FLOORS[request.param]
     out = tmp_path_factory.mktemp(request.param)
