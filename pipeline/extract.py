@@ -344,8 +344,12 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
 
 
 def _organisation_position(ctx: Context, start: int) -> bool:
-    """Right after "Officer of", "Director at", or "a foundation," the model's PERSON is an organisation."""
+    """Right after "Officer of", "Director at", "Universitas" or "a foundation," the model's PERSON is an
+    organisation; right after "in" or "near" it is a place ("in Luang Namtha")."""
     doc = ctx.doc
+    if start >= 1 and (doc[start - 1].lower_ in {"in", "near"} or
+                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in set(lexicon()["org_keywords"]))):
+        return True
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
     if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
@@ -431,6 +435,7 @@ def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
 def _add_known_token_mentions(ctx: Context, mentions: list[PersonMention], people: dict[str, Person]) -> None:
     """Bare given names or surnames of people already named in full ("Novak recalled") are mentions too."""
     known = {token for p in people.values() for token in p.name.split() if len(token) > 2}
+    known |= {m.text for m in mentions if len(m.text.split()) == 1 and m.source != MODEL and len(m.text) > 2}  # "Suharti, who ..."
     covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
     for token in ctx.doc:
         if token.i in covered or token.text not in known or token.i in ctx.title_tokens or ctx.countries_at(token.i):
@@ -1382,7 +1387,9 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
                 fact.batch = main_batch
     linked = {b.person_key for b in batches if b.person_key}
     facts = []
-    candidates = [key for key in ctx.profile_person.values()]
+    rows = {b.start for b in ctx.article.blocks if b.kind == "row"}  # a speakers' table lists guests, not the cohort
+    candidates = [key for pid, key in ctx.profile_person.items()
+                  if next((p.char_start for p in ctx.profiles if p.profile_id == pid), None) not in rows]
     for mention in ctx.mentions:
         if PARTICIPANT_AFTER_NAME.match(ctx.article.text[mention.end:mention.end + 120]):
             candidates.append(mention.key)

@@ -271,6 +271,8 @@ def block_kind(element: Tag) -> str:
         return "footnote"
     if element.name in ("h1", "h2", "h3", "h4", "h5", "h6", "dt"):
         return "heading"
+    if "table-row" in element.get("class", []):
+        return "row"
     text = clean_text(element.get_text(" "))
     bold = "".join(clean_text(b.get_text(" ")) for b in element.find_all(["strong", "b"]))
     if bold and len(bold) >= 0.9 * len(text.replace(" ", "")) and len(text) <= 300 and not text.endswith("."):
@@ -291,7 +293,7 @@ def flatten_tables(root: Tag) -> None:
                 lines.append(", ".join(cell for cell in cells if cell))
         replacement = root.new_tag("div", attrs={"class": "table-rows"})
         for line in lines:
-            paragraph = root.new_tag("p")
+            paragraph = root.new_tag("p", attrs={"class": "table-row"})
             paragraph.string = line
             replacement.append(paragraph)
         table.replace_with(replacement)

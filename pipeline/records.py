@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 class Block:
     """A paragraph-level piece of the article text; ``kind`` keeps captions and footnotes apart from prose."""
 
-    kind: str  # title | dateline | heading | paragraph | caption | footnote
+    kind: str  # title | dateline | heading | paragraph | row (of a table) | caption | footnote
     start: int
     end: int
 

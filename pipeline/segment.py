@@ -188,7 +188,7 @@ def segment(article: Article) -> list[Profile]:
             continue
         if block.kind in ("title", "dateline", "caption"):
             continue
-        found = heading_header(text, block.kind)
+        found = heading_header(text, "heading" if block.kind == "row" else block.kind)
         if found is None and block.kind == "heading":
             found = _bare_name_heading(article, block, text)
         if found and not CARD_NAME.match(text) and not _mentioned_after(article, block.end, text[found.name_start:found.name_end]):
