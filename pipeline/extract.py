@@ -40,6 +40,27 @@ MODEL = "model:ner"
 # ------------------------------------------------------------------------------------------------ helpers
 
 
+def sent_of(item: Token | Span) -> Span:
+    """The sentence of a token or span, from a per-doc table (spaCy's ``.sent`` rescans the doc on every call)."""
+    doc = item.doc
+    table = doc.user_data.get("sentence_of_token")
+    if table is None:
+        table = [None] * len(doc)
+        for sentence in doc.sents:
+            for i in range(sentence.start, sentence.end):
+                table[i] = sentence
+        doc.user_data["sentence_of_token"] = table
+    return table[item.i if isinstance(item, Token) else item.start]
+
+
+def ents_of(doc: Doc) -> tuple[Span, ...]:
+    """The model's entities, built once per doc (``doc.ents`` makes new spans on every access)."""
+    cached = doc.user_data.get("entities")
+    if cached is None:
+        cached = doc.user_data["entities"] = tuple(doc.ents)
+    return cached
+
+
 def _rule(span: Span) -> str:
     return f"rule:{span.label_.lower()}/{span.id_}" if span.id_ else f"rule:{span.label_.lower()}"
 
@@ -140,7 +161,7 @@ def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_l
     doc = ctx.doc
     if start >= len(doc):
         return None
-    sentence_end = doc[start].sent.end
+    sentence_end = sent_of(doc[start]).end
     i = start
     while i < sentence_end and doc[i].lower_ in {"the", "a", "an"}:
         i += 1
@@ -201,7 +222,7 @@ def _next_content(doc: Doc, i: int, end: int) -> int | None:
 
 def _org_like(text: str) -> bool:
     words = {w.lower() for w in re.findall(r"[\w-]+", text)}
-    return bool(words & set(lexicon()["org_keywords"])) or bool(re.search(r"\([A-Z]{2,}\)", text))
+    return bool(words & word_set("org_keywords")) or bool(re.search(r"\([A-Z]{2,}\)", text))
 
 
 # ------------------------------------------------------------------------------------------------ people
@@ -214,7 +235,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
         span = doc.char_span(profile.name_start, profile.name_end, alignment_mode="expand")
         single_word_heading = span is not None and len(span) == 1 and (profile.heading or "").startswith(span.text + ",")
         bare_heading = span is not None and strip_leading_honorifics((profile.heading or "").strip())[0] == span.text
-        if bare_heading and not any(e.label_ == "PERSON" and e.start < span.end and span.start < e.end for e in doc.ents) \
+        if bare_heading and not any(e.label_ == "PERSON" and e.start < span.end and span.start < e.end for e in ents_of(doc)) \
                 and span.start - 1 not in ctx.honorific_tokens:
             continue  # a heading that is only a name must be one the model also reads as a person ("Looking Ahead" is not)
         if span is not None and not (single_word_heading and _named_place_or_body(span)):
@@ -232,7 +253,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
             mention = _name_after(ctx, title.end, "rule:person/title-name", require_ner=True)
             if mention:
                 found.append(mention)
-    for ent in doc.ents:
+    for ent in ents_of(doc):
         if ent.label_ != "PERSON":
             continue
         mention = _clean_ner_person(ctx, ent)
@@ -244,7 +265,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
 
 def _named_place_or_body(span: Span) -> bool:
     """A heading "Bangkok, Thailand" names a place: the model tags it as one and not as a person."""
-    labels = {e.label_ for e in span.doc.ents if e.start < span.end and span.start < e.end}
+    labels = {e.label_ for e in ents_of(span.doc) if e.start < span.end and span.start < e.end}
     return bool(labels & {"GPE", "LOC", "FAC", "ORG", "NORP"}) and "PERSON" not in labels
 
 
@@ -272,11 +293,11 @@ def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False
     doc = ctx.doc
     if start >= len(doc):
         return None
-    end = _name_end(doc, start, doc[start].sent.end, ctx)
+    end = _name_end(doc, start, sent_of(doc[start]).end, ctx)
     if end == start:
         return None
     span = doc[start:end]
-    if require_ner and not any(e.label_ == "PERSON" and e.start <= span.start < e.end for e in doc.ents):
+    if require_ner and not any(e.label_ == "PERSON" and e.start <= span.start < e.end for e in ents_of(doc)):
         return None
     if not looks_like_name(span.text) or span.text.lower() in _non_name_words():
         return None
@@ -287,7 +308,7 @@ def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False
 def _appositive_people(ctx: Context) -> list[PersonMention]:
     """"Widyastuti, a senior researcher at ...", "Suparman, who comes from ...": a name the text describes as a person."""
     doc, found = ctx.doc, []
-    nouns = set(lexicon()["person_nouns"])
+    nouns = word_set("person_nouns")
     for sent in doc.sents:
         i = sent.start
         while i < sent.end:
@@ -303,7 +324,7 @@ def _appositive_people(ctx: Context) -> list[PersonMention]:
                 ctx.countries_at(t.i) is not None and ctx.countries_at(t.i).label_ == "COUNTRY" for t in after[1:3]))
             described = described or (len(after) >= 3 and after[0].text == "(" and ctx.countries_at(after[1].i) is not None
                                       and after[2].text == ")" and len(span) >= 2)
-            inside_other = any(e.label_ in {"ORG", "FAC"} and e.start < i < e.end for e in doc.ents) \
+            inside_other = any(e.label_ in {"ORG", "FAC"} and e.start < i < e.end for e in ents_of(doc)) \
                 or (i > sent.start and doc[i - 1].lower_ in CONNECTORS)  # "Institute for Urban Mobility (Malaysia)"
             if described and not inside_other and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
                     and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
@@ -330,7 +351,7 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
     if end == start or _name_end(doc, start, end, ctx) != end:
         return None
     while start > 0 and end - start < 4 and _is_name_token(doc[start - 1]) and not doc[start - 1].is_stop \
-            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and doc[start - 1].sent == ent.sent:
+            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and sent_of(doc[start - 1]) == sent_of(ent):
         start -= 1
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
@@ -348,14 +369,14 @@ def _organisation_position(ctx: Context, start: int) -> bool:
     organisation; right after "in" or "near" it is a place ("in Luang Namtha")."""
     doc = ctx.doc
     if start >= 1 and (doc[start - 1].lower_ in {"in", "near"} or
-                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in set(lexicon()["org_keywords"]))):
+                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in word_set("org_keywords"))):
         return True
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
     if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
-            e.label_ == "ORG" and e.end == start - 1 for e in doc.ents):
+            e.label_ == "ORG" and e.end == start - 1 for e in ents_of(doc)):
         return True
-    return start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in set(lexicon()["org_keywords"])
+    return start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in word_set("org_keywords")
 
 
 def _single_name_supported(ctx: Context, span: Span) -> bool:
@@ -363,7 +384,7 @@ def _single_name_supported(ctx: Context, span: Span) -> bool:
     if span.start - 1 in ctx.honorific_tokens or span.start - 1 in ctx.title_tokens:
         return True
     after = doc[span.end:min(span.end + 3, len(doc))]
-    speech = set(lexicon()["speech_verbs"])
+    speech = word_set("speech_verbs")
     if any(t.lower_ in speech for t in after[:2]) or (len(after) >= 2 and after[0].text == "," and after[1].lower_ in {"who", "a", "an", "the"}):
         return True
     before = doc[max(0, span.start - 2):span.start]
@@ -440,7 +461,7 @@ def _add_known_token_mentions(ctx: Context, mentions: list[PersonMention], peopl
     for token in ctx.doc:
         if token.i in covered or token.text not in known or token.i in ctx.title_tokens or ctx.countries_at(token.i):
             continue
-        if any(e.start <= token.i < e.end and e.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(e) > 1 for e in ctx.doc.ents):
+        if any(e.start <= token.i < e.end and e.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(e) > 1 for e in ents_of(ctx.doc)):
             continue
         end = token.i + 1
         while end < len(ctx.doc) and ctx.doc[end].text in known and end not in covered:
@@ -504,13 +525,18 @@ def focus_person(ctx: Context, char: int, pronoun: str | None = None) -> str | N
 
 def _late(ctx: Context, mention: PersonMention) -> bool:
     doc = ctx.doc
-    sent = doc[mention.tok_start].sent
+    sent = sent_of(doc[mention.tok_start])
     before = doc[max(sent.start, mention.tok_start - AGENT_REACH):mention.tok_start]
     return "the late" in before.text.lower()
 
 
 def _sentences_between(ctx: Context, start: int, end: int) -> int:
-    return sum(1 for s in ctx.doc.sents if start < s.start_char <= end)
+    first = ctx.doc.char_span(start, start + 1, alignment_mode="expand")
+    last = ctx.doc.char_span(max(start, end - 1), max(start, end - 1) + 1, alignment_mode="expand")
+    if first is None or last is None:
+        return 0
+    starts = {sent_of(token).start for token in ctx.doc[first.start:last.end]}
+    return len(starts) - 1
 
 
 def link_roles(ctx: Context) -> list[RoleDraft]:
@@ -545,7 +571,7 @@ def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
     """"Advisor to X and the Chair of Y": a title joined by "and"/"," to the previous linked one shares its holder."""
     if previous is None or previous.role.char_end > title.start_char:
         return False
-    if ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand").sent != title.sent:
+    if sent_of(ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand")) != sent_of(title):
         return False
     between = ctx.article.text[previous.role.char_end:title.start_char]
     return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
@@ -558,7 +584,7 @@ def _title_text(title: Span) -> str:
 
 def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     doc = ctx.doc
-    sent = title.sent
+    sent = sent_of(title)
     # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name"
     nxt = _after_portfolio(ctx, title)
     while nxt < sent.end and nxt in ctx.honorific_tokens:
@@ -641,7 +667,7 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     organisation as printed, a field of responsibility included ("Bureau Chief" of "Women and ASEAN Affairs",
     "Minister" of "Health of Cambodia"), as the reference annotations do."""
     doc = ctx.doc
-    sent_end = title.sent.end
+    sent_end = sent_of(title).end
     title_text = _title_text(title)
     start = title.end
     if how == "title-before-name":
@@ -665,10 +691,10 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             return title_text, chain
     # "at the Harbour Authority as a Pilot Trainee"
     i = title.start - 1
-    while i > title.sent.start and doc[i].lower_ in {"a", "an", "the"}:
+    while i > sent_of(title).start and doc[i].lower_ in {"a", "an", "the"}:
         i -= 1
     if doc[i].lower_ == "as":
-        window = range(i - 1, max(title.sent.start, i - 24) - 1, -1)
+        window = range(i - 1, max(sent_of(title).start, i - 24) - 1, -1)
         joined = [j for j in window if doc[j].lower_ in {"joined", "joining", "join", "joins"}]
         for j in joined or [j for j in window if doc[j].lower_ in {"at", "in", "with", "for", "to"}]:
             chain = capitalised_chain(ctx, j + 1, allow_comma=False)
@@ -684,7 +710,7 @@ LOCAL_OFFICES = {"village", "district", "provincial", "province", "municipal", "
 def _after_portfolio(ctx: Context, title: Span) -> int:
     """Token after the portfolio a title carries ("for the Socio-Cultural Community", "of Labour"), else after the title."""
     doc = ctx.doc
-    if title.end >= title.sent.end:
+    if title.end >= sent_of(title).end:
         return title.end
     preposition = doc[title.end].lower_
     head_word = title[-1].lower_
@@ -693,7 +719,7 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
     if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
         chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
         if chain and _is_portfolio(chain.text) and not any(
-                e.start_char < chain.end and chain.start < e.end_char and e.label_ in {"GPE", "LOC", "FAC"} for e in doc.ents):
+                e.start_char < chain.end and chain.start < e.end_char and e.label_ in {"GPE", "LOC", "FAC"} for e in ents_of(doc)):
             return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
     return title.end
 
@@ -707,7 +733,7 @@ def _org_after(ctx: Context, preposition: int) -> Chain | None:
 
 
 def _portfolio_heads() -> set[str]:
-    return set(lexicon()["portfolio_titles"])
+    return word_set("portfolio_titles")
 
 
 def _is_portfolio(text: str) -> bool:
@@ -722,6 +748,12 @@ def _cue_text(ctx: Context, cue_start: int, title_start: int) -> str:
 
 
 @lru_cache(maxsize=None)
+def word_set(name: str) -> frozenset[str]:
+    """One word list of ``lexicon.json`` as a set (built once: the linkers ask for them per token)."""
+    return frozenset(lexicon()[name])
+
+
+@lru_cache(maxsize=None)
 def _cue(name: str) -> re.Pattern:
     """A word-boundary regex of one list of ``lexicon.json``'s ``status_cues``."""
     words = lexicon()["status_cues"][name]
@@ -733,7 +765,7 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
     doc = ctx.doc
     if fold(title.text) in {fold(t) for t in lexicon()["timeless_titles"]}:
         return "unknown", 2
-    sent = title.sent
+    sent = sent_of(title)
     near = doc[max(sent.start, title.start - 3):title.start].text.lower()
     if _cue("former_near").search(near) or _cue("former_sentence").search(doc[sent.start:title.start].text.lower()) \
             or "the late" in doc[title.end:min(sent.end, title.end + 4)].text.lower():
@@ -767,7 +799,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     served as Y from 2010 to 2015": Y gets 2010-2015).
     """
     doc = ctx.doc
-    sent = title.sent
+    sent = sent_of(title)
     window = doc[cue_start:title.start].text.lower()
     clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
     ending = bool(_cue("ending_verbs").search(clause))  # "retired on 30 June 2021 as Director"
@@ -782,7 +814,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
     # a date that opens the sentence ("From October 2018 to September 2019 she was ...") covers all of it
     opening = sent.start + 2
-    near = [d for d in ctx.dates if d.sent == sent and (distance(d) <= reach or d.start <= opening)
+    near = [d for d in ctx.dates if sent_of(d) == sent and (distance(d) <= reach or d.start <= opening)
             and not _quote_between(ctx, title, d)]
     if any(d.start <= opening for d in near):
         change = change or any(t.lower_ in CHANGE_VERBS for t in doc[sent.start:title.start])
@@ -833,7 +865,7 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
     for token in doc:
         if token.lower_ not in {"for", "at", "with"} or token.i < 1:
             continue
-        prefix = doc[max(token.sent.start, token.i - 1):token.i + 1].text
+        prefix = doc[max(sent_of(token).start, token.i - 1):token.i + 1].text
         if not AFFILIATION.search(prefix + " "):
             continue
         if doc[token.i - 1].i > 0 and doc[token.i - 2].lower_ in {"their", "his", "her", "my", "our", "your", "its"}:
@@ -842,19 +874,19 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
         if chain is None or not _org_like(chain.text) or (len(chain.text.split()) < 2 and not chain.text.isupper()):
             continue
         holder = None
-        for i in range(token.i - 1, token.sent.start - 1, -1):
+        for i in range(token.i - 1, sent_of(token).start - 1, -1):
             if i in ctx.mention_at:
                 holder = ctx.mention_at[i].key
                 break
         holder = holder or focus_person(ctx, token.idx)
         if holder is None:
             continue
-        sentence = token.sent.text.lower()
-        since = sentence.startswith("since") or " since " in sentence[: token.idx - token.sent.start_char + 5]
+        sentence = sent_of(token).text.lower()
+        since = sentence.startswith("since") or " since " in sentence[: token.idx - sent_of(token).start_char + 5]
         status = "current" if since or re.search(r"\b(works|is working|has worked|has been working)\b", sentence) else "former" if "worked" in sentence else "unknown"
         draft = RoleDraft(Role(holder, ctx.article.article_id, None, chain.text, status, None, None,
                                doc[token.i - 1].idx, chain.end, "rule:role/affiliation", trigger=prefix), 2 if status != "unknown" else 0)
-        for date in (d for d in ctx.dates if token.sent.start <= d.start and d.end <= token.sent.end):
+        for date in (d for d in ctx.dates if sent_of(token).start <= d.start and d.end <= sent_of(token).end):
             value = normalize_date(date.text, ctx.article.published)
             if value and doc[date.start - 1].lower_ in {"in", "since", "from"}:
                 draft.role.start = _from_iso(value.start)
@@ -1035,7 +1067,7 @@ def _end_previous_in_sentence(ctx: Context, roles: list[Role]) -> None:
     sentence_of = {}
     for role in roles:
         span = ctx.doc.char_span(role.char_start, role.char_start + 1, alignment_mode="expand")
-        sentence_of[id(role)] = span.sent.start if span is not None else None
+        sentence_of[id(role)] = sent_of(span).start if span is not None else None
     for earlier in roles:
         if earlier.status != "former" or earlier.end is not None or earlier.start is not None:
             continue
@@ -1072,7 +1104,7 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
     doc, facts = ctx.doc, []
     for mention in ctx.mentions:
         end = mention.tok_end
-        sent = doc[mention.tok_start].sent
+        sent = sent_of(doc[mention.tok_start])
         if (span := _parenthesised_country(ctx, mention, sent)) is not None:
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/parenthesis"))
         if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
@@ -1091,7 +1123,7 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
                 if span is not None and span.end < sent.end and _person_noun(doc[span.end]):
                     facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
                     break
-    government = set(lexicon()["government_words"])
+    government = word_set("government_words")
     for role in roles:
         words = set(fold(f"{role.org or ''} {role.title or ''}").split())
         if not words & (government | {"ambassador", "representative", "minister"}):
@@ -1099,7 +1131,7 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         after = ctx.doc.char_span(role.char_end, role.char_end + 1, alignment_mode="expand")
         if after is not None and after.start + 1 < len(doc) and doc[after.start].lower_ in {"of", ","}:
             following = ctx.countries_at(after.start + 1) or (ctx.countries_at(after.start + 2) if doc[after.start + 1].lower_ == "the" else None)
-            if following is not None and following.label_ == "COUNTRY" and following.sent == after.sent:
+            if following is not None and following.label_ == "COUNTRY" and sent_of(following) == sent_of(after):
                 facts.append(_country_fact(ctx, role.person_key, following, "rule:country/role-of-country"))
                 continue
         inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
@@ -1138,7 +1170,7 @@ def _from_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | No
                 if doc[j].text in {";", "."} or doc[j].lower_ in {"to", "and", "who", "which"}:
                     break
             return None
-        if doc[i].text in {";"} or (doc[i].is_lower and doc[i].lower_ in set(lexicon()["speech_verbs"])):
+        if doc[i].text in {";"} or (doc[i].is_lower and doc[i].lower_ in word_set("speech_verbs")):
             return None
     return None
 
@@ -1149,7 +1181,7 @@ def _after_title(ctx: Context, index: int) -> int:
 
 
 def _person_noun(token: Token) -> bool:
-    return token.lower_ in set(lexicon()["person_nouns"])
+    return token.lower_ in word_set("person_nouns")
 
 
 def _demonym_references(ctx: Context, known: list[CountryFact]) -> list[CountryFact]:
@@ -1170,7 +1202,7 @@ def _demonym_references(ctx: Context, known: list[CountryFact]) -> list[CountryF
         noun = doc[span.end]
         as_noun = doc[span.start - 1].lower_ in {"a", "an"} and doc[span.start - 1].is_sent_start and noun.lower_ in {"who", ","}
         if not (as_noun or (doc[span.start - 1].lower_ == "the" and
-                            (noun.lower_ in set(lexicon()["person_nouns"]) or span.end in ctx.title_tokens))):
+                            (noun.lower_ in word_set("person_nouns") or span.end in ctx.title_tokens))):
             continue
         after = _after_title(ctx, span.end)
         if after < len(doc) and (doc[after].lower_ in {"of", "for"} or after in ctx.mention_at or after in ctx.honorific_tokens):
@@ -1199,7 +1231,7 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
         doc = ctx.doc
         programme = None
         if span.end < len(doc) and doc[span.end].lower_ in {"for", "of", "in"}:
-            tail_end = min(span.sent.end, span.end + 12)
+            tail_end = min(sent_of(span).end, span.end + 12)
             tail = doc[span.end + 1:tail_end]
             programme = _closest_programme(tail.text, known)
             if programme is None and (chain := capitalised_chain(ctx, span.end + 1, allow_comma=False)):
@@ -1223,7 +1255,7 @@ def _bracketed_batch_holder(ctx: Context, span: Span) -> str | None:
     doc = ctx.doc
     if span.start == 0 or doc[span.start - 1].text != "(":
         return None
-    named = {ctx.mention_at[i].key for i in range(span.sent.start, span.start) if i in ctx.mention_at}
+    named = {ctx.mention_at[i].key for i in range(sent_of(span).start, span.start) if i in ctx.mention_at}
     return named.pop() if len(named) == 1 else None
 
 
@@ -1231,7 +1263,7 @@ def _batch_holder_before(ctx: Context, span: Span) -> str | None:
     """"she took part in the 2nd Batch", "X, who accompanied the 4th Batch": the person named before, if the
     words between say they belonged to it ("... announced that Cohort 2 would begin" does not)."""
     doc = ctx.doc
-    for i in range(span.start - 1, max(span.sent.start, span.start - 15) - 1, -1):
+    for i in range(span.start - 1, max(sent_of(span).start, span.start - 15) - 1, -1):
         if i in ctx.mention_at or doc[i].lower_ in PRONOUNS:
             between = ctx.article.text[doc[i].idx + len(doc[i]):span.start_char]
             if not JOINED_BATCH.search(between):
@@ -1245,15 +1277,15 @@ def _member_after(ctx: Context, span: Span) -> str | None:
     the person named right after a batch that a member noun introduces."""
     doc = ctx.doc
     i = span.end
-    if i < span.sent.end and doc[i].lower_ in MEMBER_NOUNS:
+    if i < sent_of(span).end and doc[i].lower_ in MEMBER_NOUNS:
         i += 1
-        while i < span.sent.end and i in ctx.honorific_tokens:
+        while i < sent_of(span).end and i in ctx.honorific_tokens:
             i += 1
         if i in ctx.mention_at:
             return ctx.mention_at[i].key
-    before = doc[max(span.sent.start, span.start - 4):span.start]
-    if any(t.lower_ in MEMBER_NOUNS for t in before) and not any(j in ctx.mention_at for j in range(span.sent.start, span.start)):
-        following = [ctx.mention_at[j] for j in range(span.end, span.sent.end) if j in ctx.mention_at]
+    before = doc[max(sent_of(span).start, span.start - 4):span.start]
+    if any(t.lower_ in MEMBER_NOUNS for t in before) and not any(j in ctx.mention_at for j in range(sent_of(span).start, span.start)):
+        following = [ctx.mention_at[j] for j in range(span.end, sent_of(span).end) if j in ctx.mention_at]
         return following[0].key if following else None
     return None
 
@@ -1288,7 +1320,7 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
                 year = int(doc[start].text)
                 start += 1
             chain = capitalised_chain(ctx, start, allow_comma=False, stop_at_titles=False)
-            if chain is None or len(chain.text.split()) < 2 or not set(fold(chain.text).split()) & set(lexicon()["programme_keywords"]):
+            if chain is None or len(chain.text.split()) < 2 or not set(fold(chain.text).split()) & word_set("programme_keywords"):
                 continue
             holders = []
             for i in range(sent.start, start):
@@ -1321,16 +1353,16 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
         if token.lower_ not in PROGRAMME_HEADS or not token.text[:1].isupper():
             continue
         start = token.i
-        while start > token.sent.start and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
+        while start > sent_of(token).start and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
             start -= 1
         while start < token.i and doc[start].lower_ in {"the", "a", "an"}:
             start += 1
         end = token.i + 1
-        if end < token.sent.end and doc[end].lower_ in {"for", "of", "on", "in"} and end + 1 < token.sent.end and doc[end + 1].text[:1].isupper():
+        if end < sent_of(token).end and doc[end].lower_ in {"for", "of", "on", "in"} and end + 1 < sent_of(token).end and doc[end + 1].text[:1].isupper():
             tail = capitalised_chain(ctx, end + 1, allow_comma=False, stop_at_titles=False, stop_words={"in"})
             if tail:
                 end = ctx.doc.char_span(tail.start, tail.end, alignment_mode="expand").end
-        if end + 2 < token.sent.end and doc[end].text == "(" and doc[end + 2].text == ")" and doc[end + 1].text.upper() == doc[end + 1].text:
+        if end + 2 < sent_of(token).end and doc[end].text == "(" and doc[end + 2].text == ")" and doc[end + 1].text.upper() == doc[end + 1].text:
             end += 3  # "... Programme (SEA-TPDP)"
         span = doc[start:end]
         if len(span) >= 2:
@@ -1408,7 +1440,7 @@ BATCH_YEARS_REACH = 15  # "the 3rd Batch of the Youth Leaders Exchange (2016-201
 def _years_after(ctx: Context, span: Span) -> tuple[int | None, int | None]:
     """Years of a batch: the first date right after it in the sentence, before any other batch or person."""
     for date in ctx.dates:
-        if date.sent != span.sent or date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
+        if sent_of(date) != sent_of(span) or date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
             continue
         if any(i in ctx.mention_at for i in range(span.end, date.start)):
             return None, None
@@ -1446,7 +1478,7 @@ def keep_date(ctx: Context, span: Span) -> bool:
     prev = doc[span.start - 1] if span.start > 0 else None
     nxt = doc[span.end] if span.end < len(doc) else None
     if prev is not None and not prev.is_sent_start and prev.text[:1].isupper() and prev.lower_ not in _DATE_LEADS \
-            and prev.sent == span.sent and not ctx.countries_at(prev.i):
+            and sent_of(prev) == sent_of(span) and not ctx.countries_at(prev.i):
         return False
     if nxt is not None and (nxt.text in {"%", "-year", "km"} or nxt.lower_ in {"participants", "people", "students", "members", "delegates", "units", "persons", "km", "hectares"}):
         return False
@@ -1558,7 +1590,7 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
             if start >= 0:
                 rows.append(Mention(aid, "ORG", role.org, start, start + len(role.org), role.source, role.org, role.person_key))
     org_spans = [(r.char_start, r.char_end) for r in rows if r.label == "ORG"]
-    for ent in ctx.doc.ents:
+    for ent in ents_of(ctx.doc):
         if ent.label_ == "ORG" and not any(s < ent.end_char and ent.start_char < e for s, e in org_spans):
             rows.append(Mention(aid, "ORG", ent.text, ent.start_char, ent.end_char, MODEL, ent.text))
     holder_of_country = {(f.char_start, f.char_end): f.person_key for f in country_facts}
