@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import os
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -205,31 +208,57 @@ def _set_gone(rows: dict[str, list[dict]], gone_ids: set[str], back_ids: set[str
 
 
 def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: dt.datetime, summary: Summary) -> None:
-    """Fill each page's new rows; a page with any article that fails to extract is marked failed (all or nothing)."""
-    items = [(page, article) for page in pages for article in page.articles]
-    if not items:
+    """Fill each page's new rows; a page with any article that fails to extract is marked failed (all or nothing).
+
+    Large runs spread the pages over worker processes (spaCy and the linking rules both run there), each
+    with the model the parent loaded before forking.
+    """
+    pages = [page for page in pages if page.articles]
+    if not pages:
         return
+    processes = _processes(sum(len(page.articles) for page in pages))
+    work = partial(_extract_page, model=model, now=now)
+    bar = tqdm(total=sum(len(page.articles) for page in pages), desc="extracting", unit="article", disable=not progress)
+    if processes == 1:
+        results = map(work, pages)
+        pool = None
+    else:
+        build_nlp(model)  # loaded once here; forked workers share it
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
+        results = pool.map(work, pages)
+    try:
+        for page, (rows, failures) in zip(pages, results):
+            bar.update(len(page.articles))
+            summary.failures.extend(failures)
+            if failures:
+                page.failed = True
+                continue
+            for name, items in rows.items():
+                page.rows[name].extend(items)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown()
+
+
+def _extract_page(page: _Page, model: str | None, now: dt.datetime) -> tuple[dict[str, list[dict]], list[Failure]]:
+    """Rows of one page's articles, or the failures that keep its previous rows (runs in a worker process)."""
     nlp = build_nlp(model)
-    texts = (article.text for _, article in items)
-    bar = tqdm(total=len(items), desc="extracting", unit="article", disable=not progress)
-    for (page, article), doc in zip(items, nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=_processes(len(items)))):
+    rows: dict[str, list[dict]] = defaultdict(list)
+    # A page re-extracted while gone keeps the time it was first seen gone.
+    gone_at = None
+    if page.snapshot.gone:
+        gone_at = min((row["gone_at"] for row in page.known if row["gone_at"] is not None), default=now)
+    for article, doc in zip(page.articles, nlp.pipe(article.text for article in page.articles)):
         try:
             extraction = extract_article(article, segment(article), doc)
         except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
-            summary.failures.append(Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}",
-                                            page.snapshot.url))
             log.exception("extraction failed for %s", article.source_path)
-            page.failed = True
-            continue
-        finally:
-            bar.update(1)
-        # A page re-extracted while gone keeps the time it was first seen gone.
-        gone_at = None
-        if page.snapshot.gone:
-            gone_at = min((row["gone_at"] for row in page.known if row["gone_at"] is not None), default=now)
-        for name, items_ in extraction_rows(extraction, page.snapshot.sha256, now, pipeline_version(), gone_at).items():
-            page.rows[name].extend(items_)
-    bar.close()
+            return {}, [Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}", page.snapshot.url)]
+        for name, items in extraction_rows(extraction, page.snapshot.sha256, now, pipeline_version(), gone_at).items():
+            rows[name].extend(items)
+    return rows, []
 
 
 def _write_articles_last(tables, out_dir: Path) -> list[str]:
@@ -240,13 +269,12 @@ def _write_articles_last(tables, out_dir: Path) -> list[str]:
     return write_tables(ordered, out_dir)
 
 
-BATCH_SIZE = 8  # small batches keep both worker processes busy on small runs (docs/benchmark.md)
-PARALLEL_FROM = 4 * BATCH_SIZE  # below this many articles, starting a second process costs more than it saves
+PARALLEL_FROM = 32  # below this many articles, starting a second process costs more than it saves
 PROCESSES_ENV = "STORY_EXTRACTOR_PROCESSES"
 
 
 def _processes(articles: int) -> int:
-    """Worker processes for spaCy: one per core (at most 2; NER dominates), unless the run is small.
+    """Worker processes: one per core (at most 2 here), unless the run is small.
 
     ``$STORY_EXTRACTOR_PROCESSES`` overrides it (1 turns multiprocessing off).
     """
