@@ -703,19 +703,14 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     return title_text, None
 
 
-LOCAL_OFFICES = {"village", "district", "provincial", "province", "municipal", "city", "town", "county", "regional", "township",
-                 "commune", "state", "country", "branch", "station"}
-
-
 def _after_portfolio(ctx: Context, title: Span) -> int:
-    """Token after the portfolio a title carries ("for the Socio-Cultural Community", "of Labour"), else after the title."""
+    """Token after the field a title names before its holder ("Deputy Secretary-General for the Socio-Cultural
+    Community Dato' Dr Name"), else after the title; it tells where to look for the holder's name."""
     doc = ctx.doc
     if title.end >= sent_of(title).end:
         return title.end
     preposition = doc[title.end].lower_
     head_word = title[-1].lower_
-    if title[0].lower_ in LOCAL_OFFICES:
-        return title.end  # "Village Head of Sungai Kecil", "District Director of Kampot": the "of" names a place
     if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
         chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
         if chain and _is_portfolio(chain.text) and not any(
@@ -925,7 +920,7 @@ def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list
             else:
                 org_parts.append((value, start, end))
         if not any(c.person_key == holder for c in countries):
-            for value, start, end in org_parts:
+            for _, start, _end in org_parts:
                 span = ctx.countries_at(_token_at(ctx, base + start))
                 if span is not None and span.label_ == "COUNTRY" and span.start_char == base + start:
                     countries.append(_country_fact(ctx, holder, span, "rule:country/profile-heading-organisation"))
@@ -1025,11 +1020,9 @@ def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
 
 
 def _same_title(a: str | None, b: str | None) -> bool:
-    """Equal titles, or one with its portfolio spelled out ("the Minister" / "Minister of Health")."""
     if a is None or b is None:
         return a is None and b is None
-    short, long = sorted((fold(a), fold(b)), key=len)
-    return short == long or long.startswith(short + " of ") or long.startswith(short + " for ")
+    return fold(a) == fold(b)
 
 
 def _same_org(a: str, b: str) -> bool:
