@@ -165,7 +165,7 @@ def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_p
     ``nlp.pipe(batch_size=..., n_process=...)`` as given. Not the shipped pipeline: for diagnosis only."""
     from . import pipeline_version
     from .extract import extract_article
-    from .fetch import current_snapshots
+    from .rawfolder import scan
     from .nlp import build_nlp
     from .parse import RawPage, parse_page
     from .run import extract_corpus
@@ -184,7 +184,7 @@ def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_p
     start = time.perf_counter()
     tick = time.perf_counter()
     items = []
-    snapshots = current_snapshots(corpus)
+    snapshots = scan(corpus).snapshots
     for snapshot in snapshots:
         rel = str(snapshot.path.relative_to(corpus))
         items += [(article, snapshot) for article in parse_page(RawPage(snapshot.path, snapshot.url, rel))]

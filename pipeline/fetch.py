@@ -3,7 +3,7 @@
 ``raw/`` is immutable history. Every downloaded body is stored once, by content hash, at
 ``RAW/pages/<sha256>.html``; every request outcome for a story URL is appended to
 ``RAW/manifest.jsonl``. Nothing is ever deleted or overwritten, so a story that disappears from
-the site keeps its last good snapshot, and ``current_snapshots`` tells the later stages which
+the site keeps its last good snapshot, and ``rawfolder.scan`` tells the later stages which
 file is the current version of each story.
 
 The crawler is deliberately slow and careful: robots.txt is obeyed, requests are made one at a
@@ -44,6 +44,7 @@ SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap_index.xml")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MANIFEST_NAME = "manifest.jsonl"
 PAGES_DIR = "pages"
+FETCH_LOCK = ".fetch.lock"  # held by a fetch on its raw folder; its presence also marks the folder as a fetch store
 GONE_STATUSES = (404, 410)
 NOT_STORY_SEGMENTS = {"page", "feed"}
 
@@ -459,12 +460,12 @@ def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
     client_context = httpx.Client() if client is None else nullcontext(client)
-    with FileLock(str(raw_dir / ".fetch.lock"), timeout=0), client_context as http:
+    with FileLock(str(raw_dir / FETCH_LOCK), timeout=0), client_context as http:
         polite = PoliteClient(http, config, sleep)
         stories, problems = discover(polite, config)
         report = FetchReport(discovered=len(stories), problems=problems)
         entries = read_manifest(raw_dir)
-        previous = _last_good_entries(entries)
+        previous = last_good_entries(entries)
         stories = stories + _known_stories(entries, {story.url for story in stories})
         for story in stories:
             bucket, reason = _archive_one(polite, story, previous.get(story.url), raw_dir)
@@ -540,7 +541,7 @@ def _manifest_entry(story: Discovered, result: HttpResult, sha256: str | None, f
 
 def _conditional_headers(previous: dict | None, raw_dir: Path) -> dict[str, str]:
     """If-None-Match / If-Modified-Since of the last stored snapshot, if its file still exists."""
-    if previous is None or _inside(raw_dir, previous.get("file")) is None:
+    if previous is None or inside(raw_dir, previous.get("file")) is None:
         return {}
     headers = {}
     if previous.get("etag"):
@@ -610,42 +611,15 @@ def read_manifest(raw_dir: str | Path) -> list[dict]:
     return entries
 
 
-def _last_good_entries(entries: Iterable[dict]) -> dict[str, dict]:
+def last_good_entries(entries: Iterable[dict]) -> dict[str, dict]:
     """Per URL, the latest entry that points at a stored snapshot (a 200 or a 304)."""
     return {entry["url"]: entry for entry in entries if entry.get("sha256") and entry.get("file")}
-
-
-def current_snapshots(raw_dir: str | Path) -> list[Snapshot]:
-    """The pages the later stages should read from ``raw_dir``.
-
-    Per URL in the manifest, its latest stored snapshot (``gone`` when the latest response was
-    404/410: the story left the site but its text is kept); then every other ``*.html`` under
-    ``raw_dir`` that no manifest line references (hand-placed pages such as the bundled samples),
-    with ``url=None``. Older snapshots of a URL are referenced, so they are not listed.
-    """
-    raw_dir = Path(raw_dir)
-    entries = read_manifest(raw_dir)
-    last_status = {e["url"]: e["status"] for e in entries if e.get("status") is not None}
-    referenced = {path.resolve() for e in entries if (path := _inside(raw_dir, e.get("file")))}
-    snapshots = []
-    for url, entry in _last_good_entries(entries).items():
-        path = _inside(raw_dir, entry["file"])
-        if path is not None and path.is_file():
-            snapshots.append(Snapshot(url, path, entry["sha256"], entry.get("fetched_at"),
-                                      gone=last_status.get(url) in GONE_STATUSES))
-    pages_dir = (raw_dir / PAGES_DIR).resolve()
-    for path in sorted(raw_dir.rglob("*.html")):
-        # a snapshot no manifest line points at is left over from a killed fetch, not a hand-placed page
-        if path.is_file() and path.resolve() not in referenced and not path.resolve().is_relative_to(pages_dir):
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            snapshots.append(Snapshot(None, path, digest, None))
-    return snapshots
 
 
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def _inside(raw_dir: Path, relative: str | None) -> Path | None:
+def inside(raw_dir: Path, relative: str | None) -> Path | None:
     """``raw_dir / relative`` if that stays inside ``raw_dir`` (a manifest is data, not trusted)."""
     if not relative:
         return None

@@ -31,9 +31,10 @@ from tqdm import tqdm
 
 from . import pipeline_version
 from .extract import extract_article
-from .fetch import GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, current_snapshots, fetch_site
+from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, fetch_site
 from .nlp import build_nlp
 from .parse import ParseError, RawPage, parse_page
+from .rawfolder import scan
 from .records import Article
 from .segment import segment
 from .write import build_tables, extraction_rows, read_tables, rows_of, write_tables
@@ -41,7 +42,6 @@ from .write import build_tables, extraction_rows, read_tables, rows_of, write_ta
 log = logging.getLogger(__name__)
 
 UPDATE_LOCK = ".update.lock"
-FETCH_LOCK = ".fetch.lock"  # taken by fetch.fetch_site on the raw folder
 _GONE_REASONS = {f"http {status}" for status in GONE_STATUSES}
 
 
@@ -55,14 +55,16 @@ class Failure:
 @dataclass
 class Summary:
     """What one extraction did. Each page counts once, in the first of: failed (in ``failures``), gone (its
-    articles were marked gone in this run), new, changed (re-extracted, or back on the site after being gone),
-    unchanged."""
+    articles were marked gone in this run: the story left the site, or the page left the folder), new,
+    changed (re-extracted, or back after being gone), unchanged. ``pruned`` counts the pages whose rows
+    ``--prune`` removed because they are no longer in the folder."""
 
     pages: int = 0
     new: int = 0
     changed: int = 0
     unchanged: int = 0
     gone: int = 0
+    pruned: int | None = None  # None: pruning was not asked for
     articles: int = 0
     profiles: int = 0
     people: int = 0
@@ -73,10 +75,19 @@ class Summary:
     written: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
+    def counts(self) -> str:
+        """``0 new, 1 changed, 4 unchanged, 1 gone`` (and ``, 2 pruned`` when pruning was asked for)."""
+        pruned = f", {self.pruned} pruned" if self.pruned is not None else ""
+        return f"{self.new} new, {self.changed} changed, {self.unchanged} unchanged, {self.gone} gone{pruned}"
+
     def line(self) -> str:
-        return (f"{self.pages} pages ({self.new} new, {self.changed} changed, {self.unchanged} unchanged, {self.gone} gone), "
+        return (f"{self.pages} pages ({self.counts()}), "
                 f"{self.articles} articles, {self.profiles} profiles, {self.people} people, {self.roles} roles, "
                 f"{self.countries} countries, {self.batches} batches, {self.dates} dates, {len(self.failures)} failures")
+
+
+class WrongFolder(ValueError):
+    """The raw folder holds none of the pages already in the tables: refused, nothing done."""
 
 
 @dataclass
@@ -98,22 +109,36 @@ def _relative(path: Path, raw_dir: Path) -> str:
 
 
 def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progress: bool = True,
-                   now: dt.datetime | None = None) -> Summary:
-    """Bring ``out_dir`` up to date with the pages in ``raw_dir``; failures are reported, never fatal."""
+                   now: dt.datetime | None = None, *, prune: bool = False, follow_symlinks: bool = False) -> Summary:
+    """Bring ``out_dir`` up to date with the pages in ``raw_dir``; failures are reported, never fatal.
+
+    A page no longer in the folder keeps its rows, marked ``gone_at``, unless ``prune`` removes them.
+    Raises ``WrongFolder`` (nothing done) when the tables hold pages and the folder none of them, unless
+    ``prune``: an empty or mistyped folder must never empty the tables.
+    """
     now = now or dt.datetime.now(dt.timezone.utc)
-    summary = Summary()
-    snapshots = current_snapshots(raw_dir)
+    summary = Summary(pruned=0 if prune else None)
+    folder = scan(raw_dir, follow_symlinks=follow_symlinks)
+    snapshots = folder.snapshots
     summary.pages = len(snapshots)
     existing = read_tables(out_dir)
     previous = _previous_articles(existing)
     keep_ids: set[str] = set()
     gone_ids: set[str] = set()
     back_ids: set[str] = set()
+    present_ids: set[str] = set()  # articles of pages still in the folder, readable or not
+    for entry in folder.unreadable:
+        rel = _relative(entry.path, raw_dir)
+        summary.failures.append(Failure(rel, entry.reason))
+        known_ids = {row["article_id"] for row in previous.get(rel, [])}
+        keep_ids |= known_ids  # still there but unreadable: keep what we had
+        present_ids |= known_ids
     pages: list[_Page] = []
     for snapshot in snapshots:
         rel = _relative(snapshot.path, raw_dir)
         known = previous.get(rel if snapshot.url is None else snapshot.url, [])
         known_ids = {row["article_id"] for row in known}
+        present_ids |= known_ids
         if known and all(row["source_sha256"] == snapshot.sha256 and row["pipeline_version"] == pipeline_version() for row in known):
             keep_ids |= known_ids
             if snapshot.gone and any(row["gone_at"] is None for row in known):
@@ -136,6 +161,22 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
             keep_ids |= known_ids  # keep what we had rather than lose it; tried again next run
             continue
         pages.append(_Page(snapshot, known, articles))
+    present_ids |= {article.article_id for page in pages for article in page.articles}
+    vanished = _vanished_pages(previous, present_ids)
+    kept_any = any(row["article_id"] in present_ids for rows in previous.values() for row in rows)
+    if vanished and not kept_any and not prune and _any_live(vanished):
+        raise WrongFolder(f"{raw_dir} holds none of the {len(vanished)} pages already in {out_dir} "
+                          f"({summary.pages} pages found there); nothing done. Check the folder, or pass --prune "
+                          "to remove their rows")
+    for page_rows in vanished:
+        if prune:
+            summary.pruned += 1
+            continue
+        ids = {row["article_id"] for row in page_rows}
+        keep_ids |= ids
+        if _any_live([page_rows]):
+            summary.gone += 1
+            gone_ids |= ids
     keep_ids -= _drop_duplicate_articles(pages, previous, keep_ids)
     _extract_pages(pages, model, progress, now, summary)
     for page in pages:
@@ -159,6 +200,23 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
     summary.written = _write_articles_last(tables, out_dir)
     _count(summary, tables)
     return summary
+
+
+def _vanished_pages(previous: dict[str, list[dict]], present_ids: set[str]) -> list[list[dict]]:
+    """Article rows of the pages in the tables that are no longer in the folder, one list per page."""
+    by_page: dict[str, list[dict]] = defaultdict(list)
+    seen: set[str] = set()
+    for rows in previous.values():
+        for row in rows:
+            if row["article_id"] not in present_ids and row["article_id"] not in seen:
+                seen.add(row["article_id"])
+                by_page[row["parent_article_id"] or row["article_id"]].append(row)
+    return [by_page[page] for page in sorted(by_page)]
+
+
+def _any_live(pages: list[list[dict]]) -> bool:
+    """Whether any of these pages' articles is not yet marked gone."""
+    return any(row["gone_at"] is None for rows in pages for row in rows)
 
 
 def _drop_duplicate_articles(pages: list[_Page], previous: dict[str, list[dict]], keep_ids: set[str]) -> set[str]:
@@ -308,7 +366,8 @@ def update_lock(out_dir: Path) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise Busy(f"another update is running ({out_dir / UPDATE_LOCK} is held); nothing done") from None
+        raise Busy(f"another extract or update is running on {out_dir} ({out_dir / UPDATE_LOCK} is held); "
+                   "nothing done") from None
     try:
         yield
     finally:
@@ -341,12 +400,12 @@ class UpdateResult:
         ``update: 0 new, 0 changed, 5 unchanged, 0 gone, 0 failed; tables unchanged``."""
         s = self.summary
         tables = f"rewrote {', '.join(s.written)}" if s.written else "tables unchanged"
-        return (f"update: {s.new} new, {s.changed} changed, {s.unchanged} unchanged, {s.gone} gone, "
-                f"{self.failed} failed; {tables}")
+        return f"update: {s.counts()}, {self.failed} failed; {tables}"
 
 
 def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: str | None = None,
-                  progress: bool = False, client: httpx.Client | None = None, sleep=time.sleep) -> UpdateResult:
+                  progress: bool = False, prune: bool = False, client: httpx.Client | None = None,
+                  sleep=time.sleep) -> UpdateResult:
     """Fetch into ``raw_dir``, then bring ``out_dir`` up to date, holding ``OUT/.update.lock`` throughout.
 
     Raises ``Busy`` without doing anything when another update holds the lock, or when a fetch holds
@@ -360,5 +419,5 @@ def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: s
         except Timeout:
             raise Busy(f"another fetch is running on {raw_dir} ({raw_dir / FETCH_LOCK} is held); "
                        "nothing done") from None
-        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress)
+        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress, prune=prune)
     return UpdateResult(report, summary)

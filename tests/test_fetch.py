@@ -19,8 +19,9 @@ from fixture_site import (DISALLOWED_STORY, LISTING, OLD_STORY, PDF_PATH, STORIE
                           Route, story_html, story_path)
 from pytest_httpserver import HTTPServer
 
+from pipeline.rawfolder import scan
 from pipeline.fetch import (USER_AGENT, FetchConfig, PoliteClient, Problem, as_story_url,
-                            current_snapshots, fetch_site, parse_retry_after, read_manifest,
+                            fetch_site, parse_retry_after, read_manifest,
                             snapshot_path, store_body)
 
 MANIFEST_KEYS = ["url", "fetched_at", "status", "etag", "last_modified", "sha256", "file",
@@ -92,7 +93,7 @@ def lines_for(raw: Path, site: FixtureSite, path: str) -> list[dict]:
 
 
 def snapshot_of(raw: Path, site: FixtureSite, path: str):
-    [snapshot] = [s for s in current_snapshots(raw) if s.url == site.url(path)]
+    [snapshot] = [s for s in scan(raw).snapshots if s.url == site.url(path)]
     return snapshot
 
 
@@ -131,7 +132,7 @@ def test_first_crawl_stores_every_story_once(site, raw, crawl):
     assert all(request.headers["User-Agent"] == USER_AGENT for request in requests)
     assert site.requested_paths().count(f"{LISTING}page/2/") == 1
     assert "/about/" not in site.requested_paths()
-    assert {s.url for s in current_snapshots(raw)} == {entry["url"] for entry in manifest[:4]}
+    assert {s.url for s in scan(raw).snapshots} == {entry["url"] for entry in manifest[:4]}
 
 
 def test_new_story_is_the_only_download_on_the_second_crawl(site, raw, crawl):
@@ -188,7 +189,7 @@ def test_edited_story_gets_a_new_snapshot_and_keeps_the_old(site, raw, crawl):
     snapshot = snapshot_of(raw, site, YOUTH)
     assert snapshot.sha256 == sha(new_body) and snapshot.path.read_bytes() == new_body
     assert not snapshot.gone
-    assert all(s.path.name != f"{sha(old_body)}.html" for s in current_snapshots(raw))
+    assert all(s.path.name != f"{sha(old_body)}.html" for s in scan(raw).snapshots)
 
 
 def test_same_body_without_validators_counts_as_unchanged(site, raw, crawl):
@@ -405,14 +406,14 @@ def test_a_second_concurrent_run_on_the_same_raw_dir_is_refused(site, raw, crawl
     assert site.requests() == [] and not read_manifest(raw)
 
 
-def test_current_snapshots_adds_hand_placed_pages(site, raw, crawl):
+def test_scan_adds_hand_placed_pages(site, raw, crawl):
     crawl()
     (raw / "samples").mkdir()
     sample = raw / "samples" / "bundled-story.html"
     sample.write_bytes(b"<html><h1>Bundled</h1></html>")
     (raw / "top-level.html").write_bytes(b"<html><h1>Top</h1></html>")
 
-    snapshots = current_snapshots(raw)
+    snapshots = scan(raw).snapshots
 
     hand_placed = [s for s in snapshots if s.url is None]
     assert {s.path for s in hand_placed} == {sample, raw / "top-level.html"}
@@ -421,10 +422,10 @@ def test_current_snapshots_adds_hand_placed_pages(site, raw, crawl):
     assert len(snapshots) == 4 + 2
 
 
-def test_current_snapshots_without_manifest_lists_html_files(tmp_path):
+def test_scan_without_manifest_lists_html_files(tmp_path):
     (tmp_path / "a.html").write_text("<p>a</p>")
     (tmp_path / "notes.txt").write_text("not a page")
-    assert [(s.url, s.path.name) for s in current_snapshots(tmp_path)] == [(None, "a.html")]
+    assert [(s.url, s.path.name) for s in scan(tmp_path).snapshots] == [(None, "a.html")]
 
 
 def test_torn_manifest_line_is_ignored(site, raw, crawl):
@@ -432,7 +433,7 @@ def test_torn_manifest_line_is_ignored(site, raw, crawl):
     with open(raw / "manifest.jsonl", "a", encoding="utf-8") as handle:
         handle.write('{"url": "http://127.0.0.1/broken", "sta')
     assert len(read_manifest(raw)) == 5
-    assert len(current_snapshots(raw)) == 4
+    assert len(scan(raw).snapshots) == 4
 
 
 def test_file_names_cannot_escape_raw(tmp_path):
@@ -452,7 +453,7 @@ def test_file_names_cannot_escape_raw(tmp_path):
         for file in ("../outside.html", str(outside)):
             handle.write(json.dumps({"url": f"https://x/{len(file)}", "status": 200,
                                      "sha256": "0" * 64, "file": file}) + "\n")
-    assert all(s.path.resolve().is_relative_to(raw.resolve()) for s in current_snapshots(raw))
+    assert all(s.path.resolve().is_relative_to(raw.resolve()) for s in scan(raw).snapshots)
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -477,7 +478,8 @@ def test_story_url_recognition(url, expected):
 
 def test_orphan_snapshot_of_a_killed_fetch_is_not_a_hand_placed_page(tmp_path):
     from pipeline.fetch import PAGES_DIR
+    (tmp_path / ".fetch.lock").touch()  # the first fetch into this folder was killed before its manifest line
     (tmp_path / PAGES_DIR).mkdir()
     (tmp_path / PAGES_DIR / ("a" * 64 + ".html")).write_text("<html><body><p>stored, never recorded</p></body></html>")
     (tmp_path / "sample.html").write_text("<html><body><p>hand placed</p></body></html>")
-    assert [s.path.name for s in current_snapshots(tmp_path)] == ["sample.html"]
+    assert [s.path.name for s in scan(tmp_path).snapshots] == ["sample.html"]
