@@ -1,137 +1,258 @@
-"""Command line: ``python -m pipeline {extract,eval,fetch,update,dictionary}``; it only wires the stages."""
+"""The command line: ``story-extractor`` (or ``python -m pipeline``). It only checks options and wires stages.
+
+Every mistake in options, paths, models or environment is one line on stderr and a documented exit
+status; ``--debug`` shows the traceback instead.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
+from . import __version__
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+PROG = "story-extractor"
+DESCRIPTION = """\
+Turn narrative HTML stories about people into normalized, evidence-linked Parquet tables:
+people, roles, countries, programme batches and dates, each with the text span it came from."""
+EPILOG = """\
+examples:
+  story-extractor extract --raw my-pages --out my-tables
+  story-extractor update --start-url https://example.org/stories/ --raw raw --out extracted
+  story-extractor eval --gold tests/devset/gold --extracted build/devset --show-errors
 
-    extract = commands.add_parser("extract", help="extract a folder of HTML pages into Parquet tables")
-    extract.add_argument("--raw", type=Path, default=Path("raw"))
-    extract.add_argument("--out", type=Path, default=Path("extracted"))
-    extract.add_argument("--model", help="spaCy model name or 'blank' for rules alone (default: $STORY_EXTRACTOR_MODEL or the pinned small model)")
+exit status: 0 success; 1 the run finished but some page, request or write failed (the rest landed);
+2 nothing was done: a usage mistake, a missing folder or model, a refused folder, or another run holds
+the lock."""
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C
+
+
+class UsageError(Exception):
+    """A mistake in the command line or its paths: reported in one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks and debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    extract = commands.add_parser("extract", formatter_class=formatter, help="extract a folder of HTML pages into tables",
+                                  description="Extract every page of a folder (.html, .htm, .xhtml, .shtml, any case, "
+                                              "optionally .gz) into Parquet tables; only new or changed pages are "
+                                              "extracted again.")
+    _raw_option(extract)
+    _out_option(extract)
+    _model_option(extract)
+    _prune_option(extract)
+    extract.add_argument("--follow-symlinks", action="store_true",
+                         help="also read pages that symlinks lead to outside the --raw folder")
     extract.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    evaluate = commands.add_parser("eval", help="score extracted tables against gold annotations")
-    evaluate.add_argument("--gold", type=Path, required=True)
-    evaluate.add_argument("--extracted", type=Path, required=True)
-    evaluate.add_argument("--json", type=Path, help="also write the scores as JSON to this file ('-' for stdout only)")
+    evaluate = commands.add_parser("eval", formatter_class=formatter, help="score extracted tables against gold annotations",
+                                   description="Score extracted tables against gold annotations (one JSON file per "
+                                               "article, matched by title).")
+    evaluate.add_argument("--gold", type=Path, default=Path("tests/fixtures/gold"), help="folder of gold *.json files")
+    evaluate.add_argument("--extracted", type=Path, default=Path("extracted"), help="folder of extracted tables")
+    evaluate.add_argument("--json", type=Path, help="also write the scores as JSON to this file ('-': stdout)")
+    evaluate.add_argument("--show-errors", action="store_true", help="list each field's misses and extras")
 
-    fetch = commands.add_parser("fetch", help="download new or changed stories politely into the raw folder")
-    update = commands.add_parser("update", help="fetch, then re-extract only what is new or changed")
+    fetch = commands.add_parser("fetch", formatter_class=formatter, help="download new or changed stories politely",
+                                description="Download new or changed stories into the raw folder (robots.txt obeyed, "
+                                            "one request at a time).")
+    update = commands.add_parser("update", formatter_class=formatter, help="fetch, then extract what is new or changed",
+                                 description="Fetch, then extract only what is new or changed; one summary line, "
+                                             "for cron.")
     for sub in (fetch, update):
         sub.add_argument("--start-url", default=None, help="listing page of the stories (default: the JAIF site)")
-        sub.add_argument("--raw", type=Path, default=Path("raw"))
-        sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default: 1)")
-        sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout, seconds (default: 20)")
-    update.add_argument("--out", type=Path, default=Path("extracted"))
-    update.add_argument("--model", help="spaCy model name or 'blank' (as for extract)")
+        _raw_option(sub)
+        sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests")
+        sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout, seconds")
+    _out_option(update)
+    _model_option(update)
+    _prune_option(update)
 
-    commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema")
+    commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema",
+                        description="Print the data dictionary (Markdown) generated from pipeline/schema.py.")
+    return parser
 
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+def _raw_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw", type=Path, default=Path("raw"), help="folder of pages (and of fetched snapshots)")
+
+
+def _out_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("extracted"), help="folder of the Parquet tables")
+
+
+def _model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None,
+                        help="spaCy model name or path, or 'blank' for rules alone "
+                             "(default: $STORY_EXTRACTOR_MODEL, else the pinned small English model)")
+
+
+def _prune_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prune", action="store_true",
+                        help="remove the rows of pages no longer in the --raw folder (otherwise they are kept and "
+                             "marked gone_at)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) has gone: end quietly, and keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; the tables are as the last completed write left them", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the one place every error becomes one line
+        if args.debug:
+            raise
+        status, message = _describe(error)
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return status
+
+
+def _describe(error: Exception) -> tuple[int, str]:
+    """The exit status and one-line message for an error that reached the top."""
+    from .evaluate import MissingTables
+    from .nlp import ModelNotFound
+    from .run import Busy, WrongFolder
+    if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables)):
+        return EXIT_USAGE, str(error)
+    if isinstance(error, OSError):
+        where = f"{error.filename}: " if error.filename else ""
+        return EXIT_FAILURES, f"{where}{error.strerror or error}"
+    return EXIT_FAILURES, f"unexpected {type(error).__name__}: {error} (run with --debug for the traceback)"
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "extract":
-        return _extract(args.raw, args.out, args.model, not args.quiet)
+        return _extract(args)
     if args.command == "eval":
         return _eval(args)
-    if args.command in ("fetch", "update"):
-        return _fetch_and_update(args)
-    if args.command == "dictionary":
-        from .schema import data_dictionary
-        print(data_dictionary())
-        return 0
-    return 2
+    if args.command == "fetch":
+        return _fetch(args)
+    if args.command == "update":
+        return _update(args)
+    from .schema import data_dictionary
+    print(data_dictionary())
+    return EXIT_OK
 
 
-def _extract(raw: Path, out: Path, model: str | None, progress: bool) -> int:
-    from .run import Busy, extract_corpus, update_lock
-    if not raw.is_dir():
-        print(f"error: {raw} is not a folder of pages", file=sys.stderr)
-        return 2
-    try:
-        with update_lock(out):
-            summary = extract_corpus(raw, out, model=model, progress=progress and sys.stderr.isatty())
-    except Busy as busy:
-        print(f"error: {busy}", file=sys.stderr)
-        return 2
+def _folder_to_read(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise UsageError(f"{what} {path} does not exist")
+    if not path.is_dir():
+        raise UsageError(f"{what} {path} is not a folder")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise UsageError(f"{what} {path} cannot be read (permission denied)")
+    return path
+
+
+def _folder_to_write(path: Path, what: str) -> Path:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{what} {path} is a file, not a folder")
+    existing = next(parent for parent in (path, *path.absolute().parents) if parent.exists())
+    if not existing.is_dir():
+        raise UsageError(f"{what} {path} cannot be made: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {path} cannot be written (permission denied on {existing})")
+    return path
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from .nlp import check_model
+    from .run import extract_corpus, update_lock
+    _folder_to_read(args.raw, "--raw")
+    _folder_to_write(args.out, "--out")
+    check_model(args.model)
+    with update_lock(args.out):
+        summary = extract_corpus(args.raw, args.out, model=args.model, progress=not args.quiet and sys.stderr.isatty(),
+                                 prune=args.prune, follow_symlinks=args.follow_symlinks)
     for failure in summary.failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     print(summary.line())
-    print(f"tables in {out}/: {'rewrote ' + ', '.join(summary.written) if summary.written else 'unchanged'}")
-    return 1 if summary.failures else 0
+    print(f"tables in {args.out}/: {'rewrote ' + ', '.join(summary.written) if summary.written else 'unchanged'}")
+    return EXIT_FAILURES if summary.failures else EXIT_OK
 
 
-def _eval(args) -> int:
-    from .evaluate import MissingTables, evaluate, format_report
-    if not args.gold.is_dir() or not list(args.gold.glob("*.json")):
-        print(f"error: {args.gold} holds no gold *.json files", file=sys.stderr)
-        return 2
-    try:
-        report = evaluate(args.gold, args.extracted)
-    except MissingTables as missing:
-        print(f"error: {missing}", file=sys.stderr)
-        return 2
-    print(format_report(report))
+def _eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report
+    _folder_to_read(args.gold, "--gold")
+    if not list(args.gold.glob("*.json")):
+        raise UsageError(f"--gold {args.gold} holds no gold *.json files")
+    _folder_to_read(args.extracted, "--extracted")
+    report = evaluate(args.gold, args.extracted)
+    gold_files = len(list(args.gold.glob("*.json")))
+    for unmatched in report["unmatched_gold"]:
+        print(f"warning: {unmatched}", file=sys.stderr)
+    if len(report["unmatched_gold"]) == gold_files:
+        print(f"warning: no gold article matched an extracted article; is {args.extracted} the extraction of "
+              f"the pages {args.gold} annotates?", file=sys.stderr)
+    if str(args.json) != "-":
+        print(format_report(report, show_errors=args.show_errors))
     if args.json:
         text = json.dumps(report, indent=2, sort_keys=True)
         if str(args.json) == "-":
             print(text)
         else:
             args.json.write_text(text + "\n")
-    return 0
+    return EXIT_OK
 
 
-def _fetch_and_update(args) -> int:
-    """fetch: 0 ok, 1 some request failed, 2 usage error or fetch lock held.
-    update: the same, plus 1 when a page failed to parse or extract, and 2 when another update holds the lock."""
+def _fetch_config(args: argparse.Namespace):
+    from .fetch import DEFAULT_START_URL, FetchConfig
+    if args.delay < 0 or args.timeout <= 0:
+        raise UsageError("--delay must be >= 0 and --timeout > 0")
+    try:
+        return FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay,
+                           connect_timeout=args.timeout, read_timeout=args.timeout)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    """0 ok, 1 some request failed, 2 usage error or fetch lock held."""
     from filelock import Timeout
 
-    from .fetch import DEFAULT_START_URL, FetchConfig
-    try:
-        if args.delay < 0 or args.timeout <= 0:
-            raise ValueError("--delay must be >= 0 and --timeout > 0")
-        config = FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay,
-                             connect_timeout=args.timeout, read_timeout=args.timeout)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    folders = [args.raw] + ([args.out] if args.command == "update" else [])
-    for folder in folders:
-        if folder.exists() and not folder.is_dir():
-            print(f"error: {folder} is not a folder", file=sys.stderr)
-            return 2
-    if args.command == "update":
-        return _update(config, args)
-    from .fetch import fetch_site
+    from .fetch import FETCH_LOCK, fetch_site
+    config = _fetch_config(args)
+    _folder_to_write(args.raw, "--raw")
     try:
         report = fetch_site(config, args.raw)
     except Timeout:
-        print(f"error: another fetch is running on {args.raw} ({args.raw / '.fetch.lock'} is held)", file=sys.stderr)
-        return 2
+        raise UsageError(f"another fetch is running on {args.raw} ({args.raw / FETCH_LOCK} is held); nothing done") from None
     for problem in report.problems:
         print(f"fetch: {problem.url}: {problem.reason}", file=sys.stderr)
     print(f"fetch: {report.discovered} discovered, {report.new} new, {report.changed} changed, "
           f"{report.unchanged} unchanged, {report.gone} gone, {report.skipped} skipped, {report.failed} failed")
     # A listing or sitemap that could not be read is a failure too (stories may be missing), e.g. the site is down.
     discovery_failed = any(p.reason.startswith(("listing:", "sitemap:")) for p in report.problems)
-    return 1 if report.failed or discovery_failed else 0
+    return EXIT_FAILURES if report.failed or discovery_failed else EXIT_OK
 
 
-def _update(config, args) -> int:
+def _update(args: argparse.Namespace) -> int:
     """Fetch, then extract what changed: one summary line on stdout, each failure on stderr."""
-    from .run import Busy, update_corpus
-    try:
-        result = update_corpus(config, args.raw, args.out, model=args.model)
-    except Busy as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    from .nlp import check_model
+    from .run import update_corpus
+    config = _fetch_config(args)
+    _folder_to_write(args.raw, "--raw")
+    _folder_to_write(args.out, "--out")
+    check_model(args.model)
+    result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune)
     for problem in result.fetch_failures:
         print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
     for failure in result.summary.failures:

@@ -60,10 +60,17 @@ class Counter:
         self.errors += [f"{article}: extra {item}" for item in unmatched]
 
     def scores(self) -> dict:
-        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4)}
+        """Precision, recall and F1; None where there is nothing to divide by (nothing extracted, nothing in
+        the gold, or neither), so an empty field never reads as a perfect one."""
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        if self.tp + self.fp + self.fn == 0:
+            f1 = None
+        elif self.tp == 0:
+            f1 = 0.0
+        else:
+            f1 = 2 * p * r / (p + r)
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": _rounded(p), "recall": _rounded(r), "f1": _rounded(f1)}
 
 
 class Accuracy:
@@ -79,7 +86,11 @@ class Accuracy:
             self.errors.append(f"{label}: expected {expected!r}, got {got!r}")
 
     def score(self) -> dict:
-        return {"right": self.right, "total": self.total, "accuracy": round(self.right / self.total, 4) if self.total else 1.0}
+        return {"right": self.right, "total": self.total, "accuracy": _rounded(self.right / self.total if self.total else None)}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 class MissingTables(FileNotFoundError):
@@ -105,12 +116,14 @@ def evaluate(gold_dir: Path, extracted: Path) -> dict:
     f1 = {name: Counter() for name in F1_FIELDS}
     acc = {name: Accuracy() for name in ACCURACY_FIELDS}
     not_dates: list[str] = []
+    unmatched: list[str] = []
     matched_articles = 0
     for path in sorted(gold_dir.glob("*.json")):
         gold = json.loads(path.read_text(encoding="utf-8"))
         label = path.stem[:40]
         article = titles.get(fold(gold["title"]))
         if article is None:
+            unmatched.append(f"{path.name}: no extracted article titled {gold['title']!r}")
             f1["articles"].fn += 1
             f1["articles"].errors.append(f"{label}: article not found")
             _count_missing(f1, gold, label)
@@ -126,6 +139,7 @@ def evaluate(gold_dir: Path, extracted: Path) -> dict:
         "f1": {name: counter.scores() for name, counter in f1.items()},
         "accuracy": {name: a.score() for name, a in acc.items()},
         "not_dates_extracted": not_dates,
+        "unmatched_gold": unmatched,
         "errors": {name: counter.errors for name, counter in f1.items()} | {name: a.errors for name, a in acc.items()},
     }
 
@@ -199,16 +213,30 @@ def _not_dates(gold: dict, article: dict, dates: list[dict], label: str) -> list
     return bad
 
 
-def format_report(report: dict) -> str:
-    """The human-readable table."""
+NOT_SCORED = "n/a"  # printed for a score with nothing to score
+
+
+def format_report(report: dict, show_errors: bool = False) -> str:
+    """The human-readable table; with ``show_errors``, each field's misses and extras below it."""
     lines = [f"{'field':<18} {'P':>6} {'R':>6} {'F1':>6} {'tp':>5} {'fp':>5} {'fn':>5}"]
     for name, s in report["f1"].items():
-        lines.append(f"{name:<18} {s['precision']:>6.3f} {s['recall']:>6.3f} {s['f1']:>6.3f} {s['tp']:>5} {s['fp']:>5} {s['fn']:>5}")
+        lines.append(f"{name:<18} {_cell(s['precision'])} {_cell(s['recall'])} {_cell(s['f1'])} "
+                     f"{s['tp']:>5} {s['fp']:>5} {s['fn']:>5}")
     lines.append("")
     lines.append(f"{'accuracy':<18} {'acc':>6} {'right':>6} {'total':>6}")
     for name, s in report["accuracy"].items():
-        lines.append(f"{name:<18} {s['accuracy']:>6.3f} {s['right']:>6} {s['total']:>6}")
+        lines.append(f"{name:<18} {_cell(s['accuracy'])} {s['right']:>6} {s['total']:>6}")
     lines.append("")
     lines.append(f"not_dates extracted: {len(report['not_dates_extracted'])}")
     lines += [f"  {item}" for item in report["not_dates_extracted"]]
+    if show_errors:
+        for name, errors in report["errors"].items():
+            if errors:
+                lines.append("")
+                lines.append(f"{name}: {len(errors)} errors")
+                lines += [f"  {error}" for error in errors]
     return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    return f"{NOT_SCORED:>6}" if value is None else f"{value:>6.3f}"

@@ -5,8 +5,10 @@ lemmatizer), which is where most of the speed over the bare model comes from.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
@@ -48,6 +50,25 @@ def model_name(explicit: str | None = None) -> str:
     return explicit or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
 
 
+class ModelNotFound(ValueError):
+    """The spaCy model asked for is not installed (or cannot be loaded)."""
+
+
+def check_model(model: str | None = None) -> str:
+    """The model's name, once it is known to be installed, without the cost of loading it: a mistyped name
+    fails before any folder or lock is made."""
+    name = model_name(model)
+    if name == "blank" or Path(name).is_dir():
+        return name
+    try:
+        installed = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        installed = False
+    if not installed:
+        raise ModelNotFound(f"spaCy model {name!r} is not installed; install it, or pass --model blank for rules alone")
+    return name
+
+
 @lru_cache(maxsize=4)
 def build_nlp(model: str | None = None) -> Language:
     """Load the model (or ``blank`` for rules alone) and add the rule components after NER."""
@@ -56,7 +77,10 @@ def build_nlp(model: str | None = None) -> Language:
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
     else:
-        nlp = spacy.load(name, exclude=UNUSED_COMPONENTS)
+        try:
+            nlp = spacy.load(name, exclude=UNUSED_COMPONENTS)
+        except OSError as error:  # spaCy's E050/E053: not a model package or folder
+            raise ModelNotFound(f"spaCy model {name!r} cannot be loaded: {error}") from None
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
         if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
