@@ -32,12 +32,22 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C
 
 
+class _HelpWithDefaults(argparse.HelpFormatter):
+    """Appends "(default: X)" to an option's help when it has a default worth showing (not None, not a flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 class UsageError(Exception):
     """A mistake in the command line or its paths: reported in one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    formatter = argparse.ArgumentDefaultsHelpFormatter
+    formatter = _HelpWithDefaults
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

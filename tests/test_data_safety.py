@@ -1,0 +1,223 @@
+"""Nothing is lost silently: pages that leave the folder, wrong folders, and every page the user gave.
+
+Each test here reproduces a defect that once lost rows or pages without a word (issue 11).
+"""
+import gzip
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.__main__ import main
+from pipeline.rawfolder import scan
+from pipeline.run import WrongFolder, extract_corpus
+
+PAGE = """<html><head><title>{title}</title></head><body><article><h1>{title}</h1>
+<p class="date">3 March 2022</p><p>Ms. {name}, Director of the Harbour Lights Trust, opened the new wing.</p>
+</article></body></html>"""
+NAMES = {"harbour": "Ines Vardalos", "orchard": "Tomas Brandvik", "quarry": "Lucia Maranzano"}
+
+
+def _page(slug: str) -> str:
+    return PAGE.format(title=f"The {slug.title()} Story", name=NAMES.get(slug, "Karin Oberholt"))
+
+
+def _folder(root: Path, *slugs: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for slug in slugs:
+        (root / f"{slug}.html").write_text(_page(slug))
+    return root
+
+
+def _articles(out: Path) -> dict[str, dict]:
+    return {row["source_path"]: row for row in pq.read_table(out / "articles.parquet").to_pylist()}
+
+
+def _people(out: Path) -> set[str]:
+    return {row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
+
+
+def _extract(raw: Path, out: Path, *options: str) -> int:
+    return main(["extract", "--raw", str(raw), "--out", str(out), "--quiet", "--model", "blank", *options])
+
+
+# --- pages that leave the folder -------------------------------------------------------------------
+
+
+def test_empty_folder_over_existing_tables_is_refused(tmp_path, capsys):
+    raw, out, empty = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out", tmp_path / "empty"
+    empty.mkdir()
+    assert _extract(raw, out) == 0
+    before = {path.name: path.read_bytes() for path in out.glob("*.parquet")}
+    capsys.readouterr()
+
+    assert _extract(empty, out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds none of the 2 pages" in err and "--prune" in err
+    assert {path.name: path.read_bytes() for path in out.glob("*.parquet")} == before
+
+
+def test_wrong_folder_over_existing_tables_is_refused(tmp_path):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    extract_corpus(raw, out, model="blank", progress=False)
+    other = _folder(tmp_path / "other", "quarry")
+    with pytest.raises(WrongFolder):
+        extract_corpus(other, out, model="blank", progress=False)
+    assert set(_articles(out)) == {"harbour.html"}
+
+
+def test_prune_empties_the_tables_and_says_how_many(tmp_path, capsys):
+    raw, out, empty = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out", tmp_path / "empty"
+    empty.mkdir()
+    _extract(raw, out)
+    capsys.readouterr()
+    assert _extract(empty, out, "--prune") == 0
+    assert "2 pruned" in capsys.readouterr().out
+    assert _articles(out) == {} and _people(out) == set()
+
+
+def test_deleted_page_keeps_its_rows_marked_gone(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    _extract(raw, out)
+    (raw / "orchard.html").unlink()
+    capsys.readouterr()
+
+    assert _extract(raw, out) == 0
+    assert "1 gone" in capsys.readouterr().out
+    articles = _articles(out)
+    assert articles["orchard.html"]["gone_at"] is not None and articles["harbour.html"]["gone_at"] is None
+    assert "Tomas Brandvik" in _people(out)
+
+    first_gone_at = articles["orchard.html"]["gone_at"]
+    summary = extract_corpus(raw, out, model="blank", progress=False)
+    assert summary.gone == 0 and summary.written == []  # counted once, when it went
+    assert _articles(out)["orchard.html"]["gone_at"] == first_gone_at
+
+
+def test_deleted_page_that_comes_back_is_no_longer_gone(tmp_path):
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    extract_corpus(raw, out, model="blank", progress=False)
+    (raw / "orchard.html").unlink()
+    extract_corpus(raw, out, model="blank", progress=False)
+    _folder(raw, "orchard")
+    summary = extract_corpus(raw, out, model="blank", progress=False)
+    assert summary.new + summary.changed == 1
+    assert _articles(out)["orchard.html"]["gone_at"] is None
+
+
+def test_renamed_page_marks_the_old_name_gone_and_adds_the_new(tmp_path):
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    extract_corpus(raw, out, model="blank", progress=False)
+    (raw / "orchard.html").rename(raw / "orchard-2022.html")
+    summary = extract_corpus(raw, out, model="blank", progress=False)
+    assert (summary.new, summary.gone) == (1, 1)
+    articles = _articles(out)
+    assert articles["orchard.html"]["gone_at"] is not None and articles["orchard-2022.html"]["gone_at"] is None
+
+
+def test_prune_removes_only_the_pages_that_left(tmp_path):
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    extract_corpus(raw, out, model="blank", progress=False)
+    (raw / "orchard.html").unlink()
+    summary = extract_corpus(raw, out, model="blank", progress=False, prune=True)
+    assert summary.pruned == 1 and "1 pruned" in summary.line()
+    assert set(_articles(out)) == {"harbour.html"} and _people(out) == {"Ines Vardalos"}
+
+
+# --- every page the user gave ---------------------------------------------------------------------
+
+
+def test_every_html_like_extension_in_any_case_is_read(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    names = ["a.htm", "b.HTML", "c.xhtml", "d.Htm", "e.shtml"]
+    for name in names:
+        (raw / name).write_text(_page("harbour").replace("Harbour Story", f"Story {name}"))
+    (raw / "notes.txt").write_text("not a page")
+    (raw / "f.html.gz").write_bytes(gzip.compress(_page("orchard").encode()))
+    assert sorted(s.path.name for s in scan(raw).snapshots) == sorted(names + ["f.html.gz"])
+    summary = extract_corpus(raw, out, model="blank", progress=False)
+    assert set(names) <= set(_articles(out)), summary.failures
+
+
+def test_pages_subfolder_of_a_hand_made_folder_is_read(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    _folder(raw / "pages", "harbour")
+    summary = extract_corpus(raw, out, model="blank", progress=False)
+    assert summary.new == 1 and set(_articles(out)) == {"pages/harbour.html"}
+
+
+def test_unreadable_file_is_reported_and_the_rest_lands(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    import pipeline.rawfolder as rawfolder
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    real_digest = hashlib.file_digest
+
+    def denied(handle, algorithm):
+        if handle.name.endswith("orchard.html"):
+            raise PermissionError(13, "Permission denied")
+        return real_digest(handle, algorithm)
+
+    monkeypatch.setattr(rawfolder.hashlib, "file_digest", denied)
+    assert _extract(raw, out) == 1
+    err = capsys.readouterr().err
+    assert "failed: orchard.html: Permission denied" in err and "Traceback" not in err
+    assert set(_articles(out)) == {"harbour.html"}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_file_without_read_permission_is_reported(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    (raw / "orchard.html").chmod(0)
+    try:
+        assert _extract(raw, out) == 1
+    finally:
+        (raw / "orchard.html").chmod(0o644)
+    assert "failed: orchard.html: Permission denied" in capsys.readouterr().err
+    assert set(_articles(out)) == {"harbour.html"}
+
+
+def test_an_unreadable_page_keeps_its_rows(tmp_path, monkeypatch):
+    import hashlib
+
+    import pipeline.rawfolder as rawfolder
+    raw, out = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out"
+    extract_corpus(raw, out, model="blank", progress=False)
+    real_digest = hashlib.file_digest
+    monkeypatch.setattr(rawfolder.hashlib, "file_digest", lambda handle, algorithm: (
+        (_ for _ in ()).throw(PermissionError(13, "Permission denied")) if handle.name.endswith("orchard.html")
+        else real_digest(handle, algorithm)))
+    summary = extract_corpus(raw, out, model="blank", progress=False)
+    assert [f.path for f in summary.failures] == ["orchard.html"] and summary.gone == 0
+    assert _articles(out)["orchard.html"]["gone_at"] is None
+
+
+def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
+    raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
+    (raw / "folder.html").mkdir()
+    (raw / "broken.html").symlink_to(raw / "nowhere.html")
+    (raw / "loop-a.html").symlink_to(raw / "loop-b.html")
+    (raw / "loop-b.html").symlink_to(raw / "loop-a.html")
+    (raw / "elsewhere.html").symlink_to(outside / "quarry.html")
+    (raw / "sub").mkdir()
+    (raw / "sub" / "up").symlink_to(raw)  # a folder loop
+    os.mkfifo(raw / "pipe.html")
+
+    assert _extract(raw, out) == 1
+    err = capsys.readouterr().err.splitlines()
+    reasons = {line.split(": ")[1]: line for line in err}
+    assert set(reasons) == {"folder.html", "broken.html", "loop-a.html", "loop-b.html", "elsewhere.html", "pipe.html"}, err
+    assert "not followed" in reasons["elsewhere.html"] and "loop" in reasons["loop-a.html"]
+    assert "broken symlink" in reasons["broken.html"] and "not a page file" in reasons["folder.html"]
+    assert set(_articles(out)) == {"harbour.html"}
+
+
+def test_symlinks_out_of_the_folder_are_followed_when_asked(tmp_path):
+    raw, outside = _folder(tmp_path / "raw", "harbour"), _folder(tmp_path / "outside", "quarry")
+    (raw / "elsewhere.html").symlink_to(outside / "quarry.html")
+    (raw / "linked").symlink_to(outside, target_is_directory=True)
+    assert sorted(s.path.name for s in scan(raw, follow_symlinks=True).snapshots) == \
+        ["elsewhere.html", "harbour.html", "quarry.html"]
+    assert [s.path.name for s in scan(raw).snapshots] == ["harbour.html"]
