@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema")
 
+    check = commands.add_parser("validate", help="check a folder of tables against the schema and its rules")
+    check.add_argument("folder", type=Path, metavar="DIR", help="folder holding the <table>.parquet files")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "extract":
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return _eval(args)
     if args.command in ("fetch", "update"):
         return _fetch_and_update(args)
+    if args.command == "validate":
+        return _validate(args)
     if args.command == "dictionary":
         from .schema import data_dictionary
         print(data_dictionary())
@@ -86,6 +91,18 @@ def _eval(args) -> int:
         else:
             args.json.write_text(text + "\n")
     return 0
+
+
+def _validate(args) -> int:
+    """Report per table on stdout; 0 when valid, 1 on a violation, 2 when DIR is not a folder of tables."""
+    from .validate import NotTables, format_report, validate_folder
+    try:
+        reports = validate_folder(args.folder)
+    except NotTables as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_report(reports))
+    return 1 if any(report.violations for report in reports) else 0
 
 
 def _fetch_and_update(args) -> int:

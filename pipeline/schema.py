@@ -75,18 +75,15 @@ class Format:
 
 
 @dataclass(frozen=True)
-class Range:
-    """Every value lies in [minimum, maximum] (a missing bound is not checked)."""
+class AtLeast:
+    """Every value is at least ``minimum``."""
 
     kind: ClassVar[str] = "range"
     column: str
-    minimum: int | float | None = None
-    maximum: int | float | None = None
+    minimum: int | float
 
     def describe(self) -> str:
-        low = f"{self.minimum} ≤ " if self.minimum is not None else ""
-        high = f" ≤ {self.maximum}" if self.maximum is not None else ""
-        return f"{low}`{self.column}`{high}"
+        return f"`{self.column}` ≥ {self.minimum}"
 
 
 @dataclass(frozen=True)
@@ -135,7 +132,7 @@ class InText:
         return f"0 ≤ `{self.start}` < `{self.end}` ≤ length of the article's `articles.text`"
 
 
-Rule = Accepted | CountryCode | Format | Range | Ordered | Reference | InText
+Rule = Accepted | CountryCode | Format | AtLeast | Ordered | Reference | InText
 
 
 @dataclass(frozen=True)
@@ -233,7 +230,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("char_start", pa.int32(), "Start of the section in articles.text.", "3164", False),
         _c("char_end", pa.int32(), "End (exclusive) of the section in articles.text.", "4797", False),
     ), (
-        _id("profile_id", "prf"), _IN_ARTICLE, _NAMED_IN_ARTICLE, Range("seq", minimum=0), InText("char_start", "char_end"),
+        _id("profile_id", "prf"), _IN_ARTICLE, _NAMED_IN_ARTICLE, AtLeast("seq", 0), InText("char_start", "char_end"),
     )),
     Table("people", "distinct person in the corpus", ("person_id",), (
         _c("person_id", STR, "Stable id: hash of the order-free, case- and accent-folded name; the same name in two articles is one person.", "per_1b…", False),
@@ -308,7 +305,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("end_year", pa.int16(), "Last year of the batch.", "2015"),
         *_EVIDENCE,
     ), (
-        _id("batch_row_id", "bat"), Range("batch", minimum=1), Ordered("start_year", "end_year"), _IN_ARTICLE,
+        _id("batch_row_id", "bat"), AtLeast("batch", 1), Ordered("start_year", "end_year"), _IN_ARTICLE,
         _NAMED_IN_ARTICLE, *_evidence_rules(),
     )),
     Table("dates", "temporal expression in an article", ("date_id",), (

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .schema import (TABLES, Accepted, CountryCode, Format, InText, Ordered, Range, Reference, Rule, SchemaError,
+from .schema import (TABLES, Accepted, AtLeast, CountryCode, Format, InText, Ordered, Reference, Rule, SchemaError,
                      validate)
 
 EXAMPLES = 3  # offending values shown per violation: enough to see the pattern, few enough for one line
@@ -76,9 +76,13 @@ class NotTables(ValueError):
 # ---------------------------------------------------------------- checking
 
 
-def check_tables(tables: dict[str, pa.Table]) -> list[TableReport]:
-    """Every table of ``schema.TABLES`` checked: structure, then each declared rule; a missing table is a violation."""
-    reports = {name: TableReport(name, tables[name].num_rows if name in tables else None) for name in TABLES}
+def check_tables(tables: dict[str, pa.Table], complete: bool = True) -> list[TableReport]:
+    """Every table of ``schema.TABLES`` checked: structure, then each declared rule.
+
+    With ``complete`` a missing table is a violation; without, only the tables given are checked (and rules that
+    look into a table not given are skipped)."""
+    names = list(TABLES) if complete else [name for name in TABLES if name in tables]
+    reports = {name: TableReport(name, tables[name].num_rows if name in tables else None) for name in names}
     sound = set()
     for name, report in reports.items():
         if name not in tables:
@@ -103,9 +107,9 @@ def check_tables(tables: dict[str, pa.Table]) -> list[TableReport]:
     return list(reports.values())
 
 
-def require_valid(tables: dict[str, pa.Table]) -> None:
-    """Raise ``InvalidTables`` listing every violation, if there is any."""
-    violations = [v for report in check_tables(tables) for v in report.violations]
+def require_valid(tables: dict[str, pa.Table], complete: bool = True) -> None:
+    """Raise ``InvalidTables`` listing every violation, if there is any (``complete`` as for ``check_tables``)."""
+    violations = [v for report in check_tables(tables, complete) for v in report.violations]
     if violations:
         raise InvalidTables(violations)
 
@@ -127,10 +131,8 @@ def _check(rule: Rule, name: str, tables: dict[str, pa.Table]) -> Violation | No
         bad_mask = pc.invert(pc.is_in(values["value"], value_set=_iso3_codes()))
     elif isinstance(rule, Format):
         bad_mask = pc.invert(pc.match_substring_regex(values["value"], rule.regex))
-    elif isinstance(rule, Range):
-        low = pc.less(values["value"], rule.minimum) if rule.minimum is not None else None
-        high = pc.greater(values["value"], rule.maximum) if rule.maximum is not None else None
-        bad_mask = pc.or_(low, high) if low is not None and high is not None else low if low is not None else high
+    elif isinstance(rule, AtLeast):
+        bad_mask = pc.less(values["value"], rule.minimum)
     else:
         raise TypeError(f"unknown rule {rule!r}")
     return _violation(name, (rule.column,), rule, values.filter(bad_mask).rename_columns([_ROW, rule.column]))
@@ -208,7 +210,8 @@ def _violation(name: str, columns: tuple[str, ...], rule: Rule, offenders: pa.Ta
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
+    """Strings quoted (so an empty or padded value shows), dates and numbers as they print."""
+    text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1] + "…"
 
 
