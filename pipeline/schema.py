@@ -170,7 +170,7 @@ _INTERVAL = (
 
 MENTION_LABELS = ("PERSON", "TITLE", "ORG", "COUNTRY", "PROGRAMME", "BATCH", "DATE")
 ROLE_STATUSES = ("current", "former", "unknown")
-DATE_PRECISIONS = ("day", "month", "quarter", "half", "year", "decade", "mixed")  # mixed: the two ends at different precisions
+DATE_PRECISIONS = ("day", "month", "quarter", "half", "year", "decade", "mixed")
 
 _ISO_PARTIAL = r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?"
 _ISO_PARTIAL_MEANING = "an ISO partial date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`)"
@@ -257,7 +257,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("article_id", STR, "Article of the mention.", "art_94a5…", False),
         _c("profile_id", STR, "Profile section containing the mention, if any.", "prf_3c…"),
         _c("person_id", STR, "Person the mention refers to or belongs to, if linked.", "per_1b…"),
-        _c("label", STR, "PERSON, TITLE, ORG, COUNTRY, PROGRAMME, BATCH or DATE.", "TITLE", False),
+        _c("label", STR, "Kind of entity (accepted values below).", "TITLE", False),
         _c("text", STR, "The mention as printed (TITLE: expanded abbreviations).", "Chief Engineer", False),
         _c("char_start", pa.int32(), "Start offset in articles.text.", "4410", False),
         _c("char_end", pa.int32(), "End offset (exclusive) in articles.text.", "4416", False),
@@ -278,7 +278,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("profile_id", STR, "Profile section stating it, if any.", "prf_3c…"),
         _c("title", STR, "Job title alone (null for an affiliation without a title).", "Chief Engineer"),
         _c("org", STR, "Organisation as printed.", "Delta Water Board of Thailand"),
-        _c("status", STR, "current, former or unknown, as the text states.", "current", False),
+        _c("status", STR, "Whether the person holds the role now, as the text states (accepted values below).", "current", False),
         *_INTERVAL,
         *_EVIDENCE,
     ), (
@@ -316,7 +316,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("char_start", pa.int32(), "Start offset in articles.text.", "9012", False),
         _c("char_end", pa.int32(), "End offset (exclusive) in articles.text.", "9036", False),
         *_INTERVAL,
-        _c("precision", STR, "day, month, quarter, half, year, decade or mixed.", "quarter", False),
+        _c("precision", STR, "Precision the text gives; `mixed` when the two ends differ (accepted values below).", "quarter", False),
         _c("source", STR, "Rule pattern id that found it.", "rule:date/date-quarter-of-year", False),
     ), (
         _id("date_id", "dat"), Accepted("precision", DATE_PRECISIONS), _IN_ARTICLE, _IN_PROFILE, *_interval_rules(),

@@ -324,6 +324,8 @@ def test_data_dictionary_mentions_every_table_and_column():
             assert f"| `{column.name}` | `{column.type}` | {'yes' if column.nullable else 'no'} |" in sections[name], \
                 f"{name}.{column.name}"
         assert f"Key: `{', '.join(spec.key)}`" in sections[name]
+        for rule in spec.rules:  # accepted values, ranges, references... as the validation checks them
+            assert f"- {rule.kind}: {rule.describe()}\n" in sections[name] + "\n", f"{name}: {rule}"
 
 
 # ---------------------------------------------------------------- the sample page, end to end
