@@ -132,6 +132,17 @@ def test_every_rule_kind_is_declared_somewhere():
     assert kinds == {"accepted values", "ISO 3166-1 alpha-3", "format", "range", "order", "reference", "offsets in text"}
 
 
+def test_every_rule_names_columns_that_exist():
+    """A misspelt column in a rule would otherwise only show up as an error in the middle of a write."""
+    for name, table in TABLES.items():
+        for rule in table.rules:
+            here = [getattr(rule, attr) for attr in ("column", "lower", "upper", "start", "end") if getattr(rule, attr, None)]
+            here += list(getattr(rule, "columns", ())) + ([rule.when[0]] if getattr(rule, "when", None) else [])
+            assert set(here) <= set(table.column_names), f"{name}: {rule}"
+            if hasattr(rule, "table"):
+                assert set(rule.columns_there) <= set(TABLES[rule.table].column_names), f"{name}: {rule}"
+
+
 # ---------------------------------------------------------------- each kind of rule finds a bad value
 
 BAD_VALUES = [
