@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     _model_option(update)
     _prune_option(update)
 
+    check = commands.add_parser("validate", formatter_class=formatter, help="check a folder of tables against the schema's rules",
+                                description="Check every table of a folder against the schema: columns, types, keys, "
+                                            "accepted values, ISO3 codes, references between tables, ranges and "
+                                            "offsets. Prints a report; exit 1 on a violation.")
+    check.add_argument("folder", type=Path, metavar="DIR", help="folder of tables")
+
     commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema",
                         description="Print the data dictionary (Markdown) generated from pipeline/schema.py.")
     return parser
@@ -140,8 +146,11 @@ def _describe(error: Exception) -> tuple[int, str]:
     from .evaluate import MissingTables
     from .nlp import ModelNotFound
     from .run import Busy, WrongFolder
+    from .validate import InvalidTables
     if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables)):
         return EXIT_USAGE, str(error)
+    if isinstance(error, InvalidTables):  # a bug or old tables: nothing was written
+        return EXIT_FAILURES, f"tables not written: {error}"
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return EXIT_FAILURES, f"{where}{error.strerror or error}"
@@ -157,6 +166,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fetch(args)
     if args.command == "update":
         return _update(args)
+    if args.command == "validate":
+        return _validate(args)
     from .schema import data_dictionary
     print(data_dictionary())
     return EXIT_OK
@@ -221,6 +232,17 @@ def _eval(args: argparse.Namespace) -> int:
         else:
             args.json.write_text(text + "\n")
     return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Report per table on stdout; 0 when valid, 1 on a violation, 2 when DIR is not a folder of tables."""
+    from .validate import NotTables, format_report, validate_folder
+    try:
+        reports = validate_folder(args.folder)
+    except NotTables as error:
+        raise UsageError(str(error)) from None
+    print(format_report(reports))
+    return EXIT_FAILURES if any(report.violations for report in reports) else EXIT_OK
 
 
 def _fetch_config(args: argparse.Namespace):

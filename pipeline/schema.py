@@ -1,11 +1,13 @@
-"""The single source of truth for the output tables: names, columns, Arrow types, meanings and examples.
+"""The single source of truth for the output tables: names, columns, Arrow types, meanings, examples and rules.
 
-The writer casts to these schemas, validation checks against them, and the data dictionary is generated
+The writer casts to these schemas, validation checks against them (``validate`` here: columns, types, nulls,
+unique keys; ``pipeline.validate``: the rules below, declared per table), and the data dictionary is generated
 from them (``python -m pipeline dictionary``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pyarrow as pa
 
@@ -22,12 +24,124 @@ class Column:
     nullable: bool = True
 
 
+# ---------------------------------------------------------------- rules of meaning
+# Each rule is data: ``pipeline.validate`` checks it, ``data_dictionary`` prints ``describe()``. Null values are
+# never checked by a rule (whether a column may be null is the column's ``nullable``).
+
+Condition = tuple[str, str]  # (column, value): the rule applies only to rows where that column holds that value
+
+
+def _when(condition: Condition | None) -> str:
+    return f" when `{condition[0]}` is `{condition[1]}`" if condition else ""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Every value (every element, for a list column) is one of ``values``."""
+
+    kind: ClassVar[str] = "accepted values"
+    column: str
+    values: tuple[str, ...]
+    when: Condition | None = None
+
+    def describe(self) -> str:
+        return f"`{self.column}` is one of {', '.join(f'`{v}`' for v in self.values)}{_when(self.when)}"
+
+
+@dataclass(frozen=True)
+class CountryCode:
+    """Every value (every element, for a list column) is an ISO 3166-1 alpha-3 code known to pycountry."""
+
+    kind: ClassVar[str] = "ISO 3166-1 alpha-3"
+    column: str
+    when: Condition | None = None
+
+    def describe(self) -> str:
+        return f"`{self.column}` holds ISO 3166-1 alpha-3 codes{_when(self.when)}"
+
+
+@dataclass(frozen=True)
+class Format:
+    """Every value matches ``regex`` (RE2 syntax, as pyarrow.compute runs it); ``meaning`` says it in words."""
+
+    kind: ClassVar[str] = "format"
+    column: str
+    regex: str
+    meaning: str
+    when: Condition | None = None
+
+    def describe(self) -> str:
+        return f"`{self.column}` is {self.meaning}{_when(self.when)}"
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """Every value is at least ``minimum``."""
+
+    kind: ClassVar[str] = "range"
+    column: str
+    minimum: int | float
+
+    def describe(self) -> str:
+        return f"`{self.column}` ≥ {self.minimum}"
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """Within a row, ``lower`` ≤ ``upper`` (both non-null)."""
+
+    kind: ClassVar[str] = "order"
+    lower: str
+    upper: str
+
+    def describe(self) -> str:
+        return f"`{self.lower}` ≤ `{self.upper}`"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The values of ``columns`` (elements, for one list column) are found in ``columns_there`` of ``table``.
+
+    Several columns refer to a row together, e.g. (article_id, profile_id): the profile of the same article."""
+
+    kind: ClassVar[str] = "reference"
+    columns: tuple[str, ...]
+    table: str
+    columns_there: tuple[str, ...]
+
+    def describe(self) -> str:
+        here, there = (", ".join(f"`{c}`" for c in cols) for cols in (self.columns, self.columns_there))
+        if len(self.columns) == 1:
+            return f"{here} refers to `{self.table}.{self.columns_there[0]}`"
+        return f"({here}) refers to a row of `{self.table}` ({there})"
+
+
+@dataclass(frozen=True)
+class InText:
+    """Offsets point into the text of the row's article: 0 ≤ start < end ≤ len(articles.text).
+
+    Without ``end`` (a first mention), the single offset points at a character: 0 ≤ start < len(articles.text)."""
+
+    kind: ClassVar[str] = "offsets in text"
+    start: str
+    end: str | None = None
+
+    def describe(self) -> str:
+        if self.end is None:
+            return f"0 ≤ `{self.start}` < length of the article's `articles.text`"
+        return f"0 ≤ `{self.start}` < `{self.end}` ≤ length of the article's `articles.text`"
+
+
+Rule = Accepted | CountryCode | Format | AtLeast | Ordered | Reference | InText
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
     grain: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    rules: tuple[Rule, ...] = ()
 
     @property
     def schema(self) -> pa.Schema:
@@ -54,6 +168,34 @@ _INTERVAL = (
     _c("end_date", pa.date32(), "Last day of `end`.", "2019-12-31"),
 )
 
+MENTION_LABELS = ("PERSON", "TITLE", "ORG", "COUNTRY", "PROGRAMME", "BATCH", "DATE")
+ROLE_STATUSES = ("current", "former", "unknown")
+DATE_PRECISIONS = ("day", "month", "quarter", "half", "year", "decade", "mixed")
+
+_ISO_PARTIAL = r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?"
+_ISO_PARTIAL_MEANING = "an ISO partial date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`)"
+
+
+def _id(column: str, prefix: str) -> Format:
+    """Ids come from ``normalize.stable_id``: a prefix naming the table, then hex digits of a hash."""
+    return Format(column, rf"^{prefix}_[0-9a-f]+$", f"`{prefix}_` followed by hex digits (a stable id)")
+
+
+def _interval_rules() -> tuple[Rule, ...]:
+    return (Format("start", f"^{_ISO_PARTIAL}$", _ISO_PARTIAL_MEANING),
+            Format("end", f"^{_ISO_PARTIAL}$", _ISO_PARTIAL_MEANING),
+            Ordered("start_date", "end_date"))
+
+
+def _evidence_rules() -> tuple[Rule, ...]:
+    return (InText("char_start", "char_end"),
+            Format("source", r"^(rule|model):\S+$", "`rule:…` or `model:…` followed by the pattern or model name"))
+
+
+_IN_ARTICLE = Reference(("article_id",), "articles", ("article_id",))
+_NAMED_IN_ARTICLE = Reference(("article_id", "person_id"), "article_people", ("article_id", "person_id"))
+_IN_PROFILE = Reference(("article_id", "profile_id"), "profiles", ("article_id", "profile_id"))
+
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("articles", "article (a page, or a story carried in a page's related block)", ("article_id",), (
         _c("article_id", STR, "Stable id: hash of the canonical URL (or of the file path when the page has none).", "art_94a5a9457e127a57", False),
@@ -72,6 +214,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("extracted_at", pa.timestamp("us", tz="UTC"), "When this article's rows were extracted.", "2026-11-28 18:40:00+00:00", False),
         _c("pipeline_version", STR, "Version of the pipeline that extracted it.", "0.1.0", False),
         _c("gone_at", pa.timestamp("us", tz="UTC"), "Set when the page has disappeared from the site (404/410); rows are kept.", "null"),
+    ), (
+        _id("article_id", "art"),
+        Reference(("parent_article_id",), "articles", ("article_id",)),
+        Format("url", r"^https?://\S+$", "an http(s) URL"),
+        Format("content_sha256", "^[0-9a-f]{64}$", "64 hex digits (SHA-256)"),
+        Format("source_sha256", "^[0-9a-f]{64}$", "64 hex digits (SHA-256)"),
     )),
     Table("profiles", "person-centred section of an article", ("profile_id",), (
         _c("profile_id", STR, "Stable id of the section.", "prf_3c…", False),
@@ -81,6 +229,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("heading", STR, "The heading line that opens the section.", "Marek Novak, Thailand, Exchange Programme for Young Planners (4th Batch, 2016-2017)"),
         _c("char_start", pa.int32(), "Start of the section in articles.text.", "3164", False),
         _c("char_end", pa.int32(), "End (exclusive) of the section in articles.text.", "4797", False),
+    ), (
+        _id("profile_id", "prf"), _IN_ARTICLE, _NAMED_IN_ARTICLE, AtLeast("seq", 0), InText("char_start", "char_end"),
     )),
     Table("people", "distinct person in the corpus", ("person_id",), (
         _c("person_id", STR, "Stable id: hash of the order-free, case- and accent-folded name; the same name in two articles is one person.", "per_1b…", False),
@@ -89,6 +239,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("honorifics", LIST_STR, "Honorifics printed before the name.", "['Mr.']"),
         _c("countries", LIST_STR, "ISO 3166-1 alpha-3 codes of the countries the person comes from or represents.", "['VNM']"),
         _c("article_ids", LIST_STR, "Articles that name the person.", "['art_94a5…']"),
+    ), (
+        _id("person_id", "per"), CountryCode("countries"), Reference(("article_ids",), "articles", ("article_id",)),
     )),
     Table("article_people", "(person, article): the name as that article prints it", ("person_id", "article_id"), (
         _c("person_id", STR, "The person.", "per_1b…", False),
@@ -97,18 +249,27 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("aliases", LIST_STR, "Short forms this article uses.", "['Novak']"),
         _c("honorifics", LIST_STR, "Honorifics this article prints before the name.", "['Mr.']"),
         _c("char_start", pa.int32(), "First mention of the person in articles.text.", "3164", False),
+    ), (
+        Reference(("person_id",), "people", ("person_id",)), _IN_ARTICLE, InText("char_start"),
     )),
     Table("mentions", "entity mention in an article", ("mention_id",), (
         _c("mention_id", STR, "Stable id of the mention.", "men_77…", False),
         _c("article_id", STR, "Article of the mention.", "art_94a5…", False),
         _c("profile_id", STR, "Profile section containing the mention, if any.", "prf_3c…"),
         _c("person_id", STR, "Person the mention refers to or belongs to, if linked.", "per_1b…"),
-        _c("label", STR, "PERSON, TITLE, ORG, COUNTRY, PROGRAMME, BATCH or DATE.", "TITLE", False),
+        _c("label", STR, "Kind of entity (accepted values below).", "TITLE", False),
         _c("text", STR, "The mention as printed (TITLE: expanded abbreviations).", "Chief Engineer", False),
         _c("char_start", pa.int32(), "Start offset in articles.text.", "4410", False),
         _c("char_end", pa.int32(), "End offset (exclusive) in articles.text.", "4416", False),
         _c("normalized", STR, "Normalized value: full name, ISO3, batch number, ISO date or interval.", "VNM"),
         _c("source", STR, "Rule pattern id or model that found it.", "model:ner", False),
+    ), (
+        _id("mention_id", "men"), Accepted("label", MENTION_LABELS), _IN_ARTICLE, _IN_PROFILE, _NAMED_IN_ARTICLE,
+        CountryCode("normalized", when=("label", "COUNTRY")),
+        Format("normalized", "^[1-9][0-9]*$", "a batch number ≥ 1", when=("label", "BATCH")),
+        Format("normalized", f"^{_ISO_PARTIAL}(/{_ISO_PARTIAL})?$", "an ISO partial date or `start/end` interval",
+               when=("label", "DATE")),
+        *_evidence_rules(),
     )),
     Table("roles", "(person, title, organisation) in an article", ("role_id",), (
         _c("role_id", STR, "Stable id of the role.", "rol_5e…", False),
@@ -117,9 +278,12 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("profile_id", STR, "Profile section stating it, if any.", "prf_3c…"),
         _c("title", STR, "Job title alone (null for an affiliation without a title).", "Chief Engineer"),
         _c("org", STR, "Organisation as printed.", "Delta Water Board of Thailand"),
-        _c("status", STR, "current, former or unknown, as the text states.", "current", False),
+        _c("status", STR, "Whether the person holds the role now, as the text states (accepted values below).", "current", False),
         *_INTERVAL,
         *_EVIDENCE,
+    ), (
+        _id("role_id", "rol"), Accepted("status", ROLE_STATUSES), _IN_ARTICLE, _IN_PROFILE, _NAMED_IN_ARTICLE,
+        *_interval_rules(), *_evidence_rules(),
     )),
     Table("countries", "(person, country) in an article", ("person_id", "article_id", "country_iso3"), (
         _c("person_id", STR, "The person.", "per_1b…", False),
@@ -127,6 +291,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("country_iso3", STR, "ISO 3166-1 alpha-3 code.", "VNM", False),
         _c("country_name", STR, "Short English name.", "Viet Nam", False),
         *_EVIDENCE,
+    ), (
+        CountryCode("country_iso3"), _IN_ARTICLE, _NAMED_IN_ARTICLE, *_evidence_rules(),
     )),
     Table("batches", "(person, programme, batch) in an article; person_id null for a batch no person is tied to", ("batch_row_id",), (
         _c("batch_row_id", STR, "Stable id of the row.", "bat_0d…", False),
@@ -138,6 +304,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("start_year", pa.int16(), "First year of the batch.", "2014"),
         _c("end_year", pa.int16(), "Last year of the batch.", "2015"),
         *_EVIDENCE,
+    ), (
+        _id("batch_row_id", "bat"), AtLeast("batch", 1), Ordered("start_year", "end_year"), _IN_ARTICLE,
+        _NAMED_IN_ARTICLE, *_evidence_rules(),
     )),
     Table("dates", "temporal expression in an article", ("date_id",), (
         _c("date_id", STR, "Stable id of the expression.", "dat_a1…", False),
@@ -147,8 +316,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("char_start", pa.int32(), "Start offset in articles.text.", "9012", False),
         _c("char_end", pa.int32(), "End offset (exclusive) in articles.text.", "9036", False),
         *_INTERVAL,
-        _c("precision", STR, "day, month, quarter, half, year, decade or mixed.", "quarter", False),
+        _c("precision", STR, "Precision the text gives; `mixed` when the two ends differ (accepted values below).", "quarter", False),
         _c("source", STR, "Rule pattern id that found it.", "rule:date/date-quarter-of-year", False),
+    ), (
+        _id("date_id", "dat"), Accepted("precision", DATE_PRECISIONS), _IN_ARTICLE, _IN_PROFILE, *_interval_rules(),
+        *_evidence_rules(),
     )),
 )}
 
@@ -178,11 +350,17 @@ def data_dictionary() -> str:
     """Markdown data dictionary of every table and column."""
     lines = ["# Data dictionary", "",
              "Generated from `pipeline/schema.py` by `make dictionary`; do not edit by hand.",
-             "Offsets are character offsets into `articles.text`. Ids are stable across runs for the same input.", ""]
+             "Offsets are character offsets into `articles.text`. Ids are stable across runs for the same input.", "",
+             "Before every write the tables are validated: columns, types, non-null columns and unique keys, then the",
+             "rules listed under each table (accepted values, ISO 3166-1 alpha-3 codes, references between tables,",
+             "ranges and formats; null values are not checked by a rule). A violation refuses the write and leaves",
+             "the previous tables as they were. `python -m pipeline validate DIR` checks a folder of tables.", ""]
     for table in TABLES.values():
         lines += [f"## `{table.name}`", "", f"One row per {table.grain}. Key: `{', '.join(table.key)}`.", "",
                   "| column | type | null | meaning | example |", "|---|---|---|---|---|"]
         for c in table.columns:
             lines.append(f"| `{c.name}` | `{c.type}` | {'yes' if c.nullable else 'no'} | {c.description} | {c.example} |")
+        if table.rules:
+            lines += ["", "Rules:", ""] + [f"- {rule.kind}: {rule.describe()}" for rule in table.rules]
         lines.append("")
     return "\n".join(lines)

@@ -1,8 +1,10 @@
 """write: facts → Arrow tables cast to ``schema.TABLES``, validated, written atomically.
 
-Every table is written to a temporary file in the output folder and renamed into place, so a crash
-leaves either the old table or the new one, never half of one; tables whose content did not change are
-not rewritten at all.
+Before anything is written the whole set of tables is checked against the schema's rules
+(``validate.require_valid``): one violation refuses the write (``InvalidTables``) and every table on disk stays
+as it was, so the output never mixes tables that do not hold together. Every table is written to a temporary
+file in the output folder and renamed into place, so a crash leaves either the old table or the new one, never
+half of one; tables whose content did not change are not rewritten at all.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import pyarrow.parquet as pq
 from .normalize import fold, person_id, programme_key, stable_id
 from .records import Extraction, PartialDate
 from .schema import TABLES, validate
-
+from .validate import require_valid
 
 
 def _interval(start: PartialDate | None, end: PartialDate | None) -> dict:
@@ -125,7 +127,12 @@ def read_tables(out_dir: Path) -> dict[str, pa.Table]:
 
 
 def write_tables(tables: dict[str, pa.Table], out_dir: Path) -> list[str]:
-    """Write each changed table atomically (temp file + rename); return the names written."""
+    """Write each changed table atomically (temp file + rename); return the names written.
+
+    ``tables`` must be valid by every rule of the schema, otherwise ``InvalidTables`` is raised before any file
+    is touched. The pipeline always passes the whole set (``build_tables``); of a partial set only what it holds
+    is checked (references into a table not given cannot be)."""
+    require_valid(tables, complete=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, table in tables.items():

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.normalize import country_name, normalize_date, person_id
+from pipeline.normalize import country_name, normalize_date, person_id, stable_id
 from pipeline.parse import assemble
 from pipeline.records import (BatchFact, CountryFact, DateFact, Extraction, Mention, Person, Profile, Role)
 from pipeline.schema import TABLES, SchemaError, data_dictionary, validate
@@ -21,6 +21,8 @@ from pipeline.write import build_tables, extraction_rows, people_rows, read_tabl
 
 EXTRACTED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 VERSION = "0.0.test"
+ARTICLE_ONE = stable_id("art", "https://example.org/one/")
+ARTICLE_TWO = stable_id("art", "https://example.org/two/")
 
 
 def _extraction(article_id: str, printed_name: str, honorific: str, country: str, title: str = "Valley Alumni Reunite",
@@ -34,7 +36,7 @@ def _extraction(article_id: str, printed_name: str, honorific: str, country: str
     h_start = art.text.index(heading)
     art.text.index(sentence)
     key = printed_name.casefold()
-    profile = Profile(f"prf_{article_id}", article_id, 0, heading, h_start, len(art.text), h_start + len(heading),
+    profile = Profile(stable_id("prf", article_id, 0), article_id, 0, heading, h_start, len(art.text), h_start + len(heading),
                       h_start, h_start + len(printed_name))
     person = Person(key, printed_name, {printed_name.split()[-1]}, [honorific], h_start)
     title_start = art.text.index("Trade Officer")
@@ -71,8 +73,8 @@ def _rows(*extractions: Extraction) -> dict[str, list[dict]]:
 
 
 def _two_articles() -> dict[str, list[dict]]:
-    return _rows(_extraction("art_one", "Mira Olsen", "Ms.", "THA"),
-                 _extraction("art_two", "OLSEN Mira", "Dr.", "VNM", url="https://example.org/two/"))
+    return _rows(_extraction(ARTICLE_ONE, "Mira Olsen", "Ms.", "THA"),
+                 _extraction(ARTICLE_TWO, "OLSEN Mira", "Dr.", "VNM", url="https://example.org/two/"))
 
 
 def _changed_tables() -> dict[str, pa.Table]:
@@ -200,11 +202,11 @@ def test_validate_rejects_a_duplicate_key(tables):
 
 
 def test_build_tables_validates(tables):
-    rows = _rows(_extraction("art_one", "Mira Olsen", "Ms.", "THA"))
+    rows = _rows(_extraction(ARTICLE_ONE, "Mira Olsen", "Ms.", "THA"))
     rows["articles"] = rows["articles"] * 2
     with pytest.raises(SchemaError, match="duplicate"):
         build_tables(rows)
-    rows = _rows(_extraction("art_one", "Mira Olsen", "Ms.", "THA"))
+    rows = _rows(_extraction(ARTICLE_ONE, "Mira Olsen", "Ms.", "THA"))
     rows["roles"][0]["status"] = None
     with pytest.raises(SchemaError, match="status"):
         build_tables(rows)
@@ -281,7 +283,7 @@ def test_one_person_in_two_articles_is_one_row(tables):
     assert len(people) == 1
     [person] = people
     assert person["person_id"] == person_id("Mira Olsen") == person_id("OLSEN Mira")
-    assert sorted(person["article_ids"]) == ["art_one", "art_two"]
+    assert sorted(person["article_ids"]) == sorted([ARTICLE_ONE, ARTICLE_TWO])
     assert person["name"] in {"Mira Olsen", "OLSEN Mira"}
     assert {person["name"], *person["aliases"]} >= {"Mira Olsen", "OLSEN Mira", "Olsen", "Mira"}
     assert person["name"] not in person["aliases"]
@@ -322,6 +324,8 @@ def test_data_dictionary_mentions_every_table_and_column():
             assert f"| `{column.name}` | `{column.type}` | {'yes' if column.nullable else 'no'} |" in sections[name], \
                 f"{name}.{column.name}"
         assert f"Key: `{', '.join(spec.key)}`" in sections[name]
+        for rule in spec.rules:  # accepted values, ranges, references... as the validation checks them
+            assert f"- {rule.kind}: {rule.describe()}\n" in sections[name] + "\n", f"{name}: {rule}"
 
 
 # ---------------------------------------------------------------- the sample page, end to end
