@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--raw", type=Path, default=Path("raw"))
         sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests (default: 1)")
         sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout, seconds (default: 20)")
+        sub.add_argument("--deadline", type=float, default=None, help="most seconds one request may take in all, however slowly the server sends (default: 60)")
     update.add_argument("--out", type=Path, default=Path("extracted"))
     update.add_argument("--model", help="spaCy model name or 'blank' (as for extract)")
 
@@ -93,12 +94,13 @@ def _fetch_and_update(args) -> int:
     update: the same, plus 1 when a page failed to parse or extract, and 2 when another update holds the lock."""
     from filelock import Timeout
 
-    from .fetch import DEFAULT_START_URL, FetchConfig
+    from .fetch import DEFAULT_DEADLINE, DEFAULT_START_URL, FetchConfig
     try:
         if args.delay < 0 or args.timeout <= 0:
             raise ValueError("--delay must be >= 0 and --timeout > 0")
         config = FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay,
-                             connect_timeout=args.timeout, read_timeout=args.timeout)
+                             connect_timeout=args.timeout, read_timeout=args.timeout,
+                             deadline=DEFAULT_DEADLINE if args.deadline is None else args.deadline)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
