@@ -51,8 +51,8 @@ PAGES_DIR = "pages"
 GONE_STATUSES = (404, 410)
 NOT_STORY_SEGMENTS = {"page", "feed"}
 
-# The largest body (after decoding) we read: story pages are well under 1 MB; a body beyond this
-# is refused rather than held in memory.
+# The largest body we read, counted after decoding: a story page is HTML text, for which 5 MB is
+# ample room, while a hostile body beyond it is refused rather than held in memory.
 MAX_BODY_BYTES = 5 * 1024 * 1024
 # Seconds one HTTP request (connect, TLS, headers and body) may take in all. httpx's timeouts bound
 # each socket read, so a server trickling a byte at a time would hold a request for ever. A minute
@@ -60,8 +60,8 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 # each retry is a request of its own.
 DEFAULT_DEADLINE = 60.0
 # The most we wait between requests when robots.txt's Crawl-delay asks for more: at a minute per
-# request a daily run of a few hundred requests already takes hours; a larger value (86400 has
-# been seen) would stall the run, so it is capped and a warning says so.
+# request a daily run of a few hundred requests already takes hours; a larger value (a day, say)
+# would stall the run, so it is capped and a warning says so.
 MAX_CRAWL_DELAY = 60.0
 # Content codings we can decode with a bounded amount of memory (zlib streams): only these are
 # offered, and a body in any other coding is reported instead of stored still encoded.
@@ -140,7 +140,8 @@ class FetchReport:
 
     ``unchanged`` covers both a 304 and a 200 whose body hashes to the stored snapshot;
     ``skipped`` is a deliberate refusal (robots.txt, off-site redirect, not HTML, too large);
-    ``failed`` is an error that a later run may not hit (timeout, HTTP 5xx, network error).
+    ``failed`` is an error that a later run may not hit (timeout, deadline exceeded, HTTP 5xx,
+    network error, a body in a coding we cannot decode).
     """
 
     discovered: int = 0
