@@ -28,7 +28,8 @@ from pytest_httpserver import HTTPServer
 
 from pipeline.fetch import (ACCEPT_ENCODING, MAX_CRAWL_DELAY, USER_AGENT, FetchConfig,
                             PoliteClient, Problem, as_story_url, current_snapshots, fetch_site,
-                            parse_retry_after, read_manifest, snapshot_path, store_body)
+                            http_client, parse_retry_after, read_manifest, snapshot_path,
+                            store_body)
 
 MANIFEST_KEYS = ["url", "fetched_at", "status", "etag", "last_modified", "sha256", "file",
                  "content_type", "bytes", "error", "lastmod"]
@@ -584,6 +585,28 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(trickle, raw, part):
     assert elapsed < TEST_DEADLINE + DEADLINE_MARGIN
     assert server.paths == ["/robots.txt", "/wp-sitemap.xml", "/sitemap_index.xml", LISTING]
     assert sleeps == []
+
+
+def test_a_server_that_never_accepts_the_connection_is_cut_off_at_the_deadline(caplog):
+    """A full accept queue makes Linux drop the SYN, so connecting hangs; the 1 s deadline, not
+    the 5 s connect timeout, ends it (robots.txt unreachable: nothing is fetched)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        port = listener.getsockname()[1]
+        queue_fillers = [socket.socket() for _ in range(5)]
+        for filler in queue_fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        config = FetchConfig(start_url=f"http://127.0.0.1:{port}{LISTING}", delay=0,
+                             connect_timeout=5, deadline=TEST_DEADLINE)
+        started = time.monotonic()
+        with http_client() as client, caplog.at_level(logging.WARNING, logger="pipeline.fetch"):
+            result = PoliteClient(client, config, sleep=lambda s: None).get(config.start_url)
+        elapsed = time.monotonic() - started
+        for filler in queue_fillers:
+            filler.close()
+    assert result.error == "disallowed by robots.txt"
+    assert "robots.txt unavailable (deadline exceeded (1s)): fetching nothing" in caplog.text
+    assert elapsed < TEST_DEADLINE + DEADLINE_MARGIN
 
 
 def test_an_injected_client_is_also_cut_off_between_body_chunks():
