@@ -16,6 +16,7 @@ and never waits longer between requests than a capped Crawl-delay.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -248,7 +249,7 @@ class PoliteClient:
         return Protego.parse("User-agent: *\nDisallow: /")
 
     def _capped_crawl_delay(self, robots: Protego) -> float:
-        """robots.txt's Crawl-delay for us, at most ``max_crawl_delay`` (with a warning when cut)."""
+        """robots.txt's Crawl-delay for us, at most ``max_crawl_delay`` (a warning if cut)."""
         asked = robots.crawl_delay(self._config.user_agent) or 0.0
         if asked > self._config.max_crawl_delay:
             log.warning("%s: Crawl-delay %gs is capped at %gs", self._robots_url(), asked,
@@ -824,7 +825,7 @@ def _inflate(chunks: Iterable[bytes], coding: str) -> Iterator[bytes]:
         wbits = zlib.MAX_WBITS if _has_zlib_header(head) else -zlib.MAX_WBITS
     decoder = zlib.decompressobj(wbits)
     try:
-        for data in _prepend(head, chunks):
+        for data in itertools.chain([head], chunks):
             while data and not decoder.eof:
                 step = decoder.decompress(data, DECODE_STEP_BYTES)
                 data = decoder.unconsumed_tail
@@ -839,11 +840,6 @@ def _inflate(chunks: Iterable[bytes], coding: str) -> Iterator[bytes]:
         raise _Unreadable(f"truncated {coding} body")
     if rest:
         yield rest
-
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
 
 
 def _has_zlib_header(data: bytes) -> bool:

@@ -772,5 +772,6 @@ def test_huge_crawl_delay_is_capped_and_said(make_site, raw, caplog):
     with caplog.at_level(logging.WARNING, logger="pipeline.fetch"):
         crawler(delay=0.5)
     assert crawler.sleeps == [MAX_CRAWL_DELAY] * (len(site.requests()) - 1)
-    [warning] = [record.getMessage() for record in caplog.records if "Crawl-delay" in record.getMessage()]
+    [warning] = [record.getMessage() for record in caplog.records
+                 if "Crawl-delay" in record.getMessage()]
     assert warning == f"{site.url('/robots.txt')}: Crawl-delay 86400s is capped at 60s"
