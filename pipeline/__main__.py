@@ -47,6 +47,7 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .fetch import DEFAULT_DEADLINE
     formatter = _HelpWithDefaults
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         _raw_option(sub)
         sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests")
         sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout, seconds")
+        sub.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE,
+                         help="most seconds one request may take in all, however slowly the server sends")
     _out_option(update)
     _model_option(update)
     _prune_option(update)
@@ -247,11 +250,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _fetch_config(args: argparse.Namespace):
     from .fetch import DEFAULT_START_URL, FetchConfig
-    if args.delay < 0 or args.timeout <= 0:
-        raise UsageError("--delay must be >= 0 and --timeout > 0")
+    if args.delay < 0 or args.timeout <= 0 or args.deadline <= 0:
+        raise UsageError("--delay must be >= 0, --timeout and --deadline > 0")
     try:
         return FetchConfig(start_url=args.start_url or DEFAULT_START_URL, delay=args.delay,
-                           connect_timeout=args.timeout, read_timeout=args.timeout)
+                           connect_timeout=args.timeout, read_timeout=args.timeout, deadline=args.deadline)
     except ValueError as error:
         raise UsageError(str(error)) from None
 

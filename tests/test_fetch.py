@@ -6,9 +6,16 @@ lines, and the report counts. Sleeps are recorded instead of slept, timeouts are
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import logging
+import socket
+import struct
+import threading
 import time
+import tracemalloc
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,10 +26,11 @@ from fixture_site import (DISALLOWED_STORY, LISTING, OLD_STORY, PDF_PATH, STORIE
                           Route, story_html, story_path)
 from pytest_httpserver import HTTPServer
 
+from pipeline.fetch import (ACCEPT_ENCODING, MAX_CRAWL_DELAY, USER_AGENT, FetchConfig,
+                            PoliteClient, Problem, as_story_url, fetch_site,
+                            http_client, parse_retry_after, read_manifest, snapshot_path,
+                            store_body)
 from pipeline.rawfolder import scan
-from pipeline.fetch import (USER_AGENT, FetchConfig, PoliteClient, Problem, as_story_url,
-                            fetch_site, parse_retry_after, read_manifest,
-                            snapshot_path, store_body)
 
 MANIFEST_KEYS = ["url", "fetched_at", "status", "etag", "last_modified", "sha256", "file",
                  "content_type", "bytes", "error", "lastmod"]
@@ -483,3 +491,289 @@ def test_orphan_snapshot_of_a_killed_fetch_is_not_a_hand_placed_page(tmp_path):
     (tmp_path / PAGES_DIR / ("a" * 64 + ".html")).write_text("<html><body><p>stored, never recorded</p></body></html>")
     (tmp_path / "sample.html").write_text("<html><body><p>hand placed</p></body></html>")
     assert [s.path.name for s in scan(tmp_path).snapshots] == ["sample.html"]
+
+
+# --- bounds against hostile servers --------------------------------------------------------------
+
+TRICKLE_INTERVAL = 0.05  # seconds between two bytes: far below the read timeout, so only a
+                         # deadline can end the request
+TEST_DEADLINE = 1.0
+DEADLINE_MARGIN = 1.0  # scheduling slack on a busy test machine
+
+
+class TrickleServer:
+    """A bare HTTP/1.1 server on 127.0.0.1 (a thread per connection) that answers ``slow_path``
+    with ``response``, sending the first ``at_once`` bytes at once and the rest one byte per
+    ``TRICKLE_INTERVAL`` until the client hangs up, and any other path with a 404."""
+
+    def __init__(self, slow_path: str, response: bytes, at_once: int):
+        self.slow_path, self.response, self.at_once = slow_path, response, at_once
+        self.paths: list[str] = []
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                data = connection.recv(4096)
+                if not data:
+                    return
+                request += data
+            path = request.split(b" ")[1].decode()
+            self.paths.append(path)
+            try:
+                if path != self.slow_path:
+                    connection.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                       b"Connection: close\r\n\r\n")
+                    return
+                connection.sendall(self.response[:self.at_once])
+                for byte in range(self.at_once, len(self.response)):
+                    if self._stop.wait(TRICKLE_INTERVAL):
+                        return
+                    connection.sendall(self.response[byte:byte + 1])
+            except OSError:  # the client gave up
+                return
+
+
+@pytest.fixture
+def trickle():
+    servers = []
+
+    def start(slow_path: str, response: bytes, at_once: int) -> TrickleServer:
+        servers.append(TrickleServer(slow_path, response, at_once))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.close()
+
+
+SLOW_PAGE = b"<html><body>" + b"x" * 400 + b"</body></html>"
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickling_server_is_cut_off_at_the_deadline(trickle, raw, part):
+    """A byte every 50 ms never trips the 2 s read timeout; the 1 s deadline ends the request,
+    which is reported once and not retried."""
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"p" * 400 +
+            b"\r\nContent-Length: " + str(len(SLOW_PAGE)).encode() + b"\r\n\r\n")
+    server = trickle(LISTING, head + SLOW_PAGE, at_once=len(head) if part == "body" else 0)
+    sleeps = []
+    config = FetchConfig(start_url=server.url(LISTING), delay=0, connect_timeout=2,
+                         read_timeout=2, deadline=TEST_DEADLINE)
+
+    started = time.monotonic()
+    report = fetch_site(config, raw, sleep=sleeps.append)
+    elapsed = time.monotonic() - started
+
+    assert report.problems == [Problem(server.url(LISTING), "listing: deadline exceeded (1s)")]
+    assert elapsed < TEST_DEADLINE + DEADLINE_MARGIN
+    assert server.paths == ["/robots.txt", "/wp-sitemap.xml", "/sitemap_index.xml", LISTING]
+    assert sleeps == []
+
+
+def test_a_server_that_never_accepts_the_connection_is_cut_off_at_the_deadline(caplog):
+    """A full accept queue makes Linux drop the SYN, so connecting hangs; the 1 s deadline, not
+    the 5 s connect timeout, ends it (robots.txt unreachable: nothing is fetched)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as listener:
+        port = listener.getsockname()[1]
+        queue_fillers = [socket.socket() for _ in range(5)]
+        for filler in queue_fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        config = FetchConfig(start_url=f"http://127.0.0.1:{port}{LISTING}", delay=0,
+                             connect_timeout=5, deadline=TEST_DEADLINE)
+        started = time.monotonic()
+        with http_client() as client, caplog.at_level(logging.WARNING, logger="pipeline.fetch"):
+            result = PoliteClient(client, config, sleep=lambda s: None).get(config.start_url)
+        elapsed = time.monotonic() - started
+        for filler in queue_fillers:
+            filler.close()
+    assert result.error == "disallowed by robots.txt"
+    assert "robots.txt unavailable (deadline exceeded (1s)): fetching nothing" in caplog.text
+    assert elapsed < TEST_DEADLINE + DEADLINE_MARGIN
+
+
+def test_an_injected_client_is_also_cut_off_between_body_chunks():
+    """Without our sockets (e.g. a test transport) the deadline is still checked per chunk."""
+    chunks_sent = []
+
+    class SlowBody(httpx.SyncByteStream):
+        def __iter__(self):
+            for _ in range(50):
+                time.sleep(0.05)
+                chunks_sent.append(1)
+                yield b"<p>slow</p>"
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, stream=SlowBody())
+
+    with httpx.Client(transport=httpx.MockTransport(serve)) as client:
+        polite = PoliteClient(client, FetchConfig(delay=0, deadline=0.3), sleep=lambda s: None)
+        result = polite.get("https://jaif.asean.org/beneficiaries_voice/slow/")
+    assert (result.status, result.error, result.body) == (200, "deadline exceeded (0.3s)", None)
+    assert len(chunks_sent) < 50
+
+
+def _page_bytes(text: str) -> bytes:
+    return story_html("Encoded", "2025-01-01", [text])
+
+
+def _zlib(data: bytes) -> bytes:
+    return zlib.compress(data)
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+PAGE = _page_bytes("Decoded correctly. " * 50)
+
+
+@pytest.mark.parametrize(("encoding", "encode"), [
+    (None, lambda body: body),
+    ("identity", lambda body: body),
+    ("gzip", gzip.compress),
+    ("x-gzip", gzip.compress),
+    ("deflate", _zlib),
+    ("deflate", _raw_deflate),
+    ("gzip, gzip", lambda body: gzip.compress(gzip.compress(body))),
+    ("deflate, gzip", lambda body: gzip.compress(_zlib(body))),
+    ("gzip, identity", gzip.compress),
+], ids=["none", "identity", "gzip", "x-gzip", "deflate", "raw-deflate", "gzip-gzip",
+        "deflate-gzip", "gzip-identity"])
+def test_every_supported_coding_chain_is_decoded(encoding, encode):
+    result, sent = _get_with_encoding(encoding, encode(PAGE))
+    assert (result.error, result.body) == (None, PAGE)
+    assert sent["accept-encoding"] == ACCEPT_ENCODING
+
+
+@pytest.mark.parametrize(("encoding", "body", "error"), [
+    ("br", b"\x1b\x00", "unsupported content encoding 'br'"),
+    ("gzip", b"\x1f\x8b not gzip at all", "corrupt gzip body"),
+    ("gzip", gzip.compress(PAGE)[:-20], "truncated gzip body"),
+    ("gzip, gzip, gzip, gzip", gzip.compress(PAGE), "too many content encodings (4)"),
+], ids=["brotli", "corrupt", "truncated", "four-layers"])
+def test_a_body_that_cannot_be_decoded_is_a_failure_not_a_crash(encoding, body, error):
+    result, _ = _get_with_encoding(encoding, body)
+    assert (result.status, result.error, result.body) == (200, error, None)
+
+
+class OneChunk(httpx.SyncByteStream):
+    """A body as a stream: ``httpx.Response(content=...)`` would decode it before we see it."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def __iter__(self):
+        yield self.body
+
+
+def _get_with_encoding(encoding: str | None, body: bytes):
+    """GET a story through an in-memory transport that serves ``body`` with ``encoding``."""
+    sent = {}
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        sent.update(request.headers)
+        headers = {"Content-Type": "text/html"}
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        return httpx.Response(200, headers=headers, stream=OneChunk(body))
+
+    with httpx.Client(transport=httpx.MockTransport(serve)) as client:
+        polite = PoliteClient(client, FetchConfig(delay=0), sleep=lambda seconds: None)
+        return polite.get("https://jaif.asean.org/beneficiaries_voice/encoded/"), sent
+
+
+BOMB_UNPACKED = 1 << 30  # 1 GiB of zeros, twice gzipped: about 2.5 KB on the wire
+BOMB_PEAK_BYTES = 40 * 1024 * 1024  # a 5 MB body held twice plus decoding steps fits well below
+
+
+@pytest.fixture(scope="module")
+def gzip_gzip_bomb() -> bytes:
+    """1 GiB of zeros as a gzip stream of identical full-flushed deflate blocks (so it is built
+    without ever holding or compressing the gigabyte), then gzipped once more."""
+    megabyte = bytes(1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(megabyte) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(BOMB_UNPACKED >> 20):
+        crc = zlib.crc32(megabyte, crc)
+    final_empty_block = b"\x03\x00"
+    inner = ([b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"] + [block] * (BOMB_UNPACKED >> 20)
+             + [final_empty_block, struct.pack("<II", crc, BOMB_UNPACKED & 0xFFFFFFFF)])
+    outer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join(outer.compress(part) for part in inner) + outer.flush()
+
+
+def _peak_traced_bytes(run):
+    """Run ``run()`` and return (its result, the peak of Python memory allocated meanwhile)."""
+    tracemalloc.start()
+    try:
+        return run(), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("target", ["story", "sitemap", "robots.txt"])
+def test_gzip_gzip_bomb_is_refused_in_bounded_memory(make_site, raw, gzip_gzip_bomb, caplog,
+                                                     target):
+    """A few KB that unpack to 1 GiB: every reader (story, sitemap, robots.txt) stops at the
+    5 MB cap without ever holding much more than that."""
+    assert len(gzip_gzip_bomb) < 10_000
+    site = make_site(sitemap=target == "sitemap")
+    bomb = Route(gzip_gzip_bomb, headers={"Content-Encoding": "gzip, gzip"},
+                 content_type={"story": "text/html", "sitemap": "application/xml",
+                               "robots.txt": "text/plain"}[target])
+    path = {"story": "/beneficiaries_voice/bomb/", "sitemap": "/wp-sitemap.xml",
+            "robots.txt": "/robots.txt"}[target]
+    if target == "story":
+        site.link(path, bomb)
+    else:
+        site.routes[path] = bomb
+
+    with caplog.at_level(logging.WARNING, logger="pipeline.fetch"):
+        report, peak = _peak_traced_bytes(lambda: Crawler(site, raw)())
+
+    assert peak < BOMB_PEAK_BYTES
+    if target == "story":
+        assert Problem(site.url(path), "too large") in report.problems and report.new == 4
+    elif target == "sitemap":
+        assert Problem(site.url(path), "sitemap: too large") in report.problems
+        assert report.new == 4  # found through the listing instead
+    else:
+        assert set(site.requested_paths()) == {"/robots.txt"}
+        assert "robots.txt unavailable (too large): fetching nothing" in caplog.text
+
+
+def test_huge_crawl_delay_is_capped_and_said(make_site, raw, caplog):
+    site = make_site(crawl_delay=86400)
+    crawler = Crawler(site, raw)
+    with caplog.at_level(logging.WARNING, logger="pipeline.fetch"):
+        crawler(delay=0.5)
+    assert crawler.sleeps == [MAX_CRAWL_DELAY] * (len(site.requests()) - 1)
+    [warning] = [record.getMessage() for record in caplog.records
+                 if "Crawl-delay" in record.getMessage()]
+    assert warning == f"{site.url('/robots.txt')}: Crawl-delay 86400s is capped at 60s"
