@@ -2,11 +2,17 @@
 
 Pages whose file did not change since the last run (same sha256, same pipeline version) keep their rows
 untouched, so a re-run over unchanged input writes nothing and an update re-extracts only what changed.
+What changed is decided from the store's small index (page → content hash, pipeline version, article ids,
+part), never by reading the tables, and a run with nothing to do never loads the spaCy model.
 
-The work is decided by comparing the current snapshots in the raw folder with the ``articles`` table, never
-by what the last fetch reported, so a run killed after fetching (or while writing the tables) is completed
-by the next one. A page is all-or-nothing: if it cannot be parsed, or one of its articles cannot be
-extracted, its previous rows are kept as they were and it is tried again on the next run.
+Pages are extracted by an engine (``engine.py``: local processes or a Dask cluster) in page order, and each
+*part* of the store (a group of pages) is written as soon as its pages are done, so memory stays flat
+whatever the number of pages. The new version of every table is published at once at the end
+(``store.py``): a run killed at any point leaves the previous tables whole, and the next run completes it.
+
+A page is all-or-nothing: if it cannot be read, parsed, or one of its articles cannot be extracted, its
+previous rows are kept as they were and it is tried again on the next run. A page no longer in the folder
+keeps its rows, marked ``gone_at``, unless ``prune`` removes them.
 
 ``update_corpus`` is the cron entry point: under a lock on the output folder it fetches, then extracts.
 """
@@ -14,11 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
-import os
 import time
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,22 +29,23 @@ from pathlib import Path
 from typing import Iterator
 
 import httpx
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from . import pipeline_version
-from .extract import extract_article
+from .engine import LocalEngine
 from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, fetch_site
-from .nlp import build_nlp
-from .parse import ParseError, RawPage, parse_page
 from .rawfolder import scan
-from .records import Article
-from .segment import segment
-from .write import build_tables, extraction_rows, read_tables, rows_of, write_tables
+from .store import INDEX_SCHEMA, PAGE_TABLES, PEOPLE, Store, Update, part_name, part_number, people_part
+from .validate import require_valid
+from .write import arrow_table, people_rows
 
 log = logging.getLogger(__name__)
 
 UPDATE_LOCK = ".update.lock"
+PART_PAGES = 256  # pages per part: bounds what one part rewrite holds in memory, and keeps the files few
 _GONE_REASONS = {f"http {status}" for status in GONE_STATUSES}
 
 
@@ -90,15 +94,62 @@ class WrongFolder(ValueError):
     """The raw folder holds none of the pages already in the tables: refused, nothing done."""
 
 
-@dataclass
-class _Page:
-    """A page to (re-)extract: its snapshot, the rows it had, its parsed articles, and the new rows."""
+@dataclass(frozen=True)
+class PageTask:
+    """One page to (re-)extract, as sent to a worker: small and picklable."""
 
     snapshot: Snapshot
-    known: list[dict]
-    articles: list[Article]
-    rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
-    failed: bool = False
+    rel: str
+    gone_at: dt.datetime | None  # set when the page is re-extracted while gone: it stays gone since then
+
+
+@dataclass
+class PageResult:
+    """A worker's answer for one page: every table's rows, or the failures that keep its previous rows."""
+
+    rows: dict[str, list[dict]]
+    failures: list[Failure]
+
+
+def extract_page(task: PageTask, model: str | None, now: dt.datetime) -> PageResult:
+    """Parse one page and extract each of its articles (runs in a worker; loads the model once per process)."""
+    from .extract import extract_article
+    from .nlp import build_nlp
+    from .parse import ParseError, RawPage, parse_page
+    from .segment import segment
+    from .write import extraction_rows
+
+    snapshot = task.snapshot
+    try:
+        articles = parse_page(RawPage(snapshot.path, snapshot.url, task.rel))
+    except Exception as error:  # noqa: BLE001 - one bad page (even a parser bug) must not sink the run
+        expected = isinstance(error, (ParseError, OSError, ValueError))
+        if not expected:
+            log.exception("parsing failed for %s", task.rel)
+        return PageResult({}, [Failure(task.rel, str(error) if expected else f"{type(error).__name__}: {error}",
+                                       snapshot.url)])
+    nlp = build_nlp(model)
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for article, doc in zip(articles, nlp.pipe(article.text for article in articles)):
+        try:
+            extraction = extract_article(article, segment(article), doc)
+        except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
+            log.exception("extraction failed for %s", article.source_path)
+            return PageResult({}, [Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}",
+                                           snapshot.url)])
+        for name, items in extraction_rows(extraction, snapshot.sha256, now, pipeline_version(), task.gone_at).items():
+            rows[name].extend(items)
+    return PageResult(dict(rows), [])
+
+
+@dataclass
+class _PartWork:
+    """What one part of the store gets in this run."""
+
+    tasks: list[PageTask] = field(default_factory=list)
+    drop: set[str] = field(default_factory=set)  # article ids whose rows leave the part (pruned)
+    gone: set[str] = field(default_factory=set)  # article ids to mark gone now
+    back: set[str] = field(default_factory=set)  # article ids no longer gone
 
 
 def _relative(path: Path, raw_dir: Path) -> str:
@@ -108,247 +159,299 @@ def _relative(path: Path, raw_dir: Path) -> str:
         return str(path)
 
 
+def _task_key(snapshot: Snapshot, rel: str) -> tuple[str | None, str]:
+    return snapshot.url, rel
+
+
 def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progress: bool = True,
-                   now: dt.datetime | None = None, *, prune: bool = False, follow_symlinks: bool = False) -> Summary:
+                   now: dt.datetime | None = None, *, prune: bool = False, follow_symlinks: bool = False,
+                   engine=None) -> Summary:
     """Bring ``out_dir`` up to date with the pages in ``raw_dir``; failures are reported, never fatal.
 
     A page no longer in the folder keeps its rows, marked ``gone_at``, unless ``prune`` removes them.
     Raises ``WrongFolder`` (nothing done) when the tables hold pages and the folder none of them, unless
-    ``prune``: an empty or mistyped folder must never empty the tables.
+    ``prune``: an empty or mistyped folder must never empty the tables. ``engine`` runs the per-page work
+    (default: the local engine).
     """
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     now = now or dt.datetime.now(dt.timezone.utc)
     summary = Summary(pruned=0 if prune else None)
+    store = Store(out_dir)
+    store.migrate_legacy_tables(PART_PAGES)
     folder = scan(raw_dir, follow_symlinks=follow_symlinks)
-    snapshots = folder.snapshots
-    summary.pages = len(snapshots)
-    existing = read_tables(out_dir)
-    previous = _previous_articles(existing)
-    keep_ids: set[str] = set()
-    gone_ids: set[str] = set()
-    back_ids: set[str] = set()
-    present_ids: set[str] = set()  # articles of pages still in the folder, readable or not
+    summary.pages = len(folder.snapshots)
+    index = store.index().to_pylist()
+    previous = _previous_pages(index)
+    version = pipeline_version()
+    work: dict[str, _PartWork] = defaultdict(_PartWork)
+    old_ids: dict[tuple, set[str]] = {}  # the article ids a re-extracted page had, by task key
+    present: set[str] = set()  # pages (own article ids) still in the folder, readable or not
+    new_tasks: list[PageTask] = []
     for entry in folder.unreadable:
         rel = _relative(entry.path, raw_dir)
         summary.failures.append(Failure(rel, entry.reason))
-        known_ids = {row["article_id"] for row in previous.get(rel, [])}
-        keep_ids |= known_ids  # still there but unreadable: keep what we had
-        present_ids |= known_ids
-    pages: list[_Page] = []
-    for snapshot in snapshots:
+        present |= {row["page"] for row in previous.get(rel, [])}  # still there but unreadable: keep its rows
+    for snapshot in folder.snapshots:
         rel = _relative(snapshot.path, raw_dir)
         known = previous.get(rel if snapshot.url is None else snapshot.url, [])
-        known_ids = {row["article_id"] for row in known}
-        present_ids |= known_ids
-        if known and all(row["source_sha256"] == snapshot.sha256 and row["pipeline_version"] == pipeline_version() for row in known):
-            keep_ids |= known_ids
+        present |= {row["page"] for row in known}
+        if not known:
+            new_tasks.append(PageTask(snapshot, rel, None))
+            continue
+        part = known[0]["part"]
+        ids = {row["article_id"] for row in known}
+        if all(row["source_sha256"] == snapshot.sha256 and row["pipeline_version"] == version for row in known):
             if snapshot.gone and any(row["gone_at"] is None for row in known):
                 summary.gone += 1
-                gone_ids |= known_ids
+                work[part].gone |= ids
             elif not snapshot.gone and any(row["gone_at"] is not None for row in known):
                 summary.changed += 1  # back on the site
-                back_ids |= known_ids
+                work[part].back |= ids
             else:
                 summary.unchanged += 1
             continue
-        try:
-            articles = parse_page(RawPage(snapshot.path, snapshot.url, rel))
-        except Exception as error:  # noqa: BLE001 - one bad page (even a parser bug) must not sink the run
-            expected = isinstance(error, (ParseError, OSError, ValueError))
-            summary.failures.append(Failure(rel, str(error) if expected else f"{type(error).__name__}: {error}",
-                                            snapshot.url))
-            if not expected:
-                log.exception("parsing failed for %s", rel)
-            keep_ids |= known_ids  # keep what we had rather than lose it; tried again next run
-            continue
-        pages.append(_Page(snapshot, known, articles))
-    present_ids |= {article.article_id for page in pages for article in page.articles}
-    vanished = _vanished_pages(previous, present_ids)
-    kept_any = any(row["article_id"] in present_ids for rows in previous.values() for row in rows)
-    if vanished and not kept_any and not prune and _any_live(vanished):
+        gone_at = None
+        if snapshot.gone:  # re-extracted while gone: it keeps the time it was first seen gone
+            gone_at = min((row["gone_at"] for row in known if row["gone_at"] is not None), default=now)
+        work[part].tasks.append(PageTask(snapshot, rel, gone_at))
+        old_ids[_task_key(snapshot, rel)] = ids
+    vanished = _vanished_pages(index, present)
+    if vanished and not present and not prune and any(row["gone_at"] is None for rows in vanished.values() for row in rows):
         raise WrongFolder(f"{raw_dir} holds none of the {len(vanished)} pages already in {out_dir} "
                           f"({summary.pages} pages found there); nothing done. Check the folder, or pass --prune "
                           "to remove their rows")
-    for page_rows in vanished:
+    for rows in vanished.values():
+        ids = {row["article_id"] for row in rows}
         if prune:
             summary.pruned += 1
-            continue
-        ids = {row["article_id"] for row in page_rows}
-        keep_ids |= ids
-        if _any_live([page_rows]):
+            work[rows[0]["part"]].drop |= ids
+        elif any(row["gone_at"] is None for row in rows):
             summary.gone += 1
-            gone_ids |= ids
-    keep_ids -= _drop_duplicate_articles(pages, previous, keep_ids)
-    _extract_pages(pages, model, progress, now, summary)
-    for page in pages:
-        if page.failed:  # all or nothing: its previous rows stay, and the next run tries again
-            keep_ids |= {row["article_id"] for row in page.known}
-    rows = rows_of(existing, keep_ids)
-    _set_gone(rows, gone_ids, back_ids, now)
-    for page in pages:
-        if page.failed:
-            continue
-        newly_gone = page.snapshot.gone and not any(row["gone_at"] for row in page.known)
-        if newly_gone:
-            summary.gone += 1
-        elif page.known:
-            summary.changed += 1
-        else:
-            summary.new += 1
-        for name, items in page.rows.items():
-            rows.setdefault(name, []).extend(items)
-    tables = build_tables(rows)
-    summary.written = _write_articles_last(tables, out_dir)
-    _count(summary, tables)
+            work[rows[0]["part"]].gone |= ids
+    _place_new_pages(new_tasks, index, work)
+    if store.current is not None and not any(w.tasks or w.drop or w.gone or w.back for w in work.values()):
+        _count(summary, store)
+        return summary  # nothing to do: the model is never loaded, no table is read
+    owner = engine or LocalEngine(prepare=partial(_load_model, model))
+    try:
+        _Run(store, index, old_ids, summary, now).write(work, owner, model, progress)
+    finally:
+        if engine is None:
+            owner.close()
+    _count(summary, store)
     return summary
 
 
-def _vanished_pages(previous: dict[str, list[dict]], present_ids: set[str]) -> list[list[dict]]:
-    """Article rows of the pages in the tables that are no longer in the folder, one list per page."""
-    by_page: dict[str, list[dict]] = defaultdict(list)
-    seen: set[str] = set()
-    for rows in previous.values():
-        for row in rows:
-            if row["article_id"] not in present_ids and row["article_id"] not in seen:
-                seen.add(row["article_id"])
-                by_page[row["parent_article_id"] or row["article_id"]].append(row)
-    return [by_page[page] for page in sorted(by_page)]
+def _load_model(model: str | None) -> None:
+    from .nlp import build_nlp
+    build_nlp(model)
 
 
-def _any_live(pages: list[list[dict]]) -> bool:
-    """Whether any of these pages' articles is not yet marked gone."""
-    return any(row["gone_at"] is None for rows in pages for row in rows)
-
-
-def _drop_duplicate_articles(pages: list[_Page], previous: dict[str, list[dict]], keep_ids: set[str]) -> set[str]:
-    """One row set per article id: a story carried in several pages' related blocks, or also fetched as a
-    page of its own, is the same article (its id hashes its URL).
-
-    The story's own page wins over a related-block copy, and the first copy over later ones. Drops the
-    losing copies from ``pages`` and returns the kept ids that a newly parsed own page supersedes.
-    """
-    parent_of = {row["article_id"]: row["parent_article_id"] for rows in previous.values() for row in rows}
-    own_pages = {article.article_id for page in pages for article in page.articles if article.parent_article_id is None}
-    claimed = own_pages | {aid for aid in keep_ids if parent_of.get(aid) is None}
-    claimed_copies = {aid for aid in keep_ids if parent_of.get(aid) is not None} - own_pages
-    for page in pages:
-        unique = []
-        for article in page.articles:
-            if article.parent_article_id is not None:
-                if article.article_id in claimed or article.article_id in claimed_copies:
-                    continue
-                claimed_copies.add(article.article_id)
-            unique.append(article)
-        page.articles = unique
-    return {aid for aid in keep_ids if aid in own_pages}
-
-
-def _previous_articles(tables) -> dict[str, list[dict]]:
-    """Existing article rows grouped by the page they came from (URL, or file path for hand-placed pages)."""
+def _previous_pages(index: list[dict]) -> dict[str, list[dict]]:
+    """Index rows grouped by the page they came from (its URL, or its file path for hand-placed pages)."""
     grouped: dict[str, list[dict]] = defaultdict(list)
-    if "articles" in tables:
-        rows = tables["articles"].select(["article_id", "url", "source_path", "parent_article_id", "source_sha256",
-                                          "pipeline_version", "gone_at"]).to_pylist()
-        by_id = {row["article_id"]: row for row in rows}
-        for row in rows:
-            page = by_id.get(row["parent_article_id"], row)
-            for key in {page["url"], page["source_path"]} - {None}:
-                grouped[key].append(row)
+    by_id = {row["article_id"]: row for row in index}
+    for row in index:
+        page = by_id.get(row["page"], row)
+        for key in {page["url"], page["source_path"]} - {None}:
+            grouped[key].append(row)
     return grouped
 
 
-def _set_gone(rows: dict[str, list[dict]], gone_ids: set[str], back_ids: set[str], now: dt.datetime) -> None:
-    """Mark the kept rows of pages that left the site; clear the mark of pages that came back."""
-    for row in rows.get("articles", []):
-        if row["article_id"] in gone_ids and row["gone_at"] is None:
-            row["gone_at"] = now
-        elif row["article_id"] in back_ids:
-            row["gone_at"] = None
+def _vanished_pages(index: list[dict], present: set[str]) -> dict[str, list[dict]]:
+    """Index rows of the pages no longer in the folder, by page."""
+    vanished: dict[str, list[dict]] = defaultdict(list)
+    for row in index:
+        if row["page"] not in present:
+            vanished[row["page"]].append(row)
+    return dict(sorted(vanished.items()))
 
 
-def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: dt.datetime, summary: Summary) -> None:
-    """Fill each page's new rows; a page with any article that fails to extract is marked failed (all or nothing).
-
-    Large runs spread the pages over worker processes (spaCy and the linking rules both run there), each
-    with the model the parent loaded before forking.
-    """
-    pages = [page for page in pages if page.articles]
-    if not pages:
-        return
-    processes = _processes(sum(len(page.articles) for page in pages))
-    work = partial(_extract_page, model=model, now=now)
-    bar = tqdm(total=sum(len(page.articles) for page in pages), desc="extracting", unit="article", disable=not progress)
-    if processes == 1:
-        results = map(work, pages)
-        pool = None
-    else:
-        build_nlp(model)  # loaded once here; forked workers share it
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
-        results = pool.map(work, pages)
-    try:
-        for page, (rows, failures) in zip(pages, results):
-            bar.update(len(page.articles))
-            summary.failures.extend(failures)
-            if failures:
-                page.failed = True
-                continue
-            for name, items in rows.items():
-                page.rows[name].extend(items)
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.shutdown()
+def _place_new_pages(tasks: list[PageTask], index: list[dict], work: dict[str, _PartWork]) -> None:
+    """New pages fill the last part up to ``PART_PAGES`` pages, then new parts."""
+    pages_in: dict[str, set[str]] = defaultdict(set)
+    for row in index:
+        pages_in[row["part"]].add(row["page"])
+    last = max(pages_in, default=None)
+    room = PART_PAGES - len(pages_in[last]) if last else 0
+    number = part_number(last) if last else 0
+    for task in tasks:
+        if room <= 0:
+            number += 1
+            last, room = part_name(number), PART_PAGES
+        work[last].tasks.append(task)
+        room -= 1
 
 
-def _extract_page(page: _Page, model: str | None, now: dt.datetime) -> tuple[dict[str, list[dict]], list[Failure]]:
-    """Rows of one page's articles, or the failures that keep its previous rows (runs in a worker process)."""
-    nlp = build_nlp(model)
-    rows: dict[str, list[dict]] = defaultdict(list)
-    # A page re-extracted while gone keeps the time it was first seen gone.
-    gone_at = None
-    if page.snapshot.gone:
-        gone_at = min((row["gone_at"] for row in page.known if row["gone_at"] is not None), default=now)
-    for article, doc in zip(page.articles, nlp.pipe(article.text for article in page.articles)):
+class _Run:
+    """One extraction's writes: each part rewritten once its pages are done, then people, index, publish."""
+
+    def __init__(self, store: Store, index: list[dict], old_ids: dict[tuple, set[str]], summary: Summary,
+                 now: dt.datetime) -> None:
+        self.store = store
+        self.update: Update | None = None
+        self.claimed = {row["article_id"]: dict(row) for row in index}  # article id → index row of its holder
+        self.old_ids = old_ids
+        self.summary = summary
+        self.now = now
+        self.affected_people: set[str] = set()
+
+    def write(self, work: dict[str, _PartWork], engine, model: str | None, progress: bool) -> None:
+        self.update = self.store.begin()
         try:
-            extraction = extract_article(article, segment(article), doc)
-        except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
-            log.exception("extraction failed for %s", article.source_path)
-            return {}, [Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}", page.snapshot.url)]
-        for name, items in extraction_rows(extraction, page.snapshot.sha256, now, pipeline_version(), gone_at).items():
-            rows[name].extend(items)
-    return rows, []
+            order = sorted(work)
+            tasks = [task for part in order for task in work[part].tasks]
+            results = engine.map(partial(extract_page, model=model, now=self.now), tasks)
+            with tqdm(total=len(tasks), desc="extracting", unit="page", disable=not progress) as bar:
+                for part in order:
+                    done = []
+                    for task in work[part].tasks:
+                        done.append((task, next(results)))
+                        bar.update(1)
+                    self._rewrite_part(part, work[part], done)
+            self._rewrite_people()
+            self.update.write_index(_index_table(self.claimed))
+            written = self.update.commit()
+            self.summary.written = [name for name in written if name != "articles"] + \
+                (["articles"] if "articles" in written else [])
+        except BaseException:
+            self.update.abort()
+            raise
+
+    def _rewrite_part(self, part: str, work: _PartWork, done: list[tuple[PageTask, PageResult]]) -> None:
+        """Replace one part's rows: drop pruned and re-extracted articles, mark gone ones, add new rows.
+
+        A story already held by another page (its own page, or an earlier related-block copy) is not added
+        again: one row set per article id; its own page takes it over from a related-block copy.
+        """
+        drop = set(work.drop)
+        new_rows: dict[str, list[dict]] = defaultdict(list)
+        for task, result in done:
+            self.summary.failures.extend(result.failures)
+            if result.failures:  # all or nothing: its previous rows stay, and the next run tries again
+                continue
+            had = self.old_ids.get(_task_key(task.snapshot, task.rel), set())
+            articles = result.rows.get("articles", [])
+            own = next((a for a in articles if a["parent_article_id"] is None), None)
+            holder = self.claimed.get(own["article_id"]) if own else None
+            if own is None or holder is not None and own["article_id"] not in had and holder["parent_article_id"] is None:
+                what = f"same article as {holder['source_path']} (same URL)" if holder else "no article"
+                self.summary.failures.append(Failure(task.rel, f"{what}; not extracted", task.snapshot.url))
+                continue
+            keep = set()
+            for article in articles:
+                aid = article["article_id"]
+                holder = self.claimed.get(aid)
+                if holder is None or aid in had:
+                    keep.add(aid)
+                elif article is own:  # its own page takes the story over from a related-block copy
+                    keep.add(aid)
+                    self._drop_article(holder)
+                # else: another page already holds this related-block copy
+            self._count_page(task, had)
+            drop |= had
+            for aid in had:
+                self.claimed.pop(aid, None)
+            for name, items in result.rows.items():
+                new_rows[name] += [row for row in items if row["article_id"] in keep]
+            for article in articles:
+                if article["article_id"] in keep:
+                    self.claimed[article["article_id"]] = _index_row(article, own["article_id"], part)
+        tables = {}
+        for name in PAGE_TABLES:
+            old = self.update.read_part(name, part)
+            kept = _without(old, drop)
+            if name == "article_people":  # people whose article rows leave or arrive
+                self.affected_people |= set(_only(old, drop).column("person_id").to_pylist())
+                self.affected_people |= {row["person_id"] for row in new_rows.get(name, [])}
+            rows = kept.to_pylist() + new_rows.get(name, [])
+            if name == "articles":
+                self._mark_gone(rows, work.gone, work.back)
+            tables[name] = arrow_table(name, rows)
+        require_valid(tables, complete=False)  # a part holds every row of its pages, so its references close
+        for name, table in tables.items():
+            self.update.write_part(name, part, table)
+        for aid in work.drop:
+            self.claimed.pop(aid, None)
+
+    def _drop_article(self, holder: dict) -> None:
+        """Remove a related-block copy from the part that holds it."""
+        for name in PAGE_TABLES:
+            old = self.update.read_part(name, holder["part"])
+            kept = _without(old, {holder["article_id"]})
+            if name == "article_people":
+                self.affected_people |= set(old.column("person_id").to_pylist())
+            if kept.num_rows != old.num_rows:
+                self.update.write_part(name, holder["part"], kept)
+        self.claimed.pop(holder["article_id"], None)
+
+    def _count_page(self, task: PageTask, had: set[str]) -> None:
+        if task.snapshot.gone and not any(self.claimed[aid]["gone_at"] for aid in had if aid in self.claimed):
+            self.summary.gone += 1
+        elif had:
+            self.summary.changed += 1
+        else:
+            self.summary.new += 1
+
+    def _mark_gone(self, rows: list[dict], gone: set[str], back: set[str]) -> None:
+        """Mark the kept rows of pages that left; clear the mark of pages that came back (rows and index)."""
+        for row in rows:
+            if row["article_id"] in gone and row["gone_at"] is None:
+                row["gone_at"] = self.now
+            elif row["article_id"] in back:
+                row["gone_at"] = None
+            if row["article_id"] in self.claimed:
+                self.claimed[row["article_id"]]["gone_at"] = row["gone_at"]
+
+    def _rewrite_people(self) -> None:
+        """Recompute the people whose article rows changed in this run, and rewrite their people parts."""
+        affected = self.affected_people
+        if not affected:
+            return
+        folder = self.update.folder
+        article_people = self.store.read_rows("article_people", "person_id", affected, folder).to_pylist()
+        countries = self.store.read_rows("countries", "person_id", affected, folder).to_pylist()
+        fresh: dict[str, list[dict]] = defaultdict(list)
+        for row in people_rows(article_people, countries):
+            fresh[people_part(row["person_id"])].append(row)
+        for part in sorted({people_part(pid) for pid in affected}):
+            old = self.update.read_part(PEOPLE, part)
+            kept = old.filter(pa.compute.invert(pa.compute.is_in(old["person_id"], pa.array(sorted(affected), pa.string())))) \
+                if old.num_rows else old
+            table = arrow_table(PEOPLE, kept.to_pylist() + fresh.get(part, []))
+            require_valid({PEOPLE: table}, complete=False)
+            self.update.write_part(PEOPLE, part, table)
 
 
-def _write_articles_last(tables, out_dir: Path) -> list[str]:
-    """Write the tables with ``articles`` last: it is what the next run compares snapshots with, so a run killed
-    between two table writes leaves the changed pages looking changed, and the next run rewrites them."""
-    ordered = {name: table for name, table in tables.items() if name != "articles"}
-    ordered["articles"] = tables["articles"]
-    return write_tables(ordered, out_dir)
+def _only(table: pa.Table, article_ids: set[str]) -> pa.Table:
+    if not article_ids or not table.num_rows:
+        return table.slice(0, 0)
+    return table.filter(pa.compute.is_in(table["article_id"], pa.array(sorted(article_ids), pa.string())))
 
 
-PARALLEL_FROM = 32  # below this many articles, starting a second process costs more than it saves
-PROCESSES_ENV = "STORY_EXTRACTOR_PROCESSES"
+def _without(table: pa.Table, article_ids: set[str]) -> pa.Table:
+    if not article_ids or not table.num_rows:
+        return table
+    return table.filter(pa.compute.invert(pa.compute.is_in(table["article_id"], pa.array(sorted(article_ids), pa.string()))))
 
 
-def _processes(articles: int) -> int:
-    """Worker processes: one per core (at most 2 here), unless the run is small.
-
-    ``$STORY_EXTRACTOR_PROCESSES`` overrides it (1 turns multiprocessing off).
-    """
-    if os.environ.get(PROCESSES_ENV):
-        return max(1, int(os.environ[PROCESSES_ENV]))
-    return min(2, os.cpu_count() or 1) if articles >= PARALLEL_FROM else 1
+def _index_row(article: dict, page: str, part: str) -> dict:
+    return {"article_id": article["article_id"], "page": page, "part": part, "url": article["url"],
+            "source_path": article["source_path"], "parent_article_id": article["parent_article_id"],
+            "source_sha256": article["source_sha256"], "pipeline_version": article["pipeline_version"],
+            "gone_at": article["gone_at"]}
 
 
-def _count(summary: Summary, tables) -> None:
-    summary.articles = tables["articles"].num_rows
-    summary.profiles = tables["profiles"].num_rows
-    summary.people = tables["people"].num_rows
-    summary.roles = tables["roles"].num_rows
-    summary.countries = tables["countries"].num_rows
-    summary.batches = tables["batches"].num_rows
-    summary.dates = tables["dates"].num_rows
+def _index_table(claimed: dict[str, dict]) -> pa.Table:
+    rows = [{name: row[name] for name in INDEX_SCHEMA.names} for _, row in sorted(claimed.items())]
+    return pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
+
+
+def _count(summary: Summary, store: Store) -> None:
+    counts = store.row_counts()
+    summary.articles, summary.profiles, summary.people = counts["articles"], counts["profiles"], counts["people"]
+    summary.roles, summary.countries = counts["roles"], counts["countries"]
+    summary.batches, summary.dates = counts["batches"], counts["dates"]
 
 
 # --- update: fetch, then extract, for cron ---------------------------------------------------------------

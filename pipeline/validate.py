@@ -235,7 +235,7 @@ def read_folder(folder: Path) -> tuple[dict[str, pa.Table], list[Violation]]:
     Raises ``NotTables`` when ``folder`` is not a folder or holds none of the table files."""
     if not folder.is_dir():
         raise NotTables(f"{folder} is not a folder")
-    present = [name for name in TABLES if (folder / f"{name}.parquet").is_file()]
+    present = [name for name in TABLES if (folder / f"{name}.parquet").exists()]  # a file, or a folder of parts
     if not present:
         raise NotTables(f"{folder} is not a folder of tables (none of {', '.join(f'{n}.parquet' for n in TABLES)})")
     tables, unreadable = {}, []

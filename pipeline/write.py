@@ -1,21 +1,15 @@
-"""write: facts → Arrow tables cast to ``schema.TABLES``, validated, written atomically.
+"""write: facts → rows of every table → Arrow tables cast to ``schema.TABLES`` and validated.
 
-Before anything is written the whole set of tables is checked against the schema's rules
-(``validate.require_valid``): one violation refuses the write (``InvalidTables``) and every table on disk stays
-as it was, so the output never mixes tables that do not hold together. Every table is written to a temporary
-file in the output folder and renamed into place, so a crash leaves either the old table or the new one, never
-half of one; tables whose content did not change are not rewritten at all.
+Files are the store's job (``store.py``): the run checks each part it writes against the schema's rules
+(``validate.require_valid``) before the store writes it, so one violation refuses the whole update
+(``InvalidTables``) and the previous tables stay as they were.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .normalize import fold, person_id, programme_key, stable_id
 from .records import Extraction, PartialDate
@@ -99,72 +93,20 @@ def people_rows(article_people: list[dict], countries: list[dict]) -> list[dict]
     return sorted(by_person.values(), key=lambda p: p["person_id"])
 
 
+def arrow_table(name: str, rows: list[dict]) -> pa.Table:
+    """One table's rows as an Arrow table in the schema's types, sorted by its key, structurally validated."""
+    spec = TABLES[name]
+    ordered = sorted(rows, key=lambda r: tuple("" if r.get(k) is None else str(r.get(k)) for k in spec.key))
+    table = pa.Table.from_pylist(ordered, schema=spec.schema) if ordered else spec.schema.empty_table()
+    validate(name, table)
+    return table
+
+
 def build_tables(rows: dict[str, list[dict]]) -> dict[str, pa.Table]:
-    """Arrow tables in schema order and types (people derived from article_people and countries), validated."""
+    """Every table from one set of rows (people derived from article_people and countries), validated by every
+    rule of the schema; raises ``InvalidTables`` otherwise."""
     rows = dict(rows)
     rows["people"] = people_rows(rows.get("article_people", []), rows.get("countries", []))
-    tables = {}
-    for name, spec in TABLES.items():
-        ordered = sorted(rows.get(name, []), key=lambda r: tuple("" if r.get(k) is None else str(r.get(k)) for k in spec.key))
-        table = pa.Table.from_pylist(ordered, schema=spec.schema) if ordered else spec.schema.empty_table()
-        validate(name, table)
-        tables[name] = table
+    tables = {name: arrow_table(name, rows.get(name, [])) for name in TABLES}
+    require_valid(tables)
     return tables
-
-
-def read_tables(out_dir: Path) -> dict[str, pa.Table]:
-    """The tables already in ``out_dir`` (empty dict when there are none or they do not match the schema)."""
-    tables = {}
-    for name in TABLES:
-        path = out_dir / f"{name}.parquet"
-        if not path.exists():
-            return {}
-        table = pq.read_table(path)
-        if table.schema.names != TABLES[name].column_names:
-            return {}
-        tables[name] = table.cast(TABLES[name].schema)
-    return tables
-
-
-def write_tables(tables: dict[str, pa.Table], out_dir: Path) -> list[str]:
-    """Write each changed table atomically (temp file + rename); return the names written.
-
-    ``tables`` must be valid by every rule of the schema, otherwise ``InvalidTables`` is raised before any file
-    is touched. The pipeline always passes the whole set (``build_tables``); of a partial set only what it holds
-    is checked (references into a table not given cannot be)."""
-    require_valid(tables, complete=False)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in tables.items():
-        path = out_dir / f"{name}.parquet"
-        if path.exists():
-            try:
-                if pq.read_table(path).cast(table.schema).equals(table):
-                    continue
-            except (pa.ArrowInvalid, OSError, ValueError):
-                pass
-        handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".parquet.tmp", dir=out_dir)
-        os.close(handle)
-        try:
-            pq.write_table(table, temp)
-            with open(temp, "rb") as stream:
-                os.fsync(stream.fileno())
-            os.chmod(temp, 0o644)  # mkstemp makes files owner-only; tables are for everyone to read
-            os.replace(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
-        written.append(name)
-    return written
-
-
-def rows_of(tables: dict[str, pa.Table], article_ids: set[str]) -> dict[str, list[dict]]:
-    """Existing rows of the given articles, per table (to carry unchanged articles over untouched)."""
-    kept: dict[str, list[dict]] = defaultdict(list)
-    for name, table in tables.items():
-        if name == "people" or "article_id" not in table.schema.names:
-            continue
-        for row in table.to_pylist():
-            if row["article_id"] in article_ids:
-                kept[name].append(row)
-    return kept

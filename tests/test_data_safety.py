@@ -38,6 +38,10 @@ def _people(out: Path) -> set[str]:
     return {row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
 
 
+def _files(out: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+
+
 def _extract(raw: Path, out: Path, *options: str) -> int:
     return main(["extract", "--raw", str(raw), "--out", str(out), "--quiet", "--model", "blank", *options])
 
@@ -49,13 +53,13 @@ def test_empty_folder_over_existing_tables_is_refused(tmp_path, capsys):
     raw, out, empty = _folder(tmp_path / "raw", "harbour", "orchard"), tmp_path / "out", tmp_path / "empty"
     empty.mkdir()
     assert _extract(raw, out) == 0
-    before = {path.name: path.read_bytes() for path in out.glob("*.parquet")}
+    before = _files(out)
     capsys.readouterr()
 
     assert _extract(empty, out) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "holds none of the 2 pages" in err and "--prune" in err
-    assert {path.name: path.read_bytes() for path in out.glob("*.parquet")} == before
+    assert _files(out) == before
 
 
 def test_wrong_folder_over_existing_tables_is_refused(tmp_path):

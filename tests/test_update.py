@@ -17,7 +17,10 @@ from filelock import FileLock
 from fixture_site import LISTING, FixtureSite, Route, story_html, story_path
 from pytest_httpserver import HTTPServer
 
+import pipeline.extract
+import pipeline.parse
 import pipeline.run
+import pipeline.store
 from pipeline.__main__ import main
 from pipeline.normalize import person_id, stable_id
 from pipeline.schema import TABLES
@@ -329,20 +332,23 @@ def test_run_killed_while_writing_tables_is_completed_next_time(site, update, mo
     old_sha = update.article(DRILLS)["source_sha256"]
     edit(site, DRILLS, "Pupils in coastal provinces practised evacuation drills in August 2024.",
          "Ms. Lina Reyes, Principal of Santa Cruz High School, said every pupil now knows the way out.")
-    real_write = pipeline.run.write_tables
+    real_write = pipeline.store.Update.write_part
+    calls = []
 
-    def killed_after_some_tables(tables, out_dir):
-        real_write(dict(list(tables.items())[:tables_written]), out_dir)
-        raise KeyboardInterrupt  # the process dies between two table renames
+    def killed_after_some_tables(self, table, part, rows):
+        if len(calls) == tables_written:
+            raise KeyboardInterrupt  # the process dies between two table writes
+        calls.append(table)
+        return real_write(self, table, part, rows)
 
-    monkeypatch.setattr(pipeline.run, "write_tables", killed_after_some_tables)
+    monkeypatch.setattr(pipeline.store.Update, "write_part", killed_after_some_tables)
     status, _, err = update()
     assert status == 130 and "interrupted" in err and "Traceback" not in err
     monkeypatch.undo()
 
-    for name in TABLES:  # the previous tables (or some new ones) are all still readable
-        update.table(name)
-    assert update.article(DRILLS)["source_sha256"] == old_sha  # articles is written last
+    before = {name: update.table(name) for name in TABLES}  # every table is readable and still the old one
+    assert update.article(DRILLS)["source_sha256"] == old_sha
+    assert all("Santa Cruz High School" not in row["text"] for row in before["articles"])
     status, out, err = update()
     assert (status, err) == (0, "")
     assert counts_and_tables(out) == ("0 new, 1 changed, 3 unchanged, 0 gone, 0 failed", REWROTE_SOME)
@@ -390,14 +396,14 @@ def test_page_that_crashes_the_parser_is_reported_not_fatal(site, update, monkey
     update()
     edit(site, YOUTH, *STORY_PAGES["youth-leaders-meet-in-jakarta"][2], "The next meeting is in Hanoi.")
     edit(site, DRILLS, *STORY_PAGES["disaster-drills-in-coastal-schools"][2], "The next drill is in March.")
-    real_parse = pipeline.run.parse_page
+    real_parse = pipeline.parse.parse_page
 
     def crashes_on_youth(page):
         if page.url == site.url(YOUTH):
             raise TypeError("'NoneType' object is not subscriptable")
         return real_parse(page)
 
-    monkeypatch.setattr(pipeline.run, "parse_page", crashes_on_youth)
+    monkeypatch.setattr(pipeline.parse, "parse_page", crashes_on_youth)
     status, out, err = update()
 
     assert status == 1 and "TypeError: 'NoneType' object is not subscriptable" in err
@@ -411,14 +417,14 @@ def test_article_that_fails_to_extract_keeps_its_rows_and_is_retried(site, updat
     edit(site, DRILLS, "Pupils in coastal provinces practised evacuation drills in August 2024.",
          "Ms. Lina Reyes, Principal of Santa Cruz High School, said every pupil now knows the way out.")
     edit(site, YOUTH, *STORY_PAGES["youth-leaders-meet-in-jakarta"][2], "The next meeting is in Hanoi.")
-    real_extract = pipeline.run.extract_article
+    real_extract = pipeline.extract.extract_article
 
     def crashes_on_drills(article, *args):
         if article.title == "Disaster Drills in Coastal Schools":
             raise RuntimeError("boom")
         return real_extract(article, *args)
 
-    monkeypatch.setattr(pipeline.run, "extract_article", crashes_on_drills)
+    monkeypatch.setattr(pipeline.extract, "extract_article", crashes_on_drills)
     status, out, err = update()
     monkeypatch.undo()
 

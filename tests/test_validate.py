@@ -18,7 +18,8 @@ from pipeline.__main__ import main
 from pipeline.normalize import person_id, stable_id
 from pipeline.schema import TABLES
 from pipeline.validate import InvalidTables, Violation, check_tables, validate_folder
-from pipeline.write import build_tables, write_tables
+from pipeline.validate import require_valid
+from pipeline.write import build_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRACTED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
@@ -249,58 +250,53 @@ def test_a_missing_table_is_a_violation(good):
 # ---------------------------------------------------------------- the writer refuses an invalid set
 
 
-def test_write_refuses_an_invalid_set_and_writes_nothing(good, tmp_path):
+def _write(tables: dict, folder: Path) -> None:
+    """Tables as one file each, as any tool might leave them (``validate`` reads a store or plain files)."""
+    for name, table in tables.items():
+        pq.write_table(table, folder / f"{name}.parquet")
+
+
+def test_an_invalid_set_is_refused_in_one_line(good):
     bad = _set(good, "roles", "status", "past")
     with pytest.raises(InvalidTables) as refused:
-        write_tables(bad, tmp_path)
+        require_valid(bad)
     message = str(refused.value)
     assert "roles.status" in message and "accepted values" in message and "'past'" in message
     assert "\n" not in message
     assert [v.table for v in refused.value.violations] == ["roles"]
-    assert list(tmp_path.iterdir()) == []
 
 
-def test_write_refuses_without_touching_the_previous_tables(good, tmp_path):
-    assert write_tables(good, tmp_path) == list(TABLES)
-    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
-    # articles change validly, roles do not: neither is written
-    bad = _set(_set(good, "articles", "byline", "Night Desk"), "roles", "start", "spring")
-    with pytest.raises(InvalidTables, match="roles.start"):
-        write_tables(bad, tmp_path)
-    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
-
-
-def test_write_checks_a_partial_set_on_what_it_holds(good, tmp_path):
-    """A partial set (a crash simulation writes one) is checked on its own tables and references between them."""
+def test_a_partial_set_is_checked_on_what_it_holds(good):
+    """A part of the store holds every page table but not people: references inside it are checked."""
     partial = {name: good[name] for name in ("article_people", "roles")}
     with pytest.raises(InvalidTables, match="roles.article_id,person_id: reference"):
-        write_tables(_set(partial, "roles", "person_id", "per_ffff"), tmp_path)
-    assert list(tmp_path.iterdir()) == []
-    assert write_tables(partial, tmp_path) == ["article_people", "roles"]  # rules into absent tables are skipped
+        require_valid(_set(partial, "roles", "person_id", "per_ffff"), complete=False)
+    require_valid(partial, complete=False)  # rules into absent tables are skipped
 
 
 def test_a_run_that_builds_invalid_tables_keeps_the_previous_ones(extracted, tmp_path, monkeypatch):
     import pipeline.run as run
     out = tmp_path / "out"
-    shutil.copytree(extracted("sample"), out)
-    before = {path.name: path.read_bytes() for path in out.iterdir()}
-    real_build = run.build_tables
+    shutil.copytree(extracted("sample"), out, symlinks=True)
+    before = {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    real_table = run.arrow_table
 
-    def build_with_a_bad_status(rows):
-        tables = real_build(rows)
-        return _set(tables, "roles", "status", "retired")
+    def roles_with_a_bad_status(name, rows):
+        table = real_table(name, rows)
+        return _set({name: table}, name, "status", "retired")[name] if name == "roles" else table
 
-    monkeypatch.setattr(run, "build_tables", build_with_a_bad_status)
+    monkeypatch.setattr(run, "arrow_table", roles_with_a_bad_status)
+    monkeypatch.setattr(run, "pipeline_version", lambda: "re-extract everything")
     with pytest.raises(InvalidTables, match="roles.status.*'retired'"):
         run.extract_corpus(ROOT / "raw", out, progress=False)
-    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert {path.relative_to(out): path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
 
 
 # ---------------------------------------------------------------- python -m pipeline validate DIR
 
 
 def test_cli_exits_0_on_valid_tables(good, tmp_path, capsys):
-    write_tables(good, tmp_path)
+    _write(good, tmp_path)
     assert main(["validate", str(tmp_path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "valid"
@@ -311,7 +307,7 @@ def test_cli_exits_0_on_valid_tables(good, tmp_path, capsys):
 
 
 def test_cli_exits_1_on_a_violation_and_shows_it(good, tmp_path, capsys):
-    write_tables(good, tmp_path)
+    _write(good, tmp_path)
     bad = _set(good, "countries", "country_iso3", "XYZ")["countries"]
     pq.write_table(bad, tmp_path / "countries.parquet")  # behind the writer's back
     assert main(["validate", str(tmp_path)]) == 1
@@ -321,7 +317,7 @@ def test_cli_exits_1_on_a_violation_and_shows_it(good, tmp_path, capsys):
 
 
 def test_cli_exits_1_on_a_missing_or_unreadable_table(good, tmp_path, capsys):
-    write_tables(good, tmp_path)
+    _write(good, tmp_path)
     (tmp_path / "dates.parquet").unlink()
     (tmp_path / "roles.parquet").write_bytes(b"PAR1 not really")
     assert main(["validate", str(tmp_path)]) == 1

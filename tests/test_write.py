@@ -1,4 +1,5 @@
-"""Tests of pipeline.write and pipeline.schema: schema-exact tables, validation, atomic and idempotent writes.
+"""Tests of pipeline.write, pipeline.schema and pipeline.store: schema-exact tables, validation, atomic and
+idempotent writes.
 
 The extractions here are built by hand (invented people and organisations), so every expected row is
 known in advance; one test also runs the bundled sample page through the whole chain.
@@ -17,7 +18,32 @@ from pipeline.normalize import country_name, normalize_date, person_id, stable_i
 from pipeline.parse import assemble
 from pipeline.records import (BatchFact, CountryFact, DateFact, Extraction, Mention, Person, Profile, Role)
 from pipeline.schema import TABLES, SchemaError, data_dictionary, validate
-from pipeline.write import build_tables, extraction_rows, people_rows, read_tables, write_tables
+from pipeline.store import Store, people_part
+from pipeline.write import build_tables, extraction_rows, people_rows
+
+PART = "pages-000001"
+
+
+def write_tables(tables: dict[str, pa.Table], out: Path) -> list[str]:
+    """Store a whole set of tables as one page part (people by person id) and publish it; the tables changed."""
+    update = Store(out).begin()
+    for name, table in tables.items():
+        if name != "people":
+            update.write_part(name, PART, table)
+            continue
+        parts = [people_part(pid) for pid in table["person_id"].to_pylist()]
+        for part in sorted(set(parts)):
+            update.write_part(name, part, table.filter(pa.array([p == part for p in parts])))
+    return update.commit()
+
+
+def read_tables(out: Path) -> dict[str, pa.Table]:
+    return {name: pq.read_table(out / f"{name}.parquet").cast(TABLES[name].schema) for name in TABLES}
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+
 
 EXTRACTED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 VERSION = "0.0.test"
@@ -113,37 +139,34 @@ def test_row_counts_and_values(tables):
     assert all(r["person_id"] == person_id("Mira Olsen") for r in tables["profiles"].to_pylist())
 
 
-def test_written_files_have_exactly_the_schema(tables, tmp_path):
+def test_written_tables_have_exactly_the_schema(tables, tmp_path):
     written = write_tables(tables, tmp_path)
     assert written == list(TABLES)
-    assert sorted(os.listdir(tmp_path)) == sorted(f"{name}.parquet" for name in TABLES)
+    assert sorted(path.name for path in tmp_path.iterdir() if not path.name.startswith(".")) == \
+        sorted(f"{name}.parquet" for name in TABLES)
     for name, spec in TABLES.items():
-        schema = pq.read_schema(tmp_path / f"{name}.parquet")
-        assert schema.names == spec.column_names, name
-        for column in spec.columns:
-            assert schema.field(column.name).type == column.type, f"{name}.{column.name}"
         stored = pq.read_table(tmp_path / f"{name}.parquet")
-        assert stored.equals(tables[name]), name
+        assert stored.schema.names == spec.column_names, name
+        for column in spec.columns:
+            assert stored.schema.field(column.name).type == column.type, f"{name}.{column.name}"
+        assert stored.sort_by([(k, "ascending") for k in spec.key]).equals(tables[name]), name
         validate(name, stored)
 
 
-def test_read_tables_round_trip(tables, tmp_path):
+def test_tables_read_back_with_pandas(tables, tmp_path):
+    import pandas as pd
     write_tables(tables, tmp_path)
-    again = read_tables(tmp_path)
-    assert list(again) == list(TABLES)
-    assert all(again[name].equals(tables[name]) for name in TABLES)
-
-
-def test_read_tables_is_empty_when_a_table_is_missing(tables, tmp_path):
-    write_tables(tables, tmp_path)
-    (tmp_path / "roles.parquet").unlink()
-    assert read_tables(tmp_path) == {}
+    roles = pd.read_parquet(tmp_path / "roles.parquet", dtype_backend="pyarrow")
+    assert len(roles) == tables["roles"].num_rows and list(roles.columns) == TABLES["roles"].column_names
 
 
 def test_empty_extraction_gives_empty_tables_with_the_schema(tmp_path):
     built = build_tables({})
     assert all(built[name].num_rows == 0 and built[name].schema.names == spec.column_names for name, spec in TABLES.items())
-    assert write_tables(built, tmp_path) == list(TABLES)
+    write_tables(built, tmp_path)
+    for name, spec in TABLES.items():
+        stored = pq.read_table(tmp_path / f"{name}.parquet")
+        assert stored.num_rows == 0 and stored.schema.names == spec.column_names
     assert write_tables(build_tables({}), tmp_path) == []
 
 
@@ -217,12 +240,11 @@ def test_build_tables_validates(tables):
 
 def test_writing_the_same_tables_twice_rewrites_nothing(tables, tmp_path):
     assert write_tables(tables, tmp_path) == list(TABLES)
-    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    before = _files(tmp_path)
     assert write_tables(tables, tmp_path) == []
     # rebuilt from the same facts: still nothing to write
-    again = build_tables(_two_articles())
-    assert write_tables(again, tmp_path) == []
-    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
+    assert write_tables(build_tables(_two_articles()), tmp_path) == []
+    assert _files(tmp_path) == before
 
 
 def test_only_changed_tables_are_rewritten(tables, tmp_path):
@@ -232,47 +254,58 @@ def test_only_changed_tables_are_rewritten(tables, tmp_path):
     assert read_tables(tmp_path)["articles"].equals(changed["articles"])
 
 
-def test_a_crash_while_writing_leaves_the_previous_table_and_no_temp_files(tables, tmp_path, monkeypatch):
+def test_a_crash_while_writing_leaves_the_previous_tables_whole(tables, tmp_path, monkeypatch):
+    import pipeline.store as store
     write_tables(tables, tmp_path)
-    before = sorted(os.listdir(tmp_path))
-    changed = _changed_tables()
+    before = read_tables(tmp_path)
+    real_write = store._write_file
     calls = []
 
-    def half_write(table, where, *args, **kwargs):
-        calls.append(str(where))
-        with open(where, "wb") as handle:  # a torn file: magic bytes and a bit of data, no footer
-            handle.write(b"PAR1" + b"\x00" * 100)
-        raise OSError("disk full")
+    def disk_full_on_roles(rows, folder, part):
+        calls.append(folder.name)
+        if folder.name == "roles.parquet":
+            raise OSError("disk full")
+        return real_write(rows, folder, part)
 
-    monkeypatch.setattr(pq, "write_table", half_write)
+    monkeypatch.setattr(store, "_write_file", disk_full_on_roles)
+    changed = {**_changed_tables(), "roles": tables["roles"].slice(0, 1)}
     with pytest.raises(OSError, match="disk full"):
         write_tables(changed, tmp_path)
     monkeypatch.undo()
-    assert calls, "the writer never called pyarrow.parquet.write_table"
-    assert all(Path(c).parent == tmp_path and Path(c).name != "articles.parquet" for c in calls)  # never in place
-    assert sorted(os.listdir(tmp_path)) == before  # no temp file left behind
-    assert pq.read_table(tmp_path / "articles.parquet").equals(tables["articles"])  # the old table, intact
-    assert read_tables(tmp_path)["articles"].equals(tables["articles"])
-    # and the next successful run writes the change
-    assert write_tables(changed, tmp_path) == ["articles"]
+    assert calls[-1] == "roles.parquet" and "articles.parquet" in calls  # articles was already written...
+    after = read_tables(tmp_path)
+    assert all(after[name].equals(before[name]) for name in TABLES)  # ...but no reader ever sees it
+    assert write_tables(changed, tmp_path) == ["articles", "roles"]  # the next run writes the change...
+    assert [path.name for path in Store(tmp_path).versions()] == ["v000001", "v000002"]  # ...over the unfinished one
 
 
-def test_a_crash_on_a_later_table_keeps_earlier_tables_complete(tables, tmp_path, monkeypatch):
-    real_write = pq.write_table
+def test_a_run_killed_before_publishing_is_cleaned_up_by_the_next(tables, tmp_path):
+    write_tables(tables, tmp_path)
+    before = read_tables(tmp_path)
+    update = Store(tmp_path).begin()  # killed after writing a part, before commit: the folder stays behind
+    update.write_part("articles", PART, _changed_tables()["articles"])
+    assert all(read_tables(tmp_path)[name].equals(before[name]) for name in TABLES)
+    assert write_tables(_changed_tables(), tmp_path) == ["articles"]
+    assert [path.name for path in Store(tmp_path).versions()] == ["v000001", "v000002"]
 
-    def fail_on_roles(table, where, *args, **kwargs):
-        if Path(where).name.startswith(".roles."):
-            raise RuntimeError("killed")
-        return real_write(table, where, *args, **kwargs)
 
-    monkeypatch.setattr(pq, "write_table", fail_on_roles)
-    with pytest.raises(RuntimeError):
-        write_tables(tables, tmp_path)
-    monkeypatch.undo()
-    names = sorted(os.listdir(tmp_path))
-    assert all(n.endswith(".parquet") and not n.startswith(".") for n in names)
-    assert "roles.parquet" not in names and "articles.parquet" in names
-    assert pq.read_table(tmp_path / "articles.parquet").equals(tables["articles"])
+def test_old_versions_are_removed(tables, tmp_path):
+    write_tables(tables, tmp_path)
+    write_tables(_changed_tables(), tmp_path)
+    write_tables(tables, tmp_path)
+    assert [path.name for path in Store(tmp_path).versions()] == ["v000002", "v000003"]
+
+
+def test_one_file_tables_of_an_earlier_version_are_moved_into_the_store(tables, tmp_path):
+    for name, table in tables.items():
+        pq.write_table(table, tmp_path / f"{name}.parquet")
+    assert Store(tmp_path).migrate_legacy_tables(part_pages=1)
+    assert all((tmp_path / f"{name}.parquet").is_symlink() for name in TABLES)
+    after = read_tables(tmp_path)
+    for name, spec in TABLES.items():
+        assert after[name].sort_by([(k, "ascending") for k in spec.key]).equals(tables[name]), name
+    index = Store(tmp_path).index().to_pylist()
+    assert sorted(row["part"] for row in index) == ["pages-000001", "pages-000002"]  # one page per part
 
 
 # ---------------------------------------------------------------- the people table

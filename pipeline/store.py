@@ -1,0 +1,337 @@
+"""Tables on disk: each table a folder of Parquet part files, every table switched to a new version at once.
+
+Layout of the output folder ``OUT``::
+
+    OUT/<table>.parquet        symlink → .store/current/<table>.parquet, a folder of part files
+    OUT/.store/current         symlink → v000007; replaced by one atomic rename per update
+    OUT/.store/v000007/<table>.parquet/<part>-<digest>.parquet
+    OUT/.store/v000007/index.parquet    one row per article: its page, hashes, pipeline version and part
+
+``pd.read_parquet("OUT/roles.parquet")``, ``pq.read_table`` and DuckDB's
+``read_parquet('OUT/roles.parquet/*.parquet')`` read a table whole, as when it was one file.
+
+A *page part* holds every row of a group of pages in every per-article table, so an update rewrites only
+the parts of the pages it changed. ``people`` is partitioned by person id instead. A part file's name
+carries a digest of its content, so a reader that lists one version and opens files after the switch
+fails loudly instead of mixing two versions.
+
+An update is built in a new version folder (unchanged parts are hard links of the current ones) and
+published by switching ``current``: a reader sees the old version whole or the new one whole, a run
+killed before the switch leaves the previous version as it was, and the next run removes the unfinished
+folder. The version before the current one is kept for readers still reading it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .schema import TABLES
+
+STORE_DIR = ".store"
+CURRENT = "current"
+INDEX_FILE = "index.parquet"
+PEOPLE = "people"
+PAGE_TABLES = tuple(name for name in TABLES if name != PEOPLE)
+PEOPLE_BUCKETS = 16  # people parts, by the first hex digit of the person id's hash: few files, bounded rewrites
+EMPTY_PART = "empty"  # a table with no rows keeps one empty file, so readers still get its columns
+KEEP_VERSIONS = 2  # the current version and the one before, which a reader may still be reading
+_VERSION = re.compile(r"^v(\d{6})$")
+_DIGEST_CHARS = 12
+
+INDEX_SCHEMA = pa.schema([
+    pa.field("article_id", pa.string(), nullable=False),
+    pa.field("page", pa.string(), nullable=False),  # article_id of the page's own article: the unit of update
+    pa.field("part", pa.string(), nullable=False),
+    pa.field("url", pa.string()),
+    pa.field("source_path", pa.string()),
+    pa.field("parent_article_id", pa.string()),
+    pa.field("source_sha256", pa.string()),
+    pa.field("pipeline_version", pa.string()),
+    pa.field("gone_at", pa.timestamp("us", tz="UTC")),
+])
+
+
+class StoreError(RuntimeError):
+    """The output folder holds something that is not a table store (or a broken one)."""
+
+
+def part_name(number: int) -> str:
+    """The name of the n-th page part."""
+    return f"pages-{number:06d}"
+
+
+def part_number(name: str) -> int:
+    return int(name.rsplit("-", 1)[-1])
+
+
+def people_part(person_id: str) -> str:
+    """The people part of a person id (``per_<hex>``): its first hex digit."""
+    digit = person_id.split("_", 1)[-1][:1]
+    return f"people-{digit if digit else '0'}"
+
+
+class Store:
+    """The table store in one output folder: read the current version, or build and publish the next."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.root = self.out_dir / STORE_DIR
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Path | None:
+        """The folder of the current version, or None before the first update."""
+        link = self.root / CURRENT
+        return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+    def index(self) -> pa.Table:
+        current = self.current
+        if current is None or not (current / INDEX_FILE).exists():
+            return INDEX_SCHEMA.empty_table()
+        return pq.read_table(current / INDEX_FILE).cast(INDEX_SCHEMA)
+
+    def parts(self, table: str, version: Path | None = None) -> dict[str, Path]:
+        """Part name → file of one table in a version (the current one by default)."""
+        version = version or self.current
+        folder = version / f"{table}.parquet" if version else None
+        if folder is None or not folder.is_dir():
+            return {}
+        return {path.stem.rsplit("-", 1)[0]: path for path in folder.glob("*.parquet")
+                if not path.name.startswith((".", "_")) and path.stem.rsplit("-", 1)[0] != EMPTY_PART}
+
+    def read_part(self, table: str, part: str) -> pa.Table:
+        path = self.parts(table).get(part)
+        return pq.read_table(path).cast(TABLES[table].schema) if path else TABLES[table].schema.empty_table()
+
+    def read_rows(self, table: str, column: str, values: Iterable[str], version: Path | None = None) -> pa.Table:
+        """The rows of ``table`` whose ``column`` is one of ``values``, across all parts (filtered as read)."""
+        files = [str(path) for path in self.parts(table, version).values()]
+        wanted = pa.array(sorted(set(values)), pa.string())
+        if not files or len(wanted) == 0:
+            return TABLES[table].schema.empty_table()
+        dataset = ds.dataset(files, schema=TABLES[table].schema, format="parquet")
+        return dataset.to_table(filter=pc.field(column).isin(wanted))
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table, from the part files' footers (no data is read)."""
+        return {name: sum(pq.ParquetFile(path).metadata.num_rows for path in self.parts(name).values())
+                for name in TABLES}
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def migrate_legacy_tables(self, part_pages: int) -> bool:
+        """Move one-file tables written by an earlier version (``OUT/<table>.parquet`` files) into the store.
+
+        Runs once, reading them whole; their pages are grouped into parts of ``part_pages`` pages. Returns
+        whether there was anything to move. Tables that do not match the schema are left for the user.
+        """
+        files = {name: self.out_dir / f"{name}.parquet" for name in TABLES}
+        if self.current is not None or not any(path.is_file() and not path.is_symlink() for path in files.values()):
+            return False
+        missing = [name for name, path in files.items() if not path.is_file()]
+        if missing:
+            raise StoreError(f"{self.out_dir} holds one-file tables of an earlier version but not "
+                             f"{', '.join(missing)}; move the folder away or restore them")
+        tables = {}
+        for name, path in files.items():
+            try:
+                table = pq.read_table(path)
+            except (OSError, pa.ArrowInvalid) as error:
+                raise StoreError(f"{path} cannot be read: {error}") from None
+            if table.schema.names != TABLES[name].column_names:
+                raise StoreError(f"{path} has other columns than this version's {name} table; move it away")
+            tables[name] = table.cast(TABLES[name].schema)
+        articles = tables["articles"].to_pylist()
+        pages = sorted({row["parent_article_id"] or row["article_id"] for row in articles})
+        part_of_page = {page: part_name(position // part_pages + 1) for position, page in enumerate(pages)}
+        index = [{"article_id": row["article_id"], "page": row["parent_article_id"] or row["article_id"],
+                  "part": part_of_page[row["parent_article_id"] or row["article_id"]], **{
+                      key: row[key] for key in ("url", "source_path", "parent_article_id", "source_sha256",
+                                                "pipeline_version", "gone_at")}} for row in articles]
+        part_of_article = {row["article_id"]: row["part"] for row in index}
+        update = self.begin()
+        try:
+            for name in PAGE_TABLES:
+                parts = pa.array([part_of_article.get(aid, "") for aid in tables[name]["article_id"].to_pylist()])
+                for part in sorted(set(part_of_page.values())):
+                    update.write_part(name, part, tables[name].filter(pc.equal(parts, part)))
+            people_parts = pa.array([people_part(pid) for pid in tables[PEOPLE]["person_id"].to_pylist()])
+            for part in sorted(set(people_parts.to_pylist())):
+                update.write_part(PEOPLE, part, tables[PEOPLE].filter(pc.equal(people_parts, part)))
+            update.write_index(pa.Table.from_pylist(index, schema=INDEX_SCHEMA))
+            update.commit()
+        except BaseException:
+            update.abort()
+            raise
+        return True
+
+    def begin(self) -> "Update":
+        """A new version, to fill and then ``commit``; starts as a copy (hard links) of the current one."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_unfinished()
+        return Update(self)
+
+    def versions(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(path for path in self.root.iterdir() if _VERSION.match(path.name) and not path.is_symlink())
+
+    def _remove_unfinished(self) -> None:
+        """Version folders newer than the current one were left by a killed run: never published, removed."""
+        current = self.current
+        for version in self.versions():
+            if current is None or version.name > current.name:
+                shutil.rmtree(version, ignore_errors=True)
+
+    def _remove_old_versions(self) -> None:
+        for version in self.versions()[:-KEEP_VERSIONS]:
+            shutil.rmtree(version, ignore_errors=True)
+
+    def link_tables(self) -> None:
+        """Make ``OUT/<table>.parquet`` point into the current version (replacing a one-file table of old)."""
+        for name in TABLES:
+            link = self.out_dir / f"{name}.parquet"
+            target = Path(STORE_DIR) / CURRENT / f"{name}.parquet"
+            if link.is_symlink() and Path(os.readlink(link)) == target:
+                continue
+            _replace_with_symlink(link, target)
+
+
+class Update:
+    """One version being built. Nothing is visible to readers until ``commit``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        current = store.current
+        number = int(current.name[1:]) + 1 if current else 1
+        self.folder = store.root / f"v{number:06d}"
+        self.folder.mkdir()
+        self.changed: set[str] = set() if current else set(TABLES)  # a first version writes every table
+        for name in TABLES:
+            (self.folder / f"{name}.parquet").mkdir()
+            for path in (current / f"{name}.parquet").glob("*.parquet") if current else ():
+                os.link(path, self.folder / f"{name}.parquet" / path.name)
+        if current and (current / INDEX_FILE).exists():
+            os.link(current / INDEX_FILE, self.folder / INDEX_FILE)
+
+    def parts(self, table: str) -> dict[str, Path]:
+        return self.store.parts(table, self.folder)
+
+    def read_part(self, table: str, part: str) -> pa.Table:
+        path = self.parts(table).get(part)
+        return pq.read_table(path).cast(TABLES[table].schema) if path else TABLES[table].schema.empty_table()
+
+    def write_part(self, table: str, part: str, rows: pa.Table) -> None:
+        """Replace one part of a table (an empty ``rows`` removes the part); unchanged content is left alone."""
+        folder = self.folder / f"{table}.parquet"
+        old = self.parts(table).get(part)
+        if old is None and not rows.num_rows:
+            return
+        if old is not None and pq.read_table(old).cast(rows.schema).equals(rows):
+            return
+        if old is not None:
+            old.unlink()
+        if rows.num_rows:
+            _write_file(rows, folder, part)
+        self.changed.add(table)
+
+    def write_index(self, index: pa.Table) -> None:
+        path = self.folder / INDEX_FILE
+        if path.exists() and pq.read_table(path).cast(INDEX_SCHEMA).equals(index):
+            return
+        if path.exists():
+            path.unlink()
+        _write_atomically(index, path)
+        self.changed.add("index")
+
+    def commit(self) -> list[str]:
+        """Publish this version (when anything changed) and return the tables it changed, in schema order."""
+        if not self.changed and self.store.current is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return []
+        for name in TABLES:  # a table with no part keeps an empty file, so readers still see its columns
+            folder = self.folder / f"{name}.parquet"
+            if not self.parts(name) and not any(folder.glob(f"{EMPTY_PART}-*.parquet")):
+                _write_file(TABLES[name].schema.empty_table(), folder, EMPTY_PART)
+            elif self.parts(name):
+                for empty in folder.glob(f"{EMPTY_PART}-*.parquet"):
+                    empty.unlink()
+        if not (self.folder / INDEX_FILE).exists():
+            _write_atomically(INDEX_SCHEMA.empty_table(), self.folder / INDEX_FILE)
+        _fsync_tree(self.folder)
+        _replace_with_symlink(self.store.root / CURRENT, Path(self.folder.name))
+        self.store.link_tables()
+        self.store._remove_old_versions()
+        return [name for name in TABLES if name in self.changed]
+
+    def abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# --- files ------------------------------------------------------------------------------------------
+
+
+def _write_file(rows: pa.Table, folder: Path, part: str) -> Path:
+    """Write a part as ``<part>-<digest>.parquet`` (digest of its rows), via a temporary file."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(rows, sink)
+    data = sink.getvalue()
+    digest = hashlib.sha256(data.to_pybytes()).hexdigest()[:_DIGEST_CHARS]
+    path = folder / f"{part}-{digest}.parquet"
+    handle, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.to_pybytes())
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o644)  # mkstemp makes files owner-only; tables are for everyone to read
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return path
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    handle, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        pq.write_table(table, temp)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+def _replace_with_symlink(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` in one atomic rename, whatever was there (a file, a link, nothing)."""
+    if link.is_dir() and not link.is_symlink():
+        raise StoreError(f"{link} is a folder, not a table of this store; move it away")
+    temp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    if temp.is_symlink() or temp.exists():
+        temp.unlink()
+    os.symlink(target, temp)
+    os.replace(temp, link)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush the new version's folders to disk before it is published."""
+    for path in [*folder.rglob("*"), folder]:
+        if path.is_dir():
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
