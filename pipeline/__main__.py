@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_option(extract)
     _model_option(extract)
     _prune_option(extract)
+    _engine_options(extract)
     extract.add_argument("--follow-symlinks", action="store_true",
                          help="also read pages that symlinks lead to outside the --raw folder")
     extract.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     _out_option(update)
     _model_option(update)
     _prune_option(update)
+    _engine_options(update)
 
     check = commands.add_parser("validate", formatter_class=formatter, help="check a folder of tables against the schema's rules",
                                 description="Check every table of a folder against the schema: columns, types, keys, "
@@ -115,6 +118,14 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="spaCy model name or path, or 'blank' for rules alone "
                              "(default: $STORY_EXTRACTOR_MODEL, else the pinned small English model)")
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="where pages are extracted: this machine's cores, or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                        help="Dask scheduler to use (e.g. tcp://10.0.0.5:8786); without it --engine dask starts a "
+                             "local cluster, one worker per core")
 
 
 def _prune_option(parser: argparse.ArgumentParser) -> None:
@@ -147,10 +158,12 @@ def main(argv: list[str] | None = None) -> int:
 def _describe(error: Exception) -> tuple[int, str]:
     """The exit status and one-line message for an error that reached the top."""
     from .evaluate import MissingTables
-    from .nlp import ModelNotFound
+    from .engine import EngineError
+    from .model import ModelNotFound
     from .run import Busy, WrongFolder
+    from .store import StoreError
     from .validate import InvalidTables
-    if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables)):
+    if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables, EngineError, StoreError)):
         return EXIT_USAGE, str(error)
     if isinstance(error, InvalidTables):  # a bug or old tables: nothing was written
         return EXIT_FAILURES, f"tables not written: {error}"
@@ -197,15 +210,31 @@ def _folder_to_write(path: Path, what: str) -> Path:
     return path
 
 
+@contextmanager
+def _engine(args: argparse.Namespace):
+    """The engine the options ask for (None: the local default), closed when the run ends."""
+    from .engine import DaskEngine
+    if args.engine == "local":
+        if args.scheduler:
+            raise UsageError("--scheduler needs --engine dask")
+        yield None
+        return
+    engine = DaskEngine(args.scheduler)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 def _extract(args: argparse.Namespace) -> int:
-    from .nlp import check_model
+    from .model import check_model
     from .run import extract_corpus, update_lock
     _folder_to_read(args.raw, "--raw")
     _folder_to_write(args.out, "--out")
     check_model(args.model)
-    with update_lock(args.out):
+    with update_lock(args.out), _engine(args) as engine:
         summary = extract_corpus(args.raw, args.out, model=args.model, progress=not args.quiet and sys.stderr.isatty(),
-                                 prune=args.prune, follow_symlinks=args.follow_symlinks)
+                                 prune=args.prune, follow_symlinks=args.follow_symlinks, engine=engine)
     for failure in summary.failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     print(summary.line())
@@ -281,13 +310,14 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _update(args: argparse.Namespace) -> int:
     """Fetch, then extract what changed: one summary line on stdout, each failure on stderr."""
-    from .nlp import check_model
+    from .model import check_model
     from .run import update_corpus
     config = _fetch_config(args)
     _folder_to_write(args.raw, "--raw")
     _folder_to_write(args.out, "--out")
     check_model(args.model)
-    result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune)
+    with _engine(args) as engine:
+        result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune, engine=engine)
     for problem in result.fetch_failures:
         print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
     for failure in result.summary.failures:

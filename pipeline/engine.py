@@ -22,6 +22,7 @@ Result = TypeVar("Result")
 ENGINES = ("local", "dask")
 PROCESSES_ENV = "STORY_EXTRACTOR_PROCESSES"
 PARALLEL_FROM = 32  # below this many pages, starting a second process costs more than it saves
+SCHEDULER_TIMEOUT_S = 10  # how long to keep trying to reach a scheduler before giving up
 IN_FLIGHT_PER_WORKER = 4  # pages queued per worker: keeps workers busy without holding the corpus in memory
 
 
@@ -70,6 +71,9 @@ class DaskEngine:
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        import logging
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):  # its INFO lines would bury the run's one-line summary
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as error:  # pragma: no cover - dask is a pinned dependency
@@ -77,7 +81,7 @@ class DaskEngine:
         self.cluster = None
         try:
             if scheduler:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
             else:
                 self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                             processes=True, host="127.0.0.1", dashboard_address=None)
@@ -109,12 +113,3 @@ def _ordered(submit, func, items: Iterable, window: int) -> Iterator:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
-
-
-def make_engine(name: str = "local", scheduler: str | None = None,
-                prepare: Callable[[], object] | None = None) -> LocalEngine | DaskEngine:
-    if name == "dask":
-        return DaskEngine(scheduler)
-    if scheduler:
-        raise EngineError("--scheduler needs --engine dask")
-    return LocalEngine(prepare=prepare)

