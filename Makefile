@@ -9,7 +9,7 @@ SITE      ?= https://jaif.asean.org/beneficiaries_voice/
 DELAY     ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 bench fetch update dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 bench bench-scale fetch update dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -52,8 +52,14 @@ eval-holdout2: setup ## Extract and score the second held-out set (tests/holdout
 	"$(PY)" -m pipeline extract --raw tests/holdout2/raw --out build/holdout2 --quiet
 	"$(PY)" -m pipeline eval --gold tests/holdout2/gold --extracted build/holdout2
 
-bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy
+bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy, then the scaling run (bench-scale)
 	"$(PY)" -m pipeline.bench
+	@mkdir -p build
+	"$(PY)" -m pipeline.bench_scale --json build/bench-scale.json --plot build/bench-scale.png
+
+bench-scale: setup ## Time and memory at 1x, 4x, 10x the corpus, no-op and one-page updates, local vs Dask
+	@mkdir -p build
+	"$(PY)" -m pipeline.bench_scale --json build/bench-scale.json --plot build/bench-scale.png
 
 fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 	"$(PY)" -m pipeline fetch --start-url "$(SITE)" --raw "$(RAW)" --delay "$(DELAY)"
