@@ -351,10 +351,13 @@ def data_dictionary() -> str:
     lines = ["# Data dictionary", "",
              "Generated from `pipeline/schema.py` by `make dictionary`; do not edit by hand.",
              "Offsets are character offsets into `articles.text`. Ids are stable across runs for the same input.", "",
+             "Each table is a folder of Parquet files, `OUT/<table>.parquet/`, that pandas, pyarrow, polars and DuckDB",
+             "read with one call (`pd.read_parquet(\"extracted/roles.parquet\")`,",
+             "`read_parquet('extracted/roles.parquet/*.parquet')`); see docs/scaling.md.", "",
              "Before every write the tables are validated: columns, types, non-null columns and unique keys, then the",
              "rules listed under each table (accepted values, ISO 3166-1 alpha-3 codes, references between tables,",
              "ranges and formats; null values are not checked by a rule). A violation refuses the write and leaves",
-             "the previous tables as they were. `python -m pipeline validate DIR` checks a folder of tables.", ""]
+             "the previous tables as they were. `story-extractor validate DIR` checks a folder of tables.", ""]
     for table in TABLES.values():
         lines += [f"## `{table.name}`", "", f"One row per {table.grain}. Key: `{', '.join(table.key)}`.", "",
                   "| column | type | null | meaning | example |", "|---|---|---|---|---|"]
