@@ -56,7 +56,9 @@ def test_a_change_to_the_patterns_re_extracts_unchanged_pages(tmp_path, monkeypa
     (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A", related=LONG_RELATED))
     extract_corpus(raw, out, progress=False)
     assert extract_corpus(raw, out, progress=False).unchanged == 1
-    monkeypatch.setattr(run, "pipeline_version", lambda: pipeline.__version__ + "+different")
+    import pipeline.pagework as pagework
+    for module in (run, pagework):  # the run compares versions, the page work stamps them on the rows
+        monkeypatch.setattr(module, "pipeline_version", lambda: pipeline.__version__ + "+different")
     summary = extract_corpus(raw, out, progress=False)
     assert summary.changed == 1 and "articles" in summary.written
     assert {a["pipeline_version"] for a in _articles(out)} == {pipeline.__version__ + "+different"}
