@@ -277,10 +277,12 @@ class _Run:
             if result.failures:  # all or nothing: its previous rows stay, and the next run tries again
                 continue
             had = self.old_ids.get(_task_key(task.snapshot, task.rel), set())
+            # what this page still holds of what it had (its own page may since have taken a story over)
+            mine = {aid for aid in had if aid in self.claimed and self.claimed[aid]["page"] in had}
             articles = result.rows.get("articles", [])
             own = next((a for a in articles if a["parent_article_id"] is None), None)
             holder = self.claimed.get(own["article_id"]) if own else None
-            if own is None or holder is not None and own["article_id"] not in had and holder["parent_article_id"] is None:
+            if own is None or holder is not None and own["article_id"] not in mine and holder["parent_article_id"] is None:
                 what = f"same article as {holder['source_path']} (same URL)" if holder else "no article"
                 self.summary.failures.append(Failure(task.rel, f"{what}; not extracted", task.snapshot.url))
                 continue
@@ -288,15 +290,15 @@ class _Run:
             for article in articles:
                 aid = article["article_id"]
                 holder = self.claimed.get(aid)
-                if holder is None or aid in had:
+                if holder is None or aid in mine:
                     keep.add(aid)
                 elif article is own:  # its own page takes the story over from a related-block copy
                     keep.add(aid)
                     self._drop_article(holder)
                 # else: another page already holds this related-block copy
-            self._count_page(task, had)
-            drop |= had
-            for aid in had:
+            self._count_page(task, mine)
+            drop |= mine
+            for aid in mine:
                 self.claimed.pop(aid, None)
             for name, items in result.rows.items():
                 new_rows[name] += [row for row in items if row["article_id"] in keep]

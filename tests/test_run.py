@@ -117,3 +117,58 @@ def test_a_section_heading_is_not_a_person_but_a_name_heading_is(tmp_path):
 </body></html>""")
     extract_corpus(raw, out, progress=False)
     assert [p["name"] for p in pq.read_table(out / "people.parquet").to_pylist()] == ["Marta Kowalska"]
+
+
+def _table_rows(out: Path) -> dict[str, list]:
+    """Every table's rows, sorted, without the time of extraction (which differs between runs)."""
+    rows = {}
+    for name in TABLES:
+        table = pq.read_table(out / f"{name}.parquet").to_pylist()
+        rows[name] = sorted(repr(sorted({k: v for k, v in row.items() if k != "extracted_at"}.items())) for row in table)
+    return rows
+
+
+def test_own_page_takes_a_story_over_from_a_copy_in_another_part(tmp_path, monkeypatch):
+    import pipeline.run as run
+    monkeypatch.setattr(run, "PART_PAGES", 1)  # every page in a part of its own
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A", related=LONG_RELATED))
+    extract_corpus(raw, out, progress=False)
+    (raw / "shared.html").write_text(OWN_PAGE.format(text=LONG_RELATED + " The full story continues here."))
+    extract_corpus(raw, out, progress=False)
+    (raw / "a.html").write_text(RELATED_PAGE.format(slug="a", title="Course A, revised", related=LONG_RELATED))
+    summary = extract_corpus(raw, out, progress=False)  # the page with the copy changes after the takeover
+    assert not summary.failures and summary.changed == 1
+    shared = [a for a in _articles(out) if a["url"] == "https://example.org/news/shared-story/"]
+    assert len(shared) == 1 and shared[0]["parent_article_id"] is None
+    assert len({path.name for path in (out / "articles.parquet").iterdir()}) == 2  # two page parts
+    fresh = tmp_path / "fresh"
+    extract_corpus(raw, fresh, progress=False)
+    assert _table_rows(out) == _table_rows(fresh)
+
+
+def test_updates_in_many_small_parts_equal_a_fresh_extraction(tmp_path, monkeypatch):
+    """However pages arrive, change and leave, the tables hold what one extraction of the folder gives."""
+    import shutil
+
+    import pipeline.run as run
+    monkeypatch.setattr(run, "PART_PAGES", 3)
+    devset = Path(__file__).resolve().parent / "devset" / "raw"
+    pages = sorted(devset.glob("*.html"))
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    for page in pages[:7]:
+        shutil.copy(page, raw / page.name)
+    extract_corpus(raw, out, progress=False, model="blank")
+    for page in pages[7:]:
+        shutil.copy(page, raw / page.name)
+    (raw / pages[2].name).write_text(pages[2].read_text().replace("</body>", "<p>Added later.</p></body>"))
+    extract_corpus(raw, out, progress=False, model="blank")
+    (raw / pages[4].name).unlink()
+    summary = extract_corpus(raw, out, progress=False, model="blank", prune=True)
+    assert summary.pruned == 1 and not summary.failures
+    fresh = tmp_path / "fresh"
+    extract_corpus(raw, fresh, progress=False, model="blank")
+    assert _table_rows(out) == _table_rows(fresh)
+    assert len(list((out / "articles.parquet").iterdir())) >= 5  # the pages really are spread over parts
