@@ -111,8 +111,7 @@ class Store:
                 if not path.name.startswith((".", "_")) and path.stem.rsplit("-", 1)[0] != EMPTY_PART}
 
     def read_part(self, table: str, part: str) -> pa.Table:
-        path = self.parts(table).get(part)
-        return pq.read_table(path).cast(TABLES[table].schema) if path else TABLES[table].schema.empty_table()
+        return _read_part(self.parts(table).get(part), table)
 
     def read_rows(self, table: str, column: str, values: Iterable[str], version: Path | None = None) -> pa.Table:
         """The rows of ``table`` whose ``column`` is one of ``values``, across all parts (filtered as read)."""
@@ -229,8 +228,7 @@ class Update:
         return self.store.parts(table, self.folder)
 
     def read_part(self, table: str, part: str) -> pa.Table:
-        path = self.parts(table).get(part)
-        return pq.read_table(path).cast(TABLES[table].schema) if path else TABLES[table].schema.empty_table()
+        return _read_part(self.parts(table).get(part), table)
 
     def write_part(self, table: str, part: str, rows: pa.Table) -> None:
         """Replace one part of a table (an empty ``rows`` removes the part); unchanged content is left alone."""
@@ -280,6 +278,10 @@ class Update:
 
 
 # --- files ------------------------------------------------------------------------------------------
+
+
+def _read_part(path: Path | None, table: str) -> pa.Table:
+    return pq.read_table(path).cast(TABLES[table].schema) if path else TABLES[table].schema.empty_table()
 
 
 def _write_file(rows: pa.Table, folder: Path, part: str) -> Path:

@@ -7,7 +7,6 @@ known in advance; one test also runs the bundled sample page through the whole c
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pyarrow as pa
