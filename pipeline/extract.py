@@ -356,12 +356,23 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
         return None
-    if _organisation_position(ctx, start):
+    if _organisation_position(ctx, start) or any(t.text in _defined_acronyms(doc) for t in span):
         return None
     if len(span) == 1 and (span.text.isupper() or not _single_name_supported(ctx, span)):
         return None
     return PersonMention(span.start_char, span.end_char, span.text, MODEL, _honorifics_before(ctx, start),
                          tok_start=span.start, tok_end=span.end)
+
+
+def _defined_acronyms(doc: Doc) -> frozenset[str]:
+    """Acronyms the text defines in brackets ("the Management Team (JMT)"): organisations, never part of a
+    name, even where the model reads a headline such as "JMT Provides a Briefing" as a person."""
+    cached = doc.user_data.get("defined_acronyms")
+    if cached is None:
+        cached = doc.user_data["defined_acronyms"] = frozenset(
+            t.text for t in doc[1:-1] if t.text.isupper() and len(t.text) >= 2 and t.is_alpha
+            and doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")")
+    return cached
 
 
 def _organisation_position(ctx: Context, start: int) -> bool:
@@ -591,8 +602,9 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
         nxt += 1
     if nxt < sent.end and nxt in ctx.mention_at and title.text[:1].isupper() and nxt == ctx.mention_at[nxt].tok_start:
         return ctx.mention_at[nxt].key, "title-before-name", title.start
-    # appositive: "Name, Title of Org" / "Name, the Title"
-    prev = title.start - 1
+    # appositive: "Name, Title of Org" / "Name, the Title" / "Name, Org Title" (the organisation before the title)
+    prefix_start, _ = _org_before(ctx, title)
+    prev = prefix_start - 1
     while prev > sent.start and doc[prev].lower_ in APPOSITIVE_FILLERS:
         prev -= 1
     if prev > sent.start and doc[prev].text == ",":
@@ -609,9 +621,9 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
                 (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
                  or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}):
             return ctx.mention_at[after].key, "appositive", title.start
-    # reference: "the Rector said", "the former Exchange Fellow added"
-    before = doc[title.start - 1].lower_ if title.start > sent.start else ""
-    before2 = doc[title.start - 2].lower_ if title.start - 1 > sent.start else ""
+    # reference: "the Rector said", "the former Exchange Fellow added", "the JMT Director said"
+    before = doc[prefix_start - 1].lower_ if prefix_start > sent.start else ""
+    before2 = doc[prefix_start - 2].lower_ if prefix_start - 1 > sent.start else ""
     after = doc[title.end] if title.end < sent.end else None
     if (before == "the" or (before == "former" and before2 == "the")) and not (after is not None and after.lower_ in {"of", "at", "for", "to", "in"}):
         holder = _reference_holder(ctx, title)
@@ -636,7 +648,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
 
 
 POSSESSIVES = {"her", "his", "their", "my", "our", "your", "its"}
-APPOSITIVE_FILLERS = {"the", "a", "an", "former", "current", "currently", "newly", "appointed", "then", "previously",
+APPOSITIVE_FILLERS = {"the", "a", "an", "another", "former", "current", "currently", "newly", "appointed", "then", "previously",
                       "formerly", "now", "also", "recently"}
 
 
@@ -680,7 +692,7 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             start = ctx.mention_at[start].tok_end
         if start < sent_end and doc[start].lower_ in {"of", "at"}:
             return title_text, _org_after(ctx, start)
-        return title_text, None
+        return title_text, _org_before(ctx, title)[1]
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = _org_after(ctx, start)
         if chain:
@@ -700,7 +712,33 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             chain = capitalised_chain(ctx, j + 1, allow_comma=False)
             if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
                 return title_text, chain  # "joined X at Y as T": X; else the nearest organisation before "as"
-    return title_text, None
+    return title_text, _org_before(ctx, title)[1]
+
+
+MAX_PREFIX_ACRONYMS = 2  # "JMT Director", "SEAFDEC IFRDMD Chief": longer runs of capitals are headlines
+
+
+def _org_before(ctx: Context, title: Span) -> tuple[int, Chain | None]:
+    """(first token, organisation) of an acronym written just before a title: "Name, JMT Director",
+    "IGES Deputy Director Name". Not a title abbreviation ("DSG"), a country, an honorific or part of a name;
+    without one, (title start, None)."""
+    doc = ctx.doc
+    sent_start = sent_of(title).start
+    start = title.start
+    while start > sent_start and title.start - start < MAX_PREFIX_ACRONYMS and _prefix_acronym(ctx, start - 1):
+        start -= 1
+    if start == title.start:
+        return title.start, None
+    span = doc[start:title.start]
+    return start, Chain(span.text, span.start_char, span.end_char)
+
+
+def _prefix_acronym(ctx: Context, i: int) -> bool:
+    token = ctx.doc[i]
+    return (len(token.text) >= 2 and token.text.isupper() and token.text.isalpha()
+            and token.text not in lexicon()["title_abbreviations"] and i not in ctx.honorific_tokens
+            and i not in ctx.mention_at and i not in ctx.title_tokens and ctx.countries_at(i) is None
+            and country_iso3(token.text) is None)
 
 
 def _after_portfolio(ctx: Context, title: Span) -> int:
