@@ -596,8 +596,10 @@ def _title_text(title: Span) -> str:
 def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     doc = ctx.doc
     sent = sent_of(title)
-    # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name"
-    nxt = _after_portfolio(ctx, title)
+    # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name",
+    # "Secretary-General of ASEAN Name", "Deputy Secretary-General of ASEAN for the Economic Community Name"
+    split = _org_then_portfolio(ctx, title)
+    nxt = split[2] if split else _after_portfolio(ctx, title)
     while nxt < sent.end and nxt in ctx.honorific_tokens:
         nxt += 1
     if nxt < sent.end and nxt in ctx.mention_at and title.text[:1].isupper() and nxt == ctx.mention_at[nxt].tok_start:
@@ -683,6 +685,9 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     title_text = _title_text(title)
     start = title.end
     if how == "title-before-name":
+        if split := _org_then_portfolio(ctx, title):
+            org, portfolio, _ = split
+            return (f"{title_text} for {portfolio.text}" if portfolio else title_text), org
         portfolio_end = _after_portfolio(ctx, title)
         if portfolio_end != title.end:  # "Deputy Secretary-General for the Socio-Cultural Community Dato' Dr Name"
             return title_text, capitalised_chain(ctx, title.end + 1, allow_comma=False)
@@ -696,7 +701,7 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = _org_after(ctx, start)
         if chain:
-            return title_text, chain
+            return _portfolio_in_title(title_text, doc[start].lower_, chain)
     if start + 1 < sent_end and doc[start].text == "," and how in {"appositive", "coordinated"}:
         chain = capitalised_chain(ctx, start + 1, allow_comma=True)
         if chain and _org_like(chain.text):
@@ -756,6 +761,55 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
             return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
     return title.end
 
+
+
+MAX_SPLIT_ORG_WORDS = 3  # "ASEAN", "the Council": a longer phrase before "for" is an organisation's own name
+
+
+def _portfolio_in_title(title_text: str, preposition: str, chain: Chain) -> tuple[str, Chain]:
+    """(title, organisation) when the organisation and a portfolio are both stated: "Deputy Secretary-General of
+    ASEAN for the Economic Community" is the title "... for the Economic Community" at ASEAN, and "Minister for
+    Trade of Ruritania" the title "Minister for Trade" of Ruritania. Without the second part the portfolio
+    stays the organisation, and "Director of the Institute for Peace" names one organisation."""
+    text = chain.text
+    if preposition == "of" and " for " in text:
+        org, portfolio = text.split(" for ", 1)
+        if len(org.split()) <= MAX_SPLIT_ORG_WORDS and not _org_like(org) and portfolio and not _org_like(portfolio):
+            return f"{title_text} for {portfolio}", Chain(org, chain.start, chain.start + len(org))
+    if preposition == "for" and " of " in text:
+        portfolio, org = text.rsplit(" of ", 1)
+        if country_iso3(org) and not _org_like(portfolio):
+            return f"{title_text} for {portfolio}", Chain(org, chain.end - len(org), chain.end)
+    return title_text, chain
+
+
+def _org_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain | None, int] | None:
+    """(organisation, portfolio, token after them) of a title written before its holder with its organisation:
+    "Secretary-General of ASEAN Dato Name", "Deputy Secretary-General of ASEAN for the Economic Community Name".
+    The organisation is an acronym or a country; None unless a person's name follows."""
+    doc = ctx.doc
+    sent_end = sent_of(title).end
+    i = title.end
+    if i + 1 >= sent_end or doc[i].lower_ != "of":
+        return None
+    j = i + 1
+    while j < sent_end and j - i <= MAX_PREFIX_ACRONYMS and (_prefix_acronym(ctx, j) or ctx.countries_at(j)):
+        j += 1
+    if j == i + 1:
+        return None
+    org = Chain(doc[i + 1:j].text, doc[i + 1].idx, doc[j - 1].idx + len(doc[j - 1].text))
+    portfolio = None
+    if j < sent_end and doc[j].lower_ == "for":
+        portfolio = capitalised_chain(ctx, j + 1, allow_comma=False)
+        if portfolio is None:
+            return None
+        j = doc.char_span(portfolio.start, portfolio.end, alignment_mode="expand").end
+    k = j
+    while k < sent_end and k in ctx.honorific_tokens:
+        k += 1
+    if k in ctx.mention_at and ctx.mention_at[k].tok_start == k:
+        return org, portfolio, j
+    return None
 
 
 def _org_after(ctx: Context, preposition: int) -> Chain | None:
@@ -1042,6 +1096,9 @@ def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
         same = next((m for m in merged if m.role.person_key == role.person_key and _same_title(m.role.title, role.title)
                      and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
                      and not (role.title is None and m.role.org is None)), None)
+        if same is None and role.org is None and any(m.role.person_key == role.person_key and
+                                                     _portfolio_title_of(m.role.title, role.title) for m in merged):
+            continue  # a short reference to the portfolio title; its status and dates may be another post's
         if same is None:
             merged.append(draft)
             continue
@@ -1061,6 +1118,11 @@ def _same_title(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return fold(a) == fold(b)
+
+
+def _portfolio_title_of(full: str | None, short: str | None) -> bool:
+    """"Minister" later in the text is the "Minister for Trade" named before (see _portfolio_in_title)."""
+    return bool(full and short) and fold(full).startswith(fold(short) + " for ")
 
 
 def _same_org(a: str, b: str) -> bool:

@@ -174,6 +174,7 @@ TITLE_MATCHES = [
     ("The DSG opened the meeting.", "DSG"),
     ("Pablo Reyes became Senior Adviser in the ministry.", "Senior Adviser"),
     ("Ines Moreau is the Ambassador of her country.", "Ambassador"),
+    ("said the Deputy Secretary–General of the council.", "Deputy Secretary–General"),
 ]
 
 
