@@ -607,8 +607,8 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     # appositive: "Name, Title of Org" / "Name, the Title" / "Name, Org Title" (the organisation before the title)
     prefix_start, _ = _org_before(ctx, title)
     prev = prefix_start - 1
-    while prev > sent.start and doc[prev].lower_ in APPOSITIVE_FILLERS:
-        prev -= 1
+    while prev > sent.start and (doc[prev].lower_ in APPOSITIVE_FILLERS or _demonym_at(ctx, prev)):
+        prev -= 1  # "Name, a former Philippine Minister of Trade"
     if prev > sent.start and doc[prev].text == ",":
         named = _name_before_comma(ctx, prev)
         if named is not None:
@@ -647,6 +647,11 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
             holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
             return (holder, "verbal", cues[0]) if holder else None
     return None
+
+
+def _demonym_at(ctx: Context, index: int) -> bool:
+    span = ctx.countries_at(index)
+    return span is not None and span.label_ == "DEMONYM"
 
 
 POSSESSIVES = {"her", "his", "their", "my", "our", "your", "its"}
@@ -1210,10 +1215,10 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
                     and all(j in ctx.title_tokens or j in ctx.honorific_tokens or doc[j].is_lower for j in range(span.end, mention.tok_start)):
                 facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
                 break
-        if end + 2 < sent.end and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the"}:
+        if end + 2 < sent.end and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the", "former"}:
             for i in range(end + 2, min(end + 5, sent.end)):
                 span = ctx.countries_at(i)
-                if span is not None and span.end < sent.end and _person_noun(doc[span.end]):
+                if span is not None and span.end < sent.end and (_person_noun(doc[span.end]) or span.end in ctx.title_tokens):
                     facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
                     break
     government = word_set("government_words")
@@ -1228,10 +1233,49 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
                 facts.append(_country_fact(ctx, role.person_key, following, "rule:country/role-of-country"))
                 continue
         inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
-        stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})]
+        stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})
+                  or (doc[s.start - 1].lower_ == "the" and doc[s.start - 2].lower_ == "of") or _country_of_government(ctx, s)]
         for span in stated[:1]:
             facts.append(_country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
+    facts += _government_service_countries(ctx)
     return facts + _demonym_references(ctx, facts)
+
+
+# Bodies that speak for a country; "Japan Customs Training Institute" or "Thailand Research Fund" do not.
+GOVERNMENT_BODY_HEADS = {"ministry", "mission", "embassy", "consulate", "government", "parliament"}
+
+
+def _country_of_government(ctx: Context, span: Span) -> Token | None:
+    """The government body a country names: "the Viet Nam Ministry of ...", "Indonesia's Ministry", "Japan Mission"."""
+    doc = ctx.doc
+    head = span.end + (1 if span.end < len(doc) and doc[span.end].text in {"'s", "’s"} else 0)
+    if head < len(doc) and doc[head].text[:1].isupper() and doc[head].lower_ in GOVERNMENT_BODY_HEADS:
+        return doc[head]
+    return None
+
+
+def _government_service_countries(ctx: Context) -> list[CountryFact]:
+    """"He previously served various roles at Indonesia's Ministry of Foreign Affairs", "Name served numerous
+    appointments at the Viet Nam Ministry of ...": where the sentence's subject served (at, in, for) a country's
+    government body, that is the person's country. Working *with* a ministry says nothing."""
+    doc, facts = ctx.doc, []
+    for span in ctx.countries:
+        if span.label_ != "COUNTRY" or _country_of_government(ctx, span) is None:
+            continue
+        before = span.start - 1 - (doc[span.start - 1].lower_ == "the")
+        if before < 0 or doc[before].lower_ not in {"at", "in", "for"}:
+            continue
+        sent = sent_of(span)
+        verb = next((t.i for t in doc[sent.start:before] if t.lower_ in word_set("service_verbs")), None)
+        if verb is None:
+            continue
+        subject = next((ctx.mention_at[i].key for i in range(sent.start, verb) if i in ctx.mention_at), None)
+        pronoun = next((t for t in doc[sent.start:verb] if t.lower_ in {"he", "she"}), None)
+        if subject is None and pronoun is not None:
+            subject = focus_person(ctx, pronoun.idx, pronoun.text)
+        if subject:
+            facts.append(_country_fact(ctx, subject, span, "rule:country/served-government"))
+    return facts
 
 
 def _parenthesised_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:

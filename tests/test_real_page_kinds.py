@@ -1,7 +1,9 @@
-"""A title's organisation and its portfolio, when the text states both (found on real pages, see docs/evaluation.md)."""
+"""Failure kinds found on real pages (docs/evaluation.md, "Real pages"), checked on invented sentences."""
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.extract import Chain, _portfolio_in_title
+from pipeline.run import extract_corpus
 
 SPLITS = [  # (title, preposition, what follows it) -> (title, organisation)
     (("Deputy Director-General", "of", "SRC for Fisheries Science"), ("Deputy Director-General for Fisheries Science", "SRC")),
@@ -27,3 +29,23 @@ def test_portfolio_goes_into_the_title(given, expected):
 @pytest.mark.parametrize("title, preposition, text", KEPT)
 def test_one_organisation_is_not_split(title, preposition, text):
     assert _portfolio_in_title(title, preposition, Chain(text, 0, len(text))) == (title, Chain(text, 0, len(text)))
+
+
+PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body><article>
+<h1>{title}</h1><p class="date">3 March 2025</p><p>{text}</p></article></body></html>"""
+SERVICE = [  # sentence -> the country of the person named in it
+    ("Mr. Dara Sokun served for years at the Cambodia Ministry of Environment.", "KHM"),
+    ("Ms. Farah Aziz is new here. Before that, she worked at Malaysia's Ministry of Agriculture.", "MYS"),
+    ("Ms. Ana Cruz thanked Japan's Ministry of the Environment for its support.", None),
+    ("Mr. Ken Ito is an adviser. He visited the Thailand Ministry of Health last year.", None),
+]
+
+
+@pytest.mark.parametrize("sentence, iso3", SERVICE)
+def test_country_of_the_government_a_person_served(tmp_path, sentence, iso3):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="service", title="Officers Named", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    countries = {row["country_iso3"] for row in pq.read_table(out / "countries.parquet").to_pylist()}
+    assert countries == ({iso3} if iso3 else set())
