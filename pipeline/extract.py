@@ -1662,6 +1662,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     drafts += link_roles(ctx)
     roles = merge_roles(drafts, article.published)
     _end_previous_in_sentence(ctx, roles)
+    _term_dates(ctx, roles)
     for role in roles:
         role.profile_id = _profile_id(profiles, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
@@ -1677,6 +1678,38 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
                       dict(ctx.profile_person))
+
+
+TERM_WORDS = {"term", "tenure", "mandate"}
+
+
+def _term_dates(ctx: Context, roles: list[Role]) -> None:
+    """"The five-year tenure of Mr Name will be from 1 January 2013 to 31 December 2017", "Name and Name will each
+    serve a three-year term from 2021 to 2024": a term's range dates the current role of each person named before
+    it (or of "his"/"her" person), when that role is the person's only undated current one."""
+    doc = ctx.doc
+    for date in ctx.dates:
+        sent = sent_of(date)
+        term = next((t.i for t in doc[sent.start:date.start] if t.lower_ in TERM_WORDS), None)
+        if term is None:
+            continue
+        value = normalize_date(date.text, ctx.article.published)
+        if value is None or value.start == value.end:
+            continue
+        # the clause of the term: "Following ... led by Name, Name and Name will each serve a term from ..."
+        clause = max((t.i + 1 for t in doc[sent.start:term] if t.text in {",", ";"}), default=sent.start)
+        people = {ctx.mention_at[i].key for i in range(clause, date.start) if i in ctx.mention_at}
+        pronoun = next((t for t in doc[clause:date.start] if t.lower_ in {"his", "her"}), None)
+        if not people and pronoun is not None and (holder := focus_person(ctx, pronoun.idx, pronoun.text)):
+            people = {holder}
+        for key in people:
+            current = [r for r in roles if r.person_key == key and r.status == "current" and r.end is None
+                       and (r.start is None or r.start.start[:4] == value.start[:4])]
+            if len(current) == 1:
+                role = current[0]
+                if role.start is None or len(role.start.start) < len(value.start):  # keep the more precise start
+                    role.start = _from_iso(value.start)
+                role.end = _from_iso(value.end)
 
 
 def _merge_card_batches(batches: list[BatchFact]) -> list[BatchFact]:
