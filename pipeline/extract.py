@@ -380,8 +380,9 @@ def _organisation_position(ctx: Context, start: int) -> bool:
     organisation; right after "in" or "near" it is a place ("in Luang Namtha")."""
     doc = ctx.doc
     if start >= 1 and (doc[start - 1].lower_ in {"in", "near"} or
-                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in word_set("org_keywords"))):
-        return True
+                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in word_set("org_keywords")
+                        and not any(e.label_ == "ORG" and e.end == start for e in ents_of(doc)))):
+        return True  # unless the model itself closed an organisation there: "... Community Department Name Name"
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
     if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
@@ -795,6 +796,8 @@ def _org_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain | None,
     doc = ctx.doc
     sent_end = sent_of(title).end
     i = title.end
+    if i + 1 < sent_end and doc[i].lower_ == "for" and (named := _org_before_name(ctx, i + 1)):
+        return named
     if i + 1 >= sent_end or doc[i].lower_ != "of":
         return None
     j = i + 1
@@ -814,6 +817,21 @@ def _org_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain | None,
         k += 1
     if k in ctx.mention_at and ctx.mention_at[k].tok_start == k:
         return org, portfolio, j
+    return None
+
+
+def _org_before_name(ctx: Context, start: int) -> tuple[Chain, None, int] | None:
+    """"Deputy Secretary-General for the X Community Department Name": an organisation (it has an organisation
+    word) between a title and the holder's name."""
+    chain = capitalised_chain(ctx, start, allow_comma=False)
+    if chain is None or not _org_like(chain.text):
+        return None
+    end = ctx.doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+    k = end
+    while k in ctx.honorific_tokens:
+        k += 1
+    if k in ctx.mention_at and ctx.mention_at[k].tok_start == k:
+        return chain, None, end
     return None
 
 
