@@ -260,7 +260,42 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
         if mention:
             found.append(mention)
     found += _appositive_people(ctx)
+    found += _listed_with_people(ctx, found)
     return _dedupe_mentions(found)
+
+
+MAX_LISTED_NAME_WORDS = 3
+
+
+def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[PersonMention]:
+    """"Grace, Vimala, and Rose Ann are three of them": a list of bare names joined by "and" that opens a
+    sentence, one of which is already a person, names people throughout (the model may read a given name as a
+    place). "Currently, Name is ..." is no list."""
+    doc, out = ctx.doc, []
+    starts = {m.tok_start: m for m in found}
+    for sent in {sent_of(doc[m.tok_start]) for m in found}:
+        conjuncts, i, joined = [], sent.start, False
+        while i < sent.end:
+            end = _name_end(doc, i, min(sent.end, i + MAX_LISTED_NAME_WORDS), ctx)
+            if end == i or (end < sent.end and _is_name_token(doc[end])):
+                break
+            conjuncts.append((i, end))
+            if end < sent.end and doc[end].text == ",":
+                end += 1
+            if end < sent.end and doc[end].lower_ == "and":
+                end, joined = end + 1, True
+            if end == conjuncts[-1][1]:
+                break
+            i = end
+        closed = conjuncts and conjuncts[-1][1] < sent.end and doc[conjuncts[-1][1]].is_lower and doc[conjuncts[-1][1]].is_alpha
+        if len(conjuncts) < 2 or not joined or not closed or not any(start in starts for start, _ in conjuncts):
+            continue
+        for start, end in conjuncts:
+            span = doc[start:end]
+            if start not in starts and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(start, end)):
+                out.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/listed", [],
+                                         tok_start=start, tok_end=end))
+    return out
 
 
 def _named_place_or_body(span: Span) -> bool:
