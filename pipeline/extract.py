@@ -738,7 +738,7 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             start = ctx.mention_at[start].tok_end
         if start < sent_end and doc[start].lower_ in {"of", "at"}:
             return title_text, _org_after(ctx, start)
-        return title_text, _org_before(ctx, title)[1]
+        return title_text, _org_before(ctx, title)[1] or _org_of_list(ctx, title)
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = _org_after(ctx, start)
         if chain:
@@ -758,7 +758,29 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             chain = capitalised_chain(ctx, j + 1, allow_comma=False)
             if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
                 return title_text, chain  # "joined X at Y as T": X; else the nearest organisation before "as"
-    return title_text, _org_before(ctx, title)[1]
+    return title_text, _org_before(ctx, title)[1] or _org_of_list(ctx, title)
+
+
+LIST_INTRO_WINDOW = 8  # tokens between "from" and the colon: "the delegates from the Regional Fisheries Trust:"
+
+
+def _org_of_list(ctx: Context, title: Span) -> Chain | None:
+    """"welcomed the delegates from SEAFDEC: DSG Name, Assistant Project Manager Name, and ...": every title of a
+    list introduced by "from/of ORG:" belongs to that organisation."""
+    doc = ctx.doc
+    sent = sent_of(title)
+    colon = next((i for i in range(title.start - 1, sent.start - 1, -1) if doc[i].text == ":"), None)
+    if colon is None or any(doc[i].text in {".", ";"} or (doc[i].is_lower and doc[i].lower_ != "and")
+                            for i in range(colon + 1, title.start) if i not in ctx.title_tokens):
+        return None
+    for i in range(colon - 1, max(sent.start, colon - LIST_INTRO_WINDOW) - 1, -1):
+        if doc[i].lower_ in {"from", "of"}:
+            start = i + 1 + (doc[i + 1].lower_ == "the")
+            chain = capitalised_chain(ctx, start, allow_comma=False)
+            if chain and chain.end == doc[colon].idx:
+                return chain
+            return None
+    return None
 
 
 MAX_PREFIX_ACRONYMS = 2  # "JMT Director", "SEAFDEC IFRDMD Chief": longer runs of capitals are headlines
