@@ -307,6 +307,9 @@ def _named_place_or_body(span: Span) -> bool:
 def _honorifics_before(ctx: Context, tok: int) -> list[str]:
     out = []
     i = tok - 1
+    title = ctx.title_tokens.get(i)
+    if title is not None and title.start - 1 in ctx.honorific_tokens:
+        i = title.start - 1  # "H.E. Ambassador Name": the style belongs to the name past the title
     while i >= 0 and i in ctx.honorific_tokens:
         out.insert(0, ctx.doc[i].text)
         i -= 1
@@ -621,6 +624,7 @@ def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
     if sent_of(ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand")) != sent_of(title):
         return False
     between = ctx.article.text[previous.role.char_end:title.start_char]
+    between = re.sub(r"^\s*\([A-Z]{2,6}\)", "", between)  # "Deputy Secretary-General (DSG) and Programme Manager"
     return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
 
 
@@ -662,7 +666,8 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     # reference: "the Rector said", "the former Exchange Fellow added", "the JMT Director said"
     before = doc[prefix_start - 1].lower_ if prefix_start > sent.start else ""
     before2 = doc[prefix_start - 2].lower_ if prefix_start - 1 > sent.start else ""
-    after = doc[title.end] if title.end < sent.end else None
+    after_i = title.end + 3 if _bracketed_abbreviation_at(doc, title.end) else title.end  # "the Secretary-General (SG) of X"
+    after = doc[after_i] if after_i < sent.end else None
     if (before == "the" or (before == "former" and before2 == "the")) and not (after is not None and after.lower_ in {"of", "at", "for", "to", "in"}):
         holder = _reference_holder(ctx, title)
         if holder:
@@ -683,6 +688,10 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
             holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
             return (holder, "verbal", cues[0]) if holder else None
     return None
+
+
+def _bracketed_abbreviation_at(doc: Doc, i: int) -> bool:
+    return i + 2 < len(doc) and doc[i].text == "(" and doc[i + 1].text.isupper() and doc[i + 2].text == ")"
 
 
 def _demonym_at(ctx: Context, index: int) -> bool:
