@@ -624,7 +624,6 @@ def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
     if sent_of(ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand")) != sent_of(title):
         return False
     between = ctx.article.text[previous.role.char_end:title.start_char]
-    between = re.sub(r"^\s*\([A-Z]{2,6}\)", "", between)  # "Deputy Secretary-General (DSG) and Programme Manager"
     return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
 
 
