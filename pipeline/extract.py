@@ -1046,7 +1046,8 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
         if doc[token.i - 1].i > 0 and doc[token.i - 2].lower_ in {"their", "his", "her", "my", "our", "your", "its"}:
             continue
         chain = capitalised_chain(ctx, token.i + 1)
-        if chain is None or not _org_like(chain.text) or (len(chain.text.split()) < 2 and not chain.text.isupper()):
+        if chain is None or not (_org_like(chain.text) or chain.text in _defined_acronyms(doc)) \
+                or (len(chain.text.split()) < 2 and not chain.text.isupper()):
             continue
         holder = None
         for i in range(token.i - 1, sent_of(token).start - 1, -1):
@@ -1746,6 +1747,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     roles = merge_roles(drafts, article.published)
     _end_previous_in_sentence(ctx, roles)
     _term_dates(ctx, roles)
+    roles += _of_organisation_affiliations(ctx, roles)
     for role in roles:
         role.profile_id = _profile_id(profiles, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
@@ -1761,6 +1763,48 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
                       dict(ctx.profile_person))
+
+
+def _of_organisation_affiliations(ctx: Context, roles: list[Role]) -> list[Role]:
+    """"Mr. Name of BLJ Trading Inc., who runs ...": a person named with "of" and an organisation (one the model
+    recognises, or a phrase with an organisation word) is affiliated with it, unless a role already names an
+    organisation for them or the "organisation" is a country ("Name of Japan")."""
+    doc, out = ctx.doc, []
+    org_at = {e.start: e for e in ents_of(doc) if e.label_ == "ORG"}
+    for mention in ctx.mentions:
+        i = mention.tok_end
+        if i + 1 >= len(doc) or doc[i].lower_ != "of" or mention.key is None:
+            continue
+        first = i + 2 if doc[i + 1].lower_ == "the" else i + 1
+        found = _organisation_at(ctx, first, org_at)
+        if found is None:
+            continue
+        org, end = found
+        if _bracketed_abbreviation_at(doc, end):  # "the Delta Institute (DAI)"
+            org, end = f"{org} ({doc[end + 1].text})", end + 3
+        acronym = re.search(r"\(([A-Z]{2,})\)$", org)
+        for role in roles:
+            if acronym and role.person_key == mention.key and role.org == acronym.group(1):
+                role.org = org  # "she has worked at DAI since 2015" is that organisation, now named in full
+        if any(r.person_key == mention.key and r.org for r in roles + out):
+            continue  # an organisation is already known for the person, in whatever words
+        out.append(Role(mention.key, ctx.article.article_id, None, org, "current", None, None, mention.start,
+                        doc[end - 1].idx + len(doc[end - 1].text), "rule:role/of-organisation"))
+    return out
+
+
+def _organisation_at(ctx: Context, start: int, org_at: dict[int, Span]) -> tuple[str, int] | None:
+    """(text, end token) of the organisation starting at token ``start``: the model's, else an organisation-like
+    capitalised phrase in the same sentence; never a country."""
+    doc = ctx.doc
+    if start >= len(doc) or (ctx.countries_at(start) is not None and ctx.countries_at(start).label_ == "COUNTRY"):
+        return None
+    if (ent := org_at.get(start)) is not None:
+        return ent.text, ent.end
+    chain = capitalised_chain(ctx, start, allow_comma=False)
+    if chain is None or not _org_like(chain.text):
+        return None
+    return chain.text, doc.char_span(chain.start, chain.end, alignment_mode="expand").end
 
 
 TERM_WORDS = {"term", "tenure", "mandate"}
