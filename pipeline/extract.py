@@ -389,7 +389,8 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
     if end == start or _name_end(doc, start, end, ctx) != end:
         return None
     while start > 0 and end - start < 4 and _is_name_token(doc[start - 1]) and not doc[start - 1].is_stop \
-            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and sent_of(doc[start - 1]) == sent_of(ent):
+            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and sent_of(doc[start - 1]) == sent_of(ent) \
+            and not _ends_portfolio(doc, start):
         start -= 1
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
@@ -411,6 +412,14 @@ def _defined_acronyms(doc: Doc) -> frozenset[str]:
             t.text for t in doc[1:-1] if t.text.isupper() and len(t.text) >= 2 and t.is_alpha
             and doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")")
     return cached
+
+
+def _ends_portfolio(doc: Doc, start: int) -> bool:
+    """The capitalised words before ``start`` follow "of"/"for": "Minister of Public Works Name" (a portfolio)."""
+    i = start
+    while i > 0 and doc[i - 1].is_title and doc[i - 1].is_alpha:
+        i -= 1
+    return i < start and i >= 1 and doc[i - 1].lower_ in {"of", "for"}
 
 
 def _organisation_position(ctx: Context, start: int) -> bool:
@@ -652,8 +661,9 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
         named = _name_before_comma(ctx, prev)
         if named is not None:
             return named, "appositive", title.start
-    # reversed appositive: "the first Executive Director, the late Mr. X" (not "her supervisor, Mr. X": a relation)
-    after = title.end
+    # reversed appositive: "the first Executive Director, the late Mr. X" (not "her supervisor, Mr. X": a relation),
+    # also past what the title is of: "Indonesia's Minister of Finance, Name, said"
+    after = _after_title_object(ctx, title)
     if after < sent.end and doc[after].text == "," and not (title.start > sent.start and doc[title.start - 1].lower_ in POSSESSIVES):
         after += 1
         while after < sent.end and (doc[after].lower_ in {"the", "late"} or after in ctx.honorific_tokens):
@@ -687,6 +697,17 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
             holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
             return (holder, "verbal", cues[0]) if holder else None
     return None
+
+
+def _after_title_object(ctx: Context, title: Span) -> int:
+    """Token after "of/to/for X" following a title ("Minister of Finance", "Ambassador to Japan"), else after the title."""
+    doc, end = ctx.doc, title.end
+    if end + 1 < sent_of(title).end and doc[end].lower_ in {"of", "to", "for"}:
+        start = end + 1 + (doc[end + 1].lower_ == "the")
+        chain = capitalised_chain(ctx, start, allow_comma=False) if start < len(doc) else None
+        if chain is not None:
+            return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+    return end
 
 
 def _bracketed_abbreviation_at(doc: Doc, i: int) -> bool:
@@ -1289,12 +1310,20 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         sent = sent_of(doc[mention.tok_start])
         if (span := _parenthesised_country(ctx, mention, sent)) is not None:
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/parenthesis"))
-        if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
+        if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY" \
+                and not (span.end < sent.end and doc[span.end].is_title and doc[span.end].is_alpha):  # not "of Thailand Rice Exporters Ltd."
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/of"))
         if (span := _from_country(ctx, mention, sent)) is not None:
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/from"))
-        for i in range(max(mention.tok_start - 4, sent.start), mention.tok_start):
+        if (span := _represented_country(ctx, mention, sent)) is not None:
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/represents"))
+        for i in range(max(mention.tok_start - 6, sent.start), mention.tok_start):
             span = ctx.countries_at(i)
+            possessive = span is not None and span.label_ == "COUNTRY" and span.end + 1 < mention.tok_start \
+                and doc[span.end].text in {"'s", "’s"} and span.end + 1 in ctx.title_tokens  # "Japan's Foreign Minister Name"
+            if possessive and all(j in ctx.title_tokens or j in ctx.honorific_tokens for j in range(span.end + 1, mention.tok_start)):
+                facts.append(_country_fact(ctx, mention.key, span, "rule:country/possessive-title"))
+                break
             if span is not None and span.label_ == "DEMONYM" and span.end <= mention.tok_start \
                     and all(j in ctx.title_tokens or j in ctx.honorific_tokens or doc[j].is_lower for j in range(span.end, mention.tok_start)):
                 facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
@@ -1316,6 +1345,10 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
             if following is not None and following.label_ == "COUNTRY" and sent_of(following) == sent_of(after):
                 facts.append(_country_fact(ctx, role.person_key, following, "rule:country/role-of-country"))
                 continue
+        first = ctx.doc.char_span(role.char_start, role.char_end, alignment_mode="expand")
+        if first is not None and (before := _country_before_title(ctx, first.start)) is not None:
+            facts.append(_country_fact(ctx, role.person_key, before, "rule:country/before-title"))
+            continue
         inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
         stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})
                   or (doc[s.start - 1].lower_ == "the" and doc[s.start - 2].lower_ == "of") or _country_of_government(ctx, s)]
@@ -1327,6 +1360,32 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
 
 # Bodies that speak for a country; "Japan Customs Training Institute" or "Thailand Research Fund" do not.
 GOVERNMENT_BODY_HEADS = {"ministry", "mission", "embassy", "consulate", "government", "parliament"}
+
+
+def _country_before_title(ctx: Context, start: int) -> Span | None:
+    """"Indonesia's Minister of Finance, Name", "The Philippine Ambassador to Japan, Name": whose government it is."""
+    doc = ctx.doc
+    if start >= 2 and doc[start - 1].text in {"'s", "’s"}:
+        span = ctx.countries_at(start - 2)
+        return span if span is not None and span.label_ == "COUNTRY" else None
+    span = ctx.countries_at(start - 1) if start >= 1 else None
+    return span if span is not None and span.label_ == "DEMONYM" else None
+
+
+REPRESENT_VERBS = {"represents", "represented", "representing"}
+
+
+def _represented_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
+    """"Name, who represents Myanmar in the council", "Name, representing Thailand,": the country represented."""
+    doc = ctx.doc
+    i = mention.tok_end
+    while i < sent.end and doc[i].lower_ in {",", "who", "also", "currently", "now"}:
+        i += 1
+    if i + 1 < sent.end and doc[i].lower_ in REPRESENT_VERBS:
+        span = ctx.countries_at(i + 1 + (doc[i + 1].lower_ == "the"))
+        if span is not None and span.label_ == "COUNTRY":
+            return span
+    return None
 
 
 def _country_of_government(ctx: Context, span: Span) -> Token | None:

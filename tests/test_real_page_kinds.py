@@ -38,6 +38,10 @@ SERVICE = [  # sentence -> the country of the person named in it
     ("Ms. Farah Aziz is new here. Before that, she worked at Malaysia's Ministry of Agriculture.", "MYS"),
     ("Ms. Ana Cruz thanked Japan's Ministry of the Environment for its support.", None),
     ("Mr. Ken Ito is an adviser. He visited the Thailand Ministry of Health last year.", None),
+    ("Ms. Htay Aung, who represents Myanmar on the board, spoke first.", "MMR"),
+    ("Ms. Ana Cruz said the new team represents Thailand well.", None),
+    ("Thailand's Minister of Commerce, Wanida Charoensuk, opened the fair.", "THA"),
+    ("The minister met Ms. Ana Cruz of Thailand Rice Exporters Ltd. in the morning.", None),
 ]
 
 
