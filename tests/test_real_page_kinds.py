@@ -53,3 +53,18 @@ def test_country_of_the_government_a_person_served(tmp_path, sentence, iso3):
     assert not extract_corpus(raw, out, progress=False).failures
     countries = {row["country_iso3"] for row in pq.read_table(out / "countries.parquet").to_pylist()}
     assert countries == ({iso3} if iso3 else set())
+
+
+NAMES = [  # sentence -> the person's name as printed (issue 8, item 4: abbreviated given names)
+    ("The study was presented by Ma. Cristina Dela Cruz Jr. of the Department of Education.", "Ma. Cristina Dela Cruz Jr."),
+    ("Mohd. Faizal bin Hamid, a fisheries officer, led the survey.", "Mohd. Faizal bin Hamid"),
+]
+
+
+@pytest.mark.parametrize("sentence, name", NAMES)
+def test_abbreviated_given_name_stays_in_the_name(tmp_path, sentence, name):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="names", title="Survey Presented", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    assert [row["name"] for row in pq.read_table(out / "article_people.parquet").to_pylist()] == [name]
