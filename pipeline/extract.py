@@ -767,8 +767,8 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             start += 1
         if start in ctx.mention_at:
             start = ctx.mention_at[start].tok_end
-        if start < sent_end and doc[start].lower_ in {"of", "at"}:
-            return title_text, _org_after(ctx, start)
+        if start < sent_end and doc[start].lower_ in {"of", "at"} and (after := _org_after(ctx, start)):
+            return title_text, after
         return title_text, _org_before(ctx, title)[1] or _org_of_list(ctx, title)
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = _org_after(ctx, start)

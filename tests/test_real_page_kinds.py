@@ -68,3 +68,20 @@ def test_abbreviated_given_name_stays_in_the_name(tmp_path, sentence, name):
     (raw / "page.html").write_text(PAGE.format(slug="names", title="Survey Presented", text=sentence))
     assert not extract_corpus(raw, out, progress=False).failures
     assert [row["name"] for row in pq.read_table(out / "article_people.parquet").to_pylist()] == [name]
+
+
+ROLES = [  # sentence -> (title, organisation) of its one person
+    ("The message was delivered by SRC Director-General Dr. Wirat Suksawat at the opening.", ("Director-General", "SRC")),
+    ("In her remarks, Haruka Ombara, RFT Director, thanked the partners.", ("Director", "RFT")),
+    ("The trust welcomed the visitors from the Delta Institute: Field Coordinator Ms. Sari Utami.", ("Field Coordinator", "Delta Institute")),
+    ("Mr. Aditya Kusumo, Minister for Marine Affairs of Indonesia, spoke.", ("Minister for Marine Affairs", "Indonesia")),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", ROLES)
+def test_title_and_organisation(tmp_path, sentence, expected):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="roles", title="Meeting Opened", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    assert [(row["title"], row["org"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]
