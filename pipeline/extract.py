@@ -1807,6 +1807,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     drafts += link_roles(ctx)
     roles = merge_roles(drafts, article.published)
     _end_previous_in_sentence(ctx, roles)
+    _took_office_today(ctx, roles)
     _term_dates(ctx, roles)
     roles += _of_organisation_affiliations(ctx, roles)
     for role in roles:
@@ -1868,6 +1869,22 @@ def _organisation_at(ctx: Context, start: int, org_at: dict[int, Span]) -> tuple
     return chain.text, doc.char_span(chain.start, chain.end, alignment_mode="expand").end
 
 
+def _took_office_today(ctx: Context, roles: list[Role]) -> None:
+    """"Today, Deputy Secretary-General ... Name took office", "Name assumed the post of X today": the current
+    roles named in that sentence begin on the article's date."""
+    published = ctx.article.published
+    if published is None:
+        return
+    phrases = word_set("office_taking_phrases")
+    for sent in ctx.doc.sents:
+        lowered = sent.text.lower()
+        if not re.search(r"\btoday\b", lowered) or not any(phrase in lowered for phrase in phrases):
+            continue
+        for role in roles:
+            if role.status == "current" and role.start is None and sent.start_char <= role.char_start < sent.end_char:
+                role.start = _from_iso(published.isoformat())
+
+
 TERM_WORDS = {"term", "tenure", "mandate"}
 
 
@@ -1895,7 +1912,7 @@ def _term_dates(ctx: Context, roles: list[Role]) -> None:
                        and (r.start is None or r.start.start[:4] == value.start[:4])]
             if len(current) == 1:
                 role = current[0]
-                if role.start is None or len(role.start.start) < len(value.start):  # keep the more precise start
+                if role.start is None or len(role.start.start) <= len(value.start):  # keep the more precise start
                     role.start = _from_iso(value.start)
                 role.end = _from_iso(value.end)
 
