@@ -7,13 +7,20 @@ EXTRACTED ?= extracted
 GOLD      ?= tests/fixtures/gold
 SITE      ?= https://jaif.asean.org/beneficiaries_voice/
 DELAY     ?= 1
+# Real development pages: gold in $(REALDEV)/gold, their third-party text rebuilt locally (never committed)
+# into $(REALDEV_TEXT) as $(REALDEV)/README.md says. The default fits the main checkout.
+REALDEV      ?= ../shared/realdev
+REALDEV_TEXT ?= build/realdev/text
+REALDEV_RAW  := build/realdev/raw
+PAGES_FROM_TEXT ?= $(REALDEV)/../bin/pages-from-text
+export REALDEV REALDEV_TEXT
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 bench bench-scale fetch update dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale fetch update dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
-	@echo "  variables: RAW=$(RAW) EXTRACTED=$(EXTRACTED) GOLD=$(GOLD) SITE=$(SITE) DELAY=$(DELAY)"
+	@echo "  variables: RAW=$(RAW) EXTRACTED=$(EXTRACTED) GOLD=$(GOLD) SITE=$(SITE) DELAY=$(DELAY) REALDEV=$(REALDEV) REALDEV_TEXT=$(REALDEV_TEXT)"
 
 MIN_PYTHON := 3.11
 
@@ -51,6 +58,18 @@ eval-holdout: setup ## Extract and score the held-out set (tests/holdout)
 eval-holdout2: setup ## Extract and score the second held-out set (tests/holdout2)
 	"$(PY)" -m pipeline extract --raw tests/holdout2/raw --out build/holdout2 --quiet
 	"$(PY)" -m pipeline eval --gold tests/holdout2/gold --extracted build/holdout2
+
+eval-real: setup ## Extract and score the real pages (realdev); exits 2 if their local text is missing
+	@ls "$(REALDEV_TEXT)"/*.txt >/dev/null 2>&1 || { echo "eval-real: no page text in $(REALDEV_TEXT)/; rebuild it as $(REALDEV)/README.md says (REALDEV=$(REALDEV))"; exit 2; }
+	@test -d "$(REALDEV)/gold" || { echo "eval-real: no gold folder $(REALDEV)/gold; set REALDEV=path/to/shared/realdev"; exit 2; }
+	@$(MAKE) --no-print-directory $(REALDEV_RAW)/.built
+	"$(PY)" -m pipeline extract --raw "$(REALDEV_RAW)" --out build/realdev/extracted --quiet
+	"$(PY)" -m pipeline eval --gold "$(REALDEV)/gold" --extracted build/realdev/extracted
+
+$(REALDEV_RAW)/.built: $(wildcard $(REALDEV_TEXT)/*.txt)
+	rm -rf "$(REALDEV_RAW)"
+	$(PYTHON) "$(PAGES_FROM_TEXT)" cache "$(REALDEV_TEXT)" "$(REALDEV_RAW)"
+	touch "$@"
 
 bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy, then the scaling run (bench-scale)
 	"$(PY)" -m pipeline.bench

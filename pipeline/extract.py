@@ -260,7 +260,42 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
         if mention:
             found.append(mention)
     found += _appositive_people(ctx)
+    found += _listed_with_people(ctx, found)
     return _dedupe_mentions(found)
+
+
+MAX_LISTED_NAME_WORDS = 3
+
+
+def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[PersonMention]:
+    """"Grace, Vimala, and Rose Ann are three of them": a list of bare names joined by "and" that opens a
+    sentence, one of which is already a person, names people throughout (the model may read a given name as a
+    place). "Currently, Name is ..." is no list."""
+    doc, out = ctx.doc, []
+    starts = {m.tok_start: m for m in found}
+    for sent in {sent_of(doc[m.tok_start]) for m in found}:
+        conjuncts, i, joined = [], sent.start, False
+        while i < sent.end:
+            end = _name_end(doc, i, min(sent.end, i + MAX_LISTED_NAME_WORDS), ctx)
+            if end == i or (end < sent.end and _is_name_token(doc[end])):
+                break
+            conjuncts.append((i, end))
+            if end < sent.end and doc[end].text == ",":
+                end += 1
+            if end < sent.end and doc[end].lower_ == "and":
+                end, joined = end + 1, True
+            if end == conjuncts[-1][1]:
+                break
+            i = end
+        closed = conjuncts and conjuncts[-1][1] < sent.end and doc[conjuncts[-1][1]].is_lower and doc[conjuncts[-1][1]].is_alpha
+        if len(conjuncts) < 2 or not joined or not closed or not any(start in starts for start, _ in conjuncts):
+            continue
+        for start, end in conjuncts:
+            span = doc[start:end]
+            if start not in starts and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(start, end)):
+                out.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/listed", [],
+                                         tok_start=start, tok_end=end))
+    return out
 
 
 def _named_place_or_body(span: Span) -> bool:
@@ -272,6 +307,9 @@ def _named_place_or_body(span: Span) -> bool:
 def _honorifics_before(ctx: Context, tok: int) -> list[str]:
     out = []
     i = tok - 1
+    title = ctx.title_tokens.get(i)
+    if title is not None and title.start - 1 in ctx.honorific_tokens:
+        i = title.start - 1  # "H.E. Ambassador Name": the style belongs to the name past the title
     while i >= 0 and i in ctx.honorific_tokens:
         out.insert(0, ctx.doc[i].text)
         i -= 1
@@ -351,12 +389,15 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
     if end == start or _name_end(doc, start, end, ctx) != end:
         return None
     while start > 0 and end - start < 4 and _is_name_token(doc[start - 1]) and not doc[start - 1].is_stop \
-            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and sent_of(doc[start - 1]) == sent_of(ent):
+            and start - 1 not in ctx.honorific_tokens and start - 1 not in ctx.title_tokens and sent_of(doc[start - 1]) == sent_of(ent) \
+            and not _ends_portfolio(doc, start):
         start -= 1
+    if start > 0 and doc[start - 1].text in word_set("name_abbreviations") and sent_of(doc[start - 1]) == sent_of(ent):
+        start -= 1  # "Ma. Cristina ...", "Mohd. ...": an abbreviated given name, part of the name however long
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
         return None
-    if _organisation_position(ctx, start):
+    if _organisation_position(ctx, start) or any(t.text in _defined_acronyms(doc) for t in span):
         return None
     if len(span) == 1 and (span.text.isupper() or not _single_name_supported(ctx, span)):
         return None
@@ -364,13 +405,33 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
                          tok_start=span.start, tok_end=span.end)
 
 
+def _defined_acronyms(doc: Doc) -> frozenset[str]:
+    """Acronyms the text defines in brackets ("the Management Team (JMT)"): organisations, never part of a
+    name, even where the model reads a headline such as "JMT Provides a Briefing" as a person."""
+    cached = doc.user_data.get("defined_acronyms")
+    if cached is None:
+        cached = doc.user_data["defined_acronyms"] = frozenset(
+            t.text for t in doc[1:-1] if t.text.isupper() and len(t.text) >= 2 and t.is_alpha
+            and doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")")
+    return cached
+
+
+def _ends_portfolio(doc: Doc, start: int) -> bool:
+    """The capitalised words before ``start`` follow "of"/"for": "Minister of Public Works Name" (a portfolio)."""
+    i = start
+    while i > 0 and doc[i - 1].is_title and doc[i - 1].is_alpha:
+        i -= 1
+    return i < start and i >= 1 and doc[i - 1].lower_ in {"of", "for"}
+
+
 def _organisation_position(ctx: Context, start: int) -> bool:
     """Right after "Officer of", "Director at", "Universitas" or "a foundation," the model's PERSON is an
     organisation; right after "in" or "near" it is a place ("in Luang Namtha")."""
     doc = ctx.doc
     if start >= 1 and (doc[start - 1].lower_ in {"in", "near"} or
-                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in word_set("org_keywords"))):
-        return True
+                       (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in word_set("org_keywords")
+                        and not any(e.label_ == "ORG" and e.end == start for e in ents_of(doc)))):
+        return True  # unless the model itself closed an organisation there: "... Community Department Name Name"
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
     if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
@@ -585,22 +646,26 @@ def _title_text(title: Span) -> str:
 def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     doc = ctx.doc
     sent = sent_of(title)
-    # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name"
-    nxt = _after_portfolio(ctx, title)
+    # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name",
+    # "Secretary-General of ASEAN Name", "Deputy Secretary-General of ASEAN for the Economic Community Name"
+    split = _org_then_portfolio(ctx, title)
+    nxt = split[2] if split else _after_portfolio(ctx, title)
     while nxt < sent.end and nxt in ctx.honorific_tokens:
         nxt += 1
     if nxt < sent.end and nxt in ctx.mention_at and title.text[:1].isupper() and nxt == ctx.mention_at[nxt].tok_start:
         return ctx.mention_at[nxt].key, "title-before-name", title.start
-    # appositive: "Name, Title of Org" / "Name, the Title"
-    prev = title.start - 1
-    while prev > sent.start and doc[prev].lower_ in APPOSITIVE_FILLERS:
-        prev -= 1
+    # appositive: "Name, Title of Org" / "Name, the Title" / "Name, Org Title" (the organisation before the title)
+    prefix_start, _ = _org_before(ctx, title)
+    prev = prefix_start - 1
+    while prev > sent.start and (doc[prev].lower_ in APPOSITIVE_FILLERS or _demonym_at(ctx, prev)):
+        prev -= 1  # "Name, a former Philippine Minister of Trade"
     if prev > sent.start and doc[prev].text == ",":
         named = _name_before_comma(ctx, prev)
         if named is not None:
             return named, "appositive", title.start
-    # reversed appositive: "the first Executive Director, the late Mr. X" (not "her supervisor, Mr. X": a relation)
-    after = title.end
+    # reversed appositive: "the first Executive Director, the late Mr. X" (not "her supervisor, Mr. X": a relation),
+    # also past what the title is of: "Indonesia's Minister of Finance, Name, said"
+    after = _after_title_object(ctx, title)
     if after < sent.end and doc[after].text == "," and not (title.start > sent.start and doc[title.start - 1].lower_ in POSSESSIVES):
         after += 1
         while after < sent.end and (doc[after].lower_ in {"the", "late"} or after in ctx.honorific_tokens):
@@ -609,10 +674,11 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
                 (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
                  or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}):
             return ctx.mention_at[after].key, "appositive", title.start
-    # reference: "the Rector said", "the former Exchange Fellow added"
-    before = doc[title.start - 1].lower_ if title.start > sent.start else ""
-    before2 = doc[title.start - 2].lower_ if title.start - 1 > sent.start else ""
-    after = doc[title.end] if title.end < sent.end else None
+    # reference: "the Rector said", "the former Exchange Fellow added", "the JMT Director said"
+    before = doc[prefix_start - 1].lower_ if prefix_start > sent.start else ""
+    before2 = doc[prefix_start - 2].lower_ if prefix_start - 1 > sent.start else ""
+    after_i = title.end + 3 if _bracketed_abbreviation_at(doc, title.end) else title.end  # "the Secretary-General (SG) of X"
+    after = doc[after_i] if after_i < sent.end else None
     if (before == "the" or (before == "former" and before2 == "the")) and not (after is not None and after.lower_ in {"of", "at", "for", "to", "in"}):
         holder = _reference_holder(ctx, title)
         if holder:
@@ -635,8 +701,28 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     return None
 
 
+def _after_title_object(ctx: Context, title: Span) -> int:
+    """Token after "of/to/for X" following a title ("Minister of Finance", "Ambassador to Japan"), else after the title."""
+    doc, end = ctx.doc, title.end
+    if end + 1 < sent_of(title).end and doc[end].lower_ in {"of", "to", "for"}:
+        start = end + 1 + (doc[end + 1].lower_ == "the")
+        chain = capitalised_chain(ctx, start, allow_comma=False) if start < len(doc) else None
+        if chain is not None:
+            return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+    return end
+
+
+def _bracketed_abbreviation_at(doc: Doc, i: int) -> bool:
+    return i + 2 < len(doc) and doc[i].text == "(" and doc[i + 1].text.isupper() and doc[i + 2].text == ")"
+
+
+def _demonym_at(ctx: Context, index: int) -> bool:
+    span = ctx.countries_at(index)
+    return span is not None and span.label_ == "DEMONYM"
+
+
 POSSESSIVES = {"her", "his", "their", "my", "our", "your", "its"}
-APPOSITIVE_FILLERS = {"the", "a", "an", "former", "current", "currently", "newly", "appointed", "then", "previously",
+APPOSITIVE_FILLERS = {"the", "a", "an", "another", "former", "current", "currently", "newly", "appointed", "then", "previously",
                       "formerly", "now", "also", "recently"}
 
 
@@ -671,6 +757,9 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     title_text = _title_text(title)
     start = title.end
     if how == "title-before-name":
+        if split := _org_then_portfolio(ctx, title):
+            org, portfolio, _ = split
+            return (f"{title_text} for {portfolio.text}" if portfolio else title_text), org
         portfolio_end = _after_portfolio(ctx, title)
         if portfolio_end != title.end:  # "Deputy Secretary-General for the Socio-Cultural Community Dato' Dr Name"
             return title_text, capitalised_chain(ctx, title.end + 1, allow_comma=False)
@@ -678,13 +767,13 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             start += 1
         if start in ctx.mention_at:
             start = ctx.mention_at[start].tok_end
-        if start < sent_end and doc[start].lower_ in {"of", "at"}:
-            return title_text, _org_after(ctx, start)
-        return title_text, None
+        if start < sent_end and doc[start].lower_ in {"of", "at"} and (after := _org_after(ctx, start)):
+            return title_text, after
+        return title_text, _org_before(ctx, title)[1] or _org_of_list(ctx, title)
     if start < sent_end and doc[start].lower_ in {"of", "at", "to", "for", "in", "with"}:
         chain = _org_after(ctx, start)
         if chain:
-            return title_text, chain
+            return _portfolio_in_title(title_text, doc[start].lower_, chain)
     if start + 1 < sent_end and doc[start].text == "," and how in {"appositive", "coordinated"}:
         chain = capitalised_chain(ctx, start + 1, allow_comma=True)
         if chain and _org_like(chain.text):
@@ -700,7 +789,55 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
             chain = capitalised_chain(ctx, j + 1, allow_comma=False)
             if chain and _org_like(chain.text) and chain.end <= doc[i].idx:
                 return title_text, chain  # "joined X at Y as T": X; else the nearest organisation before "as"
-    return title_text, None
+    return title_text, _org_before(ctx, title)[1] or _org_of_list(ctx, title)
+
+
+LIST_INTRO_WINDOW = 8  # tokens between "from" and the colon: "the delegates from the Regional Fisheries Trust:"
+
+
+def _org_of_list(ctx: Context, title: Span) -> Chain | None:
+    """"welcomed the delegates from SEAFDEC: DSG Name, Assistant Project Manager Name, and ...": every title of a
+    list introduced by "from/of ORG:" belongs to that organisation."""
+    doc = ctx.doc
+    sent = sent_of(title)
+    colon = next((i for i in range(title.start - 1, sent.start - 1, -1) if doc[i].text == ":"), None)
+    if colon is None or any(doc[i].text in {".", ";"} or (doc[i].is_lower and doc[i].lower_ != "and")
+                            for i in range(colon + 1, title.start) if i not in ctx.title_tokens):
+        return None
+    for i in range(colon - 1, max(sent.start, colon - LIST_INTRO_WINDOW) - 1, -1):
+        if doc[i].lower_ in {"from", "of"}:
+            start = i + 1 + (doc[i + 1].lower_ == "the")
+            chain = capitalised_chain(ctx, start, allow_comma=False)
+            if chain and chain.end == doc[colon].idx:
+                return chain
+            return None
+    return None
+
+
+MAX_PREFIX_ACRONYMS = 2  # "JMT Director", "SEAFDEC IFRDMD Chief": longer runs of capitals are headlines
+
+
+def _org_before(ctx: Context, title: Span) -> tuple[int, Chain | None]:
+    """(first token, organisation) of an acronym written just before a title: "Name, JMT Director",
+    "IGES Deputy Director Name". Not a title abbreviation ("DSG"), a country, an honorific or part of a name;
+    without one, (title start, None)."""
+    doc = ctx.doc
+    sent_start = sent_of(title).start
+    start = title.start
+    while start > sent_start and title.start - start < MAX_PREFIX_ACRONYMS and _prefix_acronym(ctx, start - 1):
+        start -= 1
+    if start == title.start:
+        return title.start, None
+    span = doc[start:title.start]
+    return start, Chain(span.text, span.start_char, span.end_char)
+
+
+def _prefix_acronym(ctx: Context, i: int) -> bool:
+    token = ctx.doc[i]
+    return (len(token.text) >= 2 and token.text.isupper() and token.text.isalpha()
+            and token.text not in lexicon()["title_abbreviations"] and i not in ctx.honorific_tokens
+            and i not in ctx.mention_at and i not in ctx.title_tokens and ctx.countries_at(i) is None
+            and country_iso3(token.text) is None)
 
 
 def _after_portfolio(ctx: Context, title: Span) -> int:
@@ -718,6 +855,72 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
             return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
     return title.end
 
+
+
+MAX_SPLIT_ORG_WORDS = 3  # "ASEAN", "the Council": a longer phrase before "for" is an organisation's own name
+
+
+def _portfolio_in_title(title_text: str, preposition: str, chain: Chain) -> tuple[str, Chain]:
+    """(title, organisation) when the organisation and a portfolio are both stated: "Deputy Secretary-General of
+    ASEAN for the Economic Community" is the title "... for the Economic Community" at ASEAN, and "Minister for
+    Trade of Ruritania" the title "Minister for Trade" of Ruritania. Without the second part the portfolio
+    stays the organisation, and "Director of the Institute for Peace" names one organisation."""
+    text = chain.text
+    if preposition == "of" and " for " in text:
+        org, portfolio = text.split(" for ", 1)
+        if len(org.split()) <= MAX_SPLIT_ORG_WORDS and not _org_like(org) and portfolio and not _org_like(portfolio):
+            return f"{title_text} for {portfolio}", Chain(org, chain.start, chain.start + len(org))
+    if preposition == "for" and " of " in text:
+        portfolio, org = text.rsplit(" of ", 1)
+        if country_iso3(org) and not _org_like(portfolio):
+            return f"{title_text} for {portfolio}", Chain(org, chain.end - len(org), chain.end)
+    return title_text, chain
+
+
+def _org_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain | None, int] | None:
+    """(organisation, portfolio, token after them) of a title written before its holder with its organisation:
+    "Secretary-General of ASEAN Dato Name", "Deputy Secretary-General of ASEAN for the Economic Community Name".
+    The organisation is an acronym or a country; None unless a person's name follows."""
+    doc = ctx.doc
+    sent_end = sent_of(title).end
+    i = title.end
+    if i + 1 < sent_end and doc[i].lower_ == "for" and (named := _org_before_name(ctx, i + 1)):
+        return named
+    if i + 1 >= sent_end or doc[i].lower_ != "of":
+        return None
+    j = i + 1
+    while j < sent_end and j - i <= MAX_PREFIX_ACRONYMS and (_prefix_acronym(ctx, j) or ctx.countries_at(j)):
+        j += 1
+    if j == i + 1:
+        return None
+    org = Chain(doc[i + 1:j].text, doc[i + 1].idx, doc[j - 1].idx + len(doc[j - 1].text))
+    portfolio = None
+    if j < sent_end and doc[j].lower_ == "for":
+        portfolio = capitalised_chain(ctx, j + 1, allow_comma=False)
+        if portfolio is None:
+            return None
+        j = doc.char_span(portfolio.start, portfolio.end, alignment_mode="expand").end
+    k = j
+    while k < sent_end and k in ctx.honorific_tokens:
+        k += 1
+    if k in ctx.mention_at and ctx.mention_at[k].tok_start == k:
+        return org, portfolio, j
+    return None
+
+
+def _org_before_name(ctx: Context, start: int) -> tuple[Chain, None, int] | None:
+    """"Deputy Secretary-General for the X Community Department Name": an organisation (it has an organisation
+    word) between a title and the holder's name."""
+    chain = capitalised_chain(ctx, start, allow_comma=False)
+    if chain is None or not _org_like(chain.text):
+        return None
+    end = ctx.doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+    k = end
+    while k in ctx.honorific_tokens:
+        k += 1
+    if k in ctx.mention_at and ctx.mention_at[k].tok_start == k:
+        return chain, None, end
+    return None
 
 
 def _org_after(ctx: Context, preposition: int) -> Chain | None:
@@ -866,7 +1069,8 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
         if doc[token.i - 1].i > 0 and doc[token.i - 2].lower_ in {"their", "his", "her", "my", "our", "your", "its"}:
             continue
         chain = capitalised_chain(ctx, token.i + 1)
-        if chain is None or not _org_like(chain.text) or (len(chain.text.split()) < 2 and not chain.text.isupper()):
+        if chain is None or not (_org_like(chain.text) or chain.text in _defined_acronyms(doc)) \
+                or (len(chain.text.split()) < 2 and not chain.text.isupper()):
             continue
         holder = None
         for i in range(token.i - 1, sent_of(token).start - 1, -1):
@@ -1004,6 +1208,9 @@ def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
         same = next((m for m in merged if m.role.person_key == role.person_key and _same_title(m.role.title, role.title)
                      and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
                      and not (role.title is None and m.role.org is None)), None)
+        if same is None and role.org is None and any(m.role.person_key == role.person_key and
+                                                     _portfolio_title_of(m.role.title, role.title) for m in merged):
+            continue  # a short reference to the portfolio title; its status and dates may be another post's
         if same is None:
             merged.append(draft)
             continue
@@ -1023,6 +1230,11 @@ def _same_title(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return fold(a) == fold(b)
+
+
+def _portfolio_title_of(full: str | None, short: str | None) -> bool:
+    """"Minister" later in the text is the "Minister for Trade" named before (see _portfolio_in_title)."""
+    return bool(full and short) and fold(full).startswith(fold(short) + " for ")
 
 
 def _same_org(a: str, b: str) -> bool:
@@ -1100,20 +1312,28 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         sent = sent_of(doc[mention.tok_start])
         if (span := _parenthesised_country(ctx, mention, sent)) is not None:
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/parenthesis"))
-        if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY":
+        if end + 1 < sent.end and doc[end].lower_ == "of" and (span := ctx.countries_at(end + 1)) is not None and span.label_ == "COUNTRY" \
+                and not (span.end < sent.end and doc[span.end].is_title and doc[span.end].is_alpha):  # not "of Thailand Rice Exporters Ltd."
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/of"))
         if (span := _from_country(ctx, mention, sent)) is not None:
             facts.append(_country_fact(ctx, mention.key, span, "rule:country/from"))
-        for i in range(max(mention.tok_start - 4, sent.start), mention.tok_start):
+        if (span := _represented_country(ctx, mention, sent)) is not None:
+            facts.append(_country_fact(ctx, mention.key, span, "rule:country/represents"))
+        for i in range(max(mention.tok_start - 6, sent.start), mention.tok_start):
             span = ctx.countries_at(i)
+            possessive = span is not None and span.label_ == "COUNTRY" and span.end + 1 < mention.tok_start \
+                and doc[span.end].text in {"'s", "’s"} and span.end + 1 in ctx.title_tokens  # "Japan's Foreign Minister Name"
+            if possessive and all(j in ctx.title_tokens or j in ctx.honorific_tokens for j in range(span.end + 1, mention.tok_start)):
+                facts.append(_country_fact(ctx, mention.key, span, "rule:country/possessive-title"))
+                break
             if span is not None and span.label_ == "DEMONYM" and span.end <= mention.tok_start \
                     and all(j in ctx.title_tokens or j in ctx.honorific_tokens or doc[j].is_lower for j in range(span.end, mention.tok_start)):
                 facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
                 break
-        if end + 2 < sent.end and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the"}:
+        if end + 2 < sent.end and doc[end].text == "," and doc[end + 1].lower_ in {"a", "an", "the", "former"}:
             for i in range(end + 2, min(end + 5, sent.end)):
                 span = ctx.countries_at(i)
-                if span is not None and span.end < sent.end and _person_noun(doc[span.end]):
+                if span is not None and span.end < sent.end and (_person_noun(doc[span.end]) or span.end in ctx.title_tokens):
                     facts.append(_country_fact(ctx, mention.key, span, "rule:country/demonym"))
                     break
     government = word_set("government_words")
@@ -1127,11 +1347,80 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
             if following is not None and following.label_ == "COUNTRY" and sent_of(following) == sent_of(after):
                 facts.append(_country_fact(ctx, role.person_key, following, "rule:country/role-of-country"))
                 continue
+        first = ctx.doc.char_span(role.char_start, role.char_end, alignment_mode="expand")
+        if first is not None and (before := _country_before_title(ctx, first.start)) is not None:
+            facts.append(_country_fact(ctx, role.person_key, before, "rule:country/before-title"))
+            continue
         inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
-        stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})]
+        stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})
+                  or (doc[s.start - 1].lower_ == "the" and doc[s.start - 2].lower_ == "of") or _country_of_government(ctx, s)]
         for span in stated[:1]:
             facts.append(_country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
+    facts += _government_service_countries(ctx)
     return facts + _demonym_references(ctx, facts)
+
+
+# Bodies that speak for a country; "Japan Customs Training Institute" or "Thailand Research Fund" do not.
+GOVERNMENT_BODY_HEADS = {"ministry", "mission", "embassy", "consulate", "government", "parliament"}
+
+
+def _country_before_title(ctx: Context, start: int) -> Span | None:
+    """"Indonesia's Minister of Finance, Name", "The Philippine Ambassador to Japan, Name": whose government it is."""
+    doc = ctx.doc
+    if start >= 2 and doc[start - 1].text in {"'s", "’s"}:
+        span = ctx.countries_at(start - 2)
+        return span if span is not None and span.label_ == "COUNTRY" else None
+    span = ctx.countries_at(start - 1) if start >= 1 else None
+    return span if span is not None and span.label_ == "DEMONYM" else None
+
+
+REPRESENT_VERBS = {"represents", "represented", "representing"}
+
+
+def _represented_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
+    """"Name, who represents Myanmar in the council", "Name, representing Thailand,": the country represented."""
+    doc = ctx.doc
+    i = mention.tok_end
+    while i < sent.end and doc[i].lower_ in {",", "who", "also", "currently", "now"}:
+        i += 1
+    if i + 1 < sent.end and doc[i].lower_ in REPRESENT_VERBS:
+        span = ctx.countries_at(i + 1 + (doc[i + 1].lower_ == "the"))
+        if span is not None and span.label_ == "COUNTRY":
+            return span
+    return None
+
+
+def _country_of_government(ctx: Context, span: Span) -> Token | None:
+    """The government body a country names: "the Viet Nam Ministry of ...", "Indonesia's Ministry", "Japan Mission"."""
+    doc = ctx.doc
+    head = span.end + (1 if span.end < len(doc) and doc[span.end].text in {"'s", "’s"} else 0)
+    if head < len(doc) and doc[head].text[:1].isupper() and doc[head].lower_ in GOVERNMENT_BODY_HEADS:
+        return doc[head]
+    return None
+
+
+def _government_service_countries(ctx: Context) -> list[CountryFact]:
+    """"He previously served various roles at Indonesia's Ministry of Foreign Affairs", "Name served numerous
+    appointments at the Viet Nam Ministry of ...": where the sentence's subject served (at, in, for) a country's
+    government body, that is the person's country. Working *with* a ministry says nothing."""
+    doc, facts = ctx.doc, []
+    for span in ctx.countries:
+        if span.label_ != "COUNTRY" or _country_of_government(ctx, span) is None:
+            continue
+        before = span.start - 1 - (doc[span.start - 1].lower_ == "the")
+        if before < 0 or doc[before].lower_ not in {"at", "in", "for"}:
+            continue
+        sent = sent_of(span)
+        verb = next((t.i for t in doc[sent.start:before] if t.lower_ in word_set("service_verbs")), None)
+        if verb is None:
+            continue
+        subject = next((ctx.mention_at[i].key for i in range(sent.start, verb) if i in ctx.mention_at), None)
+        pronoun = next((t for t in doc[sent.start:verb] if t.lower_ in {"he", "she"}), None)
+        if subject is None and pronoun is not None:
+            subject = focus_person(ctx, pronoun.idx, pronoun.text)
+        if subject:
+            facts.append(_country_fact(ctx, subject, span, "rule:country/served-government"))
+    return facts
 
 
 def _parenthesised_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
@@ -1518,6 +1807,9 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     drafts += link_roles(ctx)
     roles = merge_roles(drafts, article.published)
     _end_previous_in_sentence(ctx, roles)
+    _took_office_today(ctx, roles)
+    _term_dates(ctx, roles)
+    roles += _of_organisation_affiliations(ctx, roles)
     for role in roles:
         role.profile_id = _profile_id(profiles, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
@@ -1533,6 +1825,96 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
                       dict(ctx.profile_person))
+
+
+def _of_organisation_affiliations(ctx: Context, roles: list[Role]) -> list[Role]:
+    """"Mr. Name of BLJ Trading Inc., who runs ...": a person named with "of" and an organisation (one the model
+    recognises, or a phrase with an organisation word) is affiliated with it, unless a role already names an
+    organisation for them or the "organisation" is a country ("Name of Japan")."""
+    doc, out = ctx.doc, []
+    org_at = {e.start: e for e in ents_of(doc) if e.label_ == "ORG"}
+    for mention in ctx.mentions:
+        i = mention.tok_end
+        if i + 1 >= len(doc) or doc[i].lower_ != "of" or mention.key is None:
+            continue
+        first = i + 2 if doc[i + 1].lower_ == "the" else i + 1
+        found = _organisation_at(ctx, first, org_at)
+        if found is None:
+            continue
+        org, end = found
+        if _bracketed_abbreviation_at(doc, end):  # "the Delta Institute (DAI)"
+            org, end = f"{org} ({doc[end + 1].text})", end + 3
+        acronym = re.search(r"\(([A-Z]{2,})\)$", org)
+        for role in roles:
+            if acronym and role.person_key == mention.key and role.org == acronym.group(1):
+                role.org = org  # "she has worked at DAI since 2015" is that organisation, now named in full
+        if any(r.person_key == mention.key and r.org for r in roles + out):
+            continue  # an organisation is already known for the person, in whatever words
+        out.append(Role(mention.key, ctx.article.article_id, None, org, "current", None, None, mention.start,
+                        doc[end - 1].idx + len(doc[end - 1].text), "rule:role/of-organisation"))
+    return out
+
+
+def _organisation_at(ctx: Context, start: int, org_at: dict[int, Span]) -> tuple[str, int] | None:
+    """(text, end token) of the organisation starting at token ``start``: the model's, else an organisation-like
+    capitalised phrase in the same sentence; never a country."""
+    doc = ctx.doc
+    if start >= len(doc) or (ctx.countries_at(start) is not None and ctx.countries_at(start).label_ == "COUNTRY"):
+        return None
+    if (ent := org_at.get(start)) is not None:
+        return ent.text, ent.end
+    chain = capitalised_chain(ctx, start, allow_comma=False)
+    if chain is None or not _org_like(chain.text):
+        return None
+    return chain.text, doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+
+
+def _took_office_today(ctx: Context, roles: list[Role]) -> None:
+    """"Today, Deputy Secretary-General ... Name took office", "Name assumed the post of X today": the current
+    roles named in that sentence begin on the article's date."""
+    published = ctx.article.published
+    if published is None:
+        return
+    phrases = word_set("office_taking_phrases")
+    for sent in ctx.doc.sents:
+        lowered = sent.text.lower()
+        if not re.search(r"\btoday\b", lowered) or not any(phrase in lowered for phrase in phrases):
+            continue
+        for role in roles:
+            if role.status == "current" and role.start is None and sent.start_char <= role.char_start < sent.end_char:
+                role.start = _from_iso(published.isoformat())
+
+
+TERM_WORDS = {"term", "tenure", "mandate"}
+
+
+def _term_dates(ctx: Context, roles: list[Role]) -> None:
+    """"The five-year tenure of Mr Name will be from 1 January 2013 to 31 December 2017", "Name and Name will each
+    serve a three-year term from 2021 to 2024": a term's range dates the current role of each person named before
+    it (or of "his"/"her" person), when that role is the person's only undated current one."""
+    doc = ctx.doc
+    for date in ctx.dates:
+        sent = sent_of(date)
+        term = next((t.i for t in doc[sent.start:date.start] if t.lower_ in TERM_WORDS), None)
+        if term is None:
+            continue
+        value = normalize_date(date.text, ctx.article.published)
+        if value is None or value.start == value.end:
+            continue
+        # the clause of the term: "Following ... led by Name, Name and Name will each serve a term from ..."
+        clause = max((t.i + 1 for t in doc[sent.start:term] if t.text in {",", ";"}), default=sent.start)
+        people = {ctx.mention_at[i].key for i in range(clause, date.start) if i in ctx.mention_at}
+        pronoun = next((t for t in doc[clause:date.start] if t.lower_ in {"his", "her"}), None)
+        if not people and pronoun is not None and (holder := focus_person(ctx, pronoun.idx, pronoun.text)):
+            people = {holder}
+        for key in people:
+            current = [r for r in roles if r.person_key == key and r.status == "current" and r.end is None
+                       and (r.start is None or r.start.start[:4] == value.start[:4])]
+            if len(current) == 1:
+                role = current[0]
+                if role.start is None or len(role.start.start) <= len(value.start):  # keep the more precise start
+                    role.start = _from_iso(value.start)
+                role.end = _from_iso(value.end)
 
 
 def _merge_card_batches(batches: list[BatchFact]) -> list[BatchFact]:

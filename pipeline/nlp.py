@@ -9,11 +9,12 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.symbols import ORTH
 from spacy.tokens import Doc
 
 from .model import ModelNotFound, model_name
 from .normalize import country_phrases, demonym_phrases
-from .patterns import RULE_FAMILIES, load_jsonl
+from .patterns import RULE_FAMILIES, lexicon, load_jsonl
 
 UNUSED_COMPONENTS = ["tagger", "parser", "attribute_ruler", "lemmatizer"]
 
@@ -59,6 +60,8 @@ def build_nlp(model: str | None = None) -> Language:
             nlp.remove_pipe("tok2vec")
         if not nlp.has_pipe("senter"):
             nlp.add_pipe("sentencizer", first=True)
+    for abbreviation in lexicon()["name_abbreviations"]:  # "Ma. Cristina", "Mohd. Aziz": one token, no sentence end
+        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("block_boundaries", after="senter" if nlp.has_pipe("senter") else "sentencizer")
     for family in (*RULE_FAMILIES, "countries"):
         ruler = nlp.add_pipe("span_ruler", name=f"{family}_ruler", config={

@@ -110,6 +110,9 @@ DATE_MATCHES = [
     ("The idea dates back to the 1990s in the valley.", "the 1990s"),
     ("He moved to the port city in 1996 with his family.", "1996"),
     ("The deadline is 30 September for everyone.", "30 September"),
+    ("Her term runs from 6 January 2025 to 5 January 2029 in full.", "from 6 January 2025 to 5 January 2029"),
+    ("He was posted there between 2019 to 2024 as a trainer.", "between 2019 to 2024"),
+    ("The visit is planned for March 3rd to 7th this year.", "March 3rd to 7th"),
 ]
 
 
@@ -130,6 +133,7 @@ DATE_NON_MATCHES = [
     "Around 16% of the members agreed.",
     "The vote was 15 to 24 against the motion.",
     "She may 2 times a week visit the clinic.",
+    "Groups of between 20 to 30 people joined each walk.",
 ]
 
 
@@ -174,6 +178,7 @@ TITLE_MATCHES = [
     ("The DSG opened the meeting.", "DSG"),
     ("Pablo Reyes became Senior Adviser in the ministry.", "Senior Adviser"),
     ("Ines Moreau is the Ambassador of her country.", "Ambassador"),
+    ("said the Deputy Secretary–General of the council.", "Deputy Secretary–General"),
 ]
 
 

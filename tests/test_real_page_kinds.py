@@ -1,0 +1,87 @@
+"""Failure kinds found on real pages (docs/evaluation.md, "Real pages"), checked on invented sentences."""
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.extract import Chain, _portfolio_in_title
+from pipeline.run import extract_corpus
+
+SPLITS = [  # (title, preposition, what follows it) -> (title, organisation)
+    (("Deputy Director-General", "of", "SRC for Fisheries Science"), ("Deputy Director-General for Fisheries Science", "SRC")),
+    (("Minister", "for", "Marine Affairs of Indonesia"), ("Minister for Marine Affairs", "Indonesia")),
+]
+KEPT = [  # the portfolio stays the organisation, or the phrase is one organisation's name
+    ("Minister", "of", "Health of Cambodia"),
+    ("Director", "of", "the Regional Office for Southeast Asia"),
+    ("Director", "of", "the Institute for Coastal Studies"),
+    ("Officer", "for", "Programmes of the Delta Aquaculture Institute"),
+    ("Deputy Director-General", "for", "the Socio-Cultural Community"),
+]
+
+
+@pytest.mark.parametrize("given, expected", SPLITS)
+def test_portfolio_goes_into_the_title(given, expected):
+    title, preposition, text = given
+    new_title, org = _portfolio_in_title(title, preposition, Chain(text, 100, 100 + len(text)))
+    assert (new_title, org.text) == expected
+    assert text[org.start - 100:org.end - 100] == org.text
+
+
+@pytest.mark.parametrize("title, preposition, text", KEPT)
+def test_one_organisation_is_not_split(title, preposition, text):
+    assert _portfolio_in_title(title, preposition, Chain(text, 0, len(text))) == (title, Chain(text, 0, len(text)))
+
+
+PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body><article>
+<h1>{title}</h1><p class="date">3 March 2025</p><p>{text}</p></article></body></html>"""
+SERVICE = [  # sentence -> the country of the person named in it
+    ("Mr. Dara Sokun served for years at the Cambodia Ministry of Environment.", "KHM"),
+    ("Ms. Farah Aziz is new here. Before that, she worked at Malaysia's Ministry of Agriculture.", "MYS"),
+    ("Ms. Ana Cruz thanked Japan's Ministry of the Environment for its support.", None),
+    ("Mr. Ken Ito is an adviser. He visited the Thailand Ministry of Health last year.", None),
+    ("Ms. Htay Aung, who represents Myanmar on the board, spoke first.", "MMR"),
+    ("Ms. Ana Cruz said the new team represents Thailand well.", None),
+    ("Thailand's Minister of Commerce, Wanida Charoensuk, opened the fair.", "THA"),
+    ("The minister met Ms. Ana Cruz of Thailand Rice Exporters Ltd. in the morning.", None),
+]
+
+
+@pytest.mark.parametrize("sentence, iso3", SERVICE)
+def test_country_of_the_government_a_person_served(tmp_path, sentence, iso3):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="service", title="Officers Named", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    countries = {row["country_iso3"] for row in pq.read_table(out / "countries.parquet").to_pylist()}
+    assert countries == ({iso3} if iso3 else set())
+
+
+NAMES = [  # sentence -> the person's name as printed (issue 8, item 4: abbreviated given names)
+    ("The study was presented by Ma. Cristina Dela Cruz Jr. of the Department of Education.", "Ma. Cristina Dela Cruz Jr."),
+    ("Mohd. Faizal bin Hamid, a fisheries officer, led the survey.", "Mohd. Faizal bin Hamid"),
+]
+
+
+@pytest.mark.parametrize("sentence, name", NAMES)
+def test_abbreviated_given_name_stays_in_the_name(tmp_path, sentence, name):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="names", title="Survey Presented", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    assert [row["name"] for row in pq.read_table(out / "article_people.parquet").to_pylist()] == [name]
+
+
+ROLES = [  # sentence -> (title, organisation) of its one person
+    ("The message was delivered by SRC Director-General Dr. Wirat Suksawat at the opening.", ("Director-General", "SRC")),
+    ("In her remarks, Haruka Ombara, RFT Director, thanked the partners.", ("Director", "RFT")),
+    ("The trust welcomed the visitors from the Delta Institute: Field Coordinator Ms. Sari Utami.", ("Field Coordinator", "Delta Institute")),
+    ("Mr. Aditya Kusumo, Minister for Marine Affairs of Indonesia, spoke.", ("Minister for Marine Affairs", "Indonesia")),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", ROLES)
+def test_title_and_organisation(tmp_path, sentence, expected):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="roles", title="Meeting Opened", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    assert [(row["title"], row["org"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]
