@@ -9,6 +9,7 @@ section is about. Short names ("Novak", "Prof. Lind", "Mr. Tanaka") resolve to t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,9 +19,9 @@ from spacy.tokens import Doc, Span, Token
 from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
                         normalize_date)
 from .patterns import lexicon, load_jsonl
-from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
+from .records import (Article, BatchFact, Block, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
                       Profile, Role)
-from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
+from .segment import BATCH_PAREN, ProfileLocator, looks_like_name, split_fields, strip_leading_honorifics
 
 CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
               "et", "y", "/", "-"}
@@ -59,6 +60,25 @@ def ents_of(doc: Doc) -> tuple[Span, ...]:
     if cached is None:
         cached = doc.user_data["entities"] = tuple(doc.ents)
     return cached
+
+
+def entity_at(doc: Doc, index: int) -> Span | None:
+    """The model's entity covering token ``index`` (entities never overlap), from a per-doc table, so a
+    check per token or per name does not scan every entity of a long page."""
+    table = doc.user_data.get("entity_of_token")
+    if table is None:
+        table = doc.user_data["entity_of_token"] = {i: ent for ent in ents_of(doc) for i in range(ent.start, ent.end)}
+    return table.get(index)
+
+
+def entities_over(doc: Doc, start: int, end: int) -> list[Span]:
+    """The model's entities overlapping tokens ``start``..``end`` (exclusive), in document order."""
+    found: list[Span] = []
+    for i in range(start, end):
+        ent = entity_at(doc, i)
+        if ent is not None and (not found or found[-1] is not ent):
+            found.append(ent)
+    return found
 
 
 def _rule(span: Span) -> str:
@@ -143,10 +163,58 @@ class Context:
     mention_at: dict[int, PersonMention] = field(default_factory=dict)  # token index → mention
     profile_person: dict[str, str] = field(default_factory=dict)
     linked_titles: list[tuple[Span, str, str]] = field(default_factory=list)  # every title occurrence tied to a person
+    locator: ProfileLocator | None = None
+    _mention_ends: tuple[int, list[int]] | None = None  # (id of ``mentions``, their end offsets) for focus_person
+    _dates_by_sentence: tuple[int, dict[int, list[Span]]] | None = None  # (id of ``dates``, sentence start → dates)
+    _titles_by_start: tuple[int, dict[int, Span]] | None = None  # (id of ``titles``, start char → first title there)
+    _block_starts: list[int] | None = None  # start of each block of the article, when they are in order
 
     def countries_at(self, index: int) -> Span | None:
         """The country or demonym span covering token ``index``."""
         return self.country_tokens.get(index)
+
+    def locate(self, char: int) -> Profile | None:
+        """The profile covering character ``char``."""
+        if self.locator is None or self.locator.profiles is not self.profiles:
+            self.locator = ProfileLocator(self.profiles)
+        return self.locator.at(char)
+
+    def dates_in_sentence(self, sentence: Span) -> list[Span]:
+        """The kept dates whose first token is in ``sentence``, in the order of ``dates`` (looked up, not scanned)."""
+        if self._dates_by_sentence is None or self._dates_by_sentence[0] != id(self.dates):
+            grouped: dict[int, list[Span]] = defaultdict(list)
+            for date in self.dates:
+                grouped[sent_of(date).start].append(date)
+            self._dates_by_sentence = (id(self.dates), grouped)
+        return self._dates_by_sentence[1].get(sentence.start, [])
+
+    def title_starting_at(self, char: int) -> Span | None:
+        """The first of ``titles`` that starts at character ``char``."""
+        if self._titles_by_start is None or self._titles_by_start[0] != id(self.titles):
+            first: dict[int, Span] = {}
+            for title in self.titles:
+                first.setdefault(title.start_char, title)
+            self._titles_by_start = (id(self.titles), first)
+        return self._titles_by_start[1].get(char)
+
+    def blocks_starting_within(self, start: int, end: int) -> list[Block]:
+        """The article's blocks that start in ``start``..``end`` (exclusive), in order, by binary search (parse
+        makes them in text order; if they were not, every block is returned for the caller to filter)."""
+        if self._block_starts is None:
+            starts = [block.start for block in self.article.blocks]
+            self._block_starts = starts if all(a <= b for a, b in zip(starts, starts[1:])) else []
+        if not self._block_starts and self.article.blocks:
+            return self.article.blocks
+        return self.article.blocks[bisect_left(self._block_starts, start):bisect_left(self._block_starts, end)]
+
+    def mentions_ending_by(self, char: int) -> int | None:
+        """How many of ``mentions`` end at or before ``char``, by binary search; None when their ends are not
+        in order (then the caller scans)."""
+        if self._mention_ends is None or self._mention_ends[0] != id(self.mentions):
+            ends = [m.end for m in self.mentions]
+            self._mention_ends = (id(self.mentions), ends if all(a <= b for a, b in zip(ends, ends[1:])) else None)
+        ends = self._mention_ends[1]
+        return None if ends is None else bisect_right(ends, char)
 
 
 # ------------------------------------------------------------------------------------------------ chains
@@ -235,7 +303,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
         span = doc.char_span(profile.name_start, profile.name_end, alignment_mode="expand")
         single_word_heading = span is not None and len(span) == 1 and (profile.heading or "").startswith(span.text + ",")
         bare_heading = span is not None and strip_leading_honorifics((profile.heading or "").strip())[0] == span.text
-        if bare_heading and not any(e.label_ == "PERSON" and e.start < span.end and span.start < e.end for e in ents_of(doc)) \
+        if bare_heading and not any(e.label_ == "PERSON" for e in entities_over(doc, span.start, span.end)) \
                 and span.start - 1 not in ctx.honorific_tokens:
             continue  # a heading that is only a name must be one the model also reads as a person ("Looking Ahead" is not)
         if span is not None and not (single_word_heading and _named_place_or_body(span)):
@@ -265,7 +333,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
 
 def _named_place_or_body(span: Span) -> bool:
     """A heading "Bangkok, Thailand" names a place: the model tags it as one and not as a person."""
-    labels = {e.label_ for e in ents_of(span.doc) if e.start < span.end and span.start < e.end}
+    labels = {e.label_ for e in entities_over(span.doc, span.start, span.end)}
     return bool(labels & {"GPE", "LOC", "FAC", "ORG", "NORP"}) and "PERSON" not in labels
 
 
@@ -297,7 +365,7 @@ def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False
     if end == start:
         return None
     span = doc[start:end]
-    if require_ner and not any(e.label_ == "PERSON" and e.start <= span.start < e.end for e in ents_of(doc)):
+    if require_ner and not ((ent := entity_at(doc, span.start)) is not None and ent.label_ == "PERSON"):
         return None
     if not looks_like_name(span.text) or span.text.lower() in _non_name_words():
         return None
@@ -324,7 +392,7 @@ def _appositive_people(ctx: Context) -> list[PersonMention]:
                 ctx.countries_at(t.i) is not None and ctx.countries_at(t.i).label_ == "COUNTRY" for t in after[1:3]))
             described = described or (len(after) >= 3 and after[0].text == "(" and ctx.countries_at(after[1].i) is not None
                                       and after[2].text == ")" and len(span) >= 2)
-            inside_other = any(e.label_ in {"ORG", "FAC"} and e.start < i < e.end for e in ents_of(doc)) \
+            inside_other = ((ent := entity_at(doc, i)) is not None and ent.label_ in {"ORG", "FAC"} and ent.start < i) \
                 or (i > sent.start and doc[i - 1].lower_ in CONNECTORS)  # "Institute for Urban Mobility (Malaysia)"
             if described and not inside_other and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
                     and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
@@ -373,8 +441,8 @@ def _organisation_position(ctx: Context, start: int) -> bool:
         return True
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
-    if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
-            e.label_ == "ORG" and e.end == start - 1 for e in ents_of(doc)):
+    if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and \
+            (ent := entity_at(doc, start - 2)) is not None and ent.label_ == "ORG" and ent.end == start - 1:
         return True
     return start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in word_set("org_keywords")
 
@@ -407,35 +475,83 @@ def _dedupe_mentions(found: list[PersonMention]) -> list[PersonMention]:
     return kept
 
 
+class _PeopleIndex:
+    """The article's people by the words of their names, so matching a mention looks only at the people who
+    share a word with it (not at everyone on a page of thousands of profiles). Answers are in the order
+    the people were first added, as a scan of the ``people`` dict would give them."""
+
+    def __init__(self, people: dict[str, Person]):
+        self.people = people
+        self.order: dict[str, int] = {}
+        self.by_word: dict[str, set[str]] = defaultdict(set)
+        self.wordless: set[str] = set()  # names with no word left after folding match every mention
+        for key in people:
+            self.add(key)
+
+    def add(self, key: str) -> None:
+        """Index (again) the person under ``key``, after it was added or its name changed."""
+        self.order.setdefault(key, len(self.order))
+        words = _name_words(self.people[key].name)
+        for word in words:
+            self.by_word[word].add(key)
+        if not words:
+            self.wordless.add(key)
+
+    def _in_order(self, keys: set[str]) -> list[Person]:
+        return [self.people[key] for key in sorted(keys, key=self.order.__getitem__)]
+
+    def sharing(self, words: frozenset[str]) -> list[Person]:
+        """People whose name shares a word with ``words``, the wordless, or everyone when ``words`` is empty."""
+        if not words:
+            return list(self.people.values())
+        return self._in_order(set().union(*(self.by_word.get(word, ()) for word in words)) | self.wordless)
+
+    def containing(self, words: frozenset[str]) -> list[Person]:
+        """People whose name has every word of ``words``."""
+        if not words:
+            return list(self.people.values())
+        keys = set.intersection(*(self.by_word.get(word, set()) for word in words))
+        return [p for p in self._in_order(keys) if words <= _name_words(p.name)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_words(text: str) -> frozenset[str]:
+    return frozenset(fold(text).split())
+
+
 def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
     """Coreference within the article: short forms join the full name whose words they share."""
     full = [m for m in mentions if len(m.text.split()) >= 2]
     people: dict[str, Person] = {}
+    index = _PeopleIndex(people)
     for mention in full:
-        words = set(fold(mention.text).split())
-        match = next((p for p in people.values() if words <= set(fold(p.name).split()) or set(fold(p.name).split()) <= words), None)
+        words = _name_words(mention.text)
+        match = next((p for p in index.sharing(words) if words <= _name_words(p.name) or _name_words(p.name) <= words), None)
         if match is None:
             key = name_key(mention.text)
             people[key] = Person(key=key, name=mention.text, first_start=mention.start)
+            index.add(key)
         elif len(mention.text.split()) > len(match.name.split()):
             match.aliases.add(match.name)
             match.name = mention.text
+            index.add(match.key)
     _add_known_token_mentions(ctx, mentions, people)
     mentions.sort(key=lambda m: m.start)
-    recent: list[str] = []
-    for mention in mentions:
-        words = set(fold(mention.text).split())
-        candidates = [p for p in people.values() if words <= set(fold(p.name).split())]
+    last_seen: dict[str, int] = {}  # person key → position of its latest mention so far
+    for position, mention in enumerate(mentions):
+        words = _name_words(mention.text)
+        candidates = index.containing(words)
         if len(candidates) > 1:
-            profile = profile_at(ctx.profiles, mention.start)
+            profile = ctx.locate(mention.start)
             preferred = ctx.profile_person.get(profile.profile_id) if profile else None
-            by_recency = sorted(candidates, key=lambda p: recent[::-1].index(p.key) if p.key in recent else 10**6)
+            by_recency = sorted(candidates, key=lambda p: position - 1 - last_seen[p.key] if p.key in last_seen else 10**6)
             candidates = [next((p for p in candidates if p.key == preferred), by_recency[0])]
         if candidates:
             person = candidates[0]
         elif mention.source != "rule:person/known-token":
             key = name_key(mention.text)
             person = people.setdefault(key, Person(key=key, name=mention.text, first_start=mention.start))
+            index.add(key)
         else:
             continue
         mention.key = person.key
@@ -444,7 +560,7 @@ def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
         for honorific in mention.honorifics:
             if honorific not in person.honorifics:
                 person.honorifics.append(honorific)
-        recent.append(person.key)
+        last_seen[person.key] = position
         for tok in range(mention.tok_start, mention.tok_end):
             ctx.mention_at[tok] = mention
     ctx.mentions = [m for m in mentions if m.key]
@@ -461,7 +577,7 @@ def _add_known_token_mentions(ctx: Context, mentions: list[PersonMention], peopl
     for token in ctx.doc:
         if token.i in covered or token.text not in known or token.i in ctx.title_tokens or ctx.countries_at(token.i):
             continue
-        if any(e.start <= token.i < e.end and e.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(e) > 1 for e in ents_of(ctx.doc)):
+        if (ent := entity_at(ctx.doc, token.i)) is not None and ent.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(ent) > 1:
             continue
         end = token.i + 1
         while end < len(ctx.doc) and ctx.doc[end].text in known and end not in covered:
@@ -508,19 +624,25 @@ def focus_person(ctx: Context, char: int, pronoun: str | None = None) -> str | N
     ("Mr." for "she"). For a subject pronoun, a person named as "the late ..." is passed over for the one
     named before, if that one is at most a few sentences back.
     """
-    profile = profile_at(ctx.profiles, char)
+    profile = ctx.locate(char)
     if profile and profile.profile_id in ctx.profile_person:
         return ctx.profile_person[profile.profile_id]
-    before = [m for m in ctx.mentions if m.end <= char]
-    if not before:
+    count = ctx.mentions_ending_by(char)
+    before = ctx.mentions
+    if count is None:
+        before = [m for m in ctx.mentions if m.end <= char]
+        count = len(before)
+    if not count:
         return None
     wanted = PRONOUN_GENDER.get((pronoun or "").lower())
-    agreeing = [m for m in reversed(before) if wanted is None or _gender(ctx.people.get(m.key)) in (None, wanted)] or [before[-1]]
+    agreeing = (before[i] for i in range(count - 1, -1, -1)
+                if wanted is None or _gender(ctx.people.get(before[i].key)) in (None, wanted))
+    first = next(agreeing, before[count - 1])
     if (pronoun or "").lower() in {"he", "she"}:
-        direct = [m for m in agreeing if not _late(ctx, m)]
-        if direct and direct[0] is not agreeing[0] and _sentences_between(ctx, direct[0].start, char) <= FOCUS_SENTENCES:
-            return direct[0].key
-    return agreeing[0].key
+        direct = first if not _late(ctx, first) else next((m for m in agreeing if not _late(ctx, m)), None)
+        if direct is not None and direct is not first and _sentences_between(ctx, direct.start, char) <= FOCUS_SENTENCES:
+            return direct.key
+    return first.key
 
 
 def _late(ctx: Context, mention: PersonMention) -> bool:
@@ -656,7 +778,7 @@ def _name_before_comma(ctx: Context, comma: int) -> str | None:
 
 
 def _reference_holder(ctx: Context, title: Span) -> str | None:
-    profile = profile_at(ctx.profiles, title.start_char)
+    profile = ctx.locate(title.start_char)
     if profile and profile.profile_id in ctx.profile_person:
         return ctx.profile_person[profile.profile_id]
     return focus_person(ctx, title.start_char)
@@ -713,9 +835,10 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
     head_word = title[-1].lower_
     if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
         chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
-        if chain and _is_portfolio(chain.text) and not any(
-                e.start_char < chain.end and chain.start < e.end_char and e.label_ in {"GPE", "LOC", "FAC"} for e in ents_of(doc)):
-            return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+        if chain and _is_portfolio(chain.text):
+            chain_span = doc.char_span(chain.start, chain.end, alignment_mode="expand")
+            if not any(e.label_ in {"GPE", "LOC", "FAC"} for e in entities_over(doc, chain_span.start, chain_span.end)):
+                return chain_span.end
     return title.end
 
 
@@ -809,7 +932,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
     # a date that opens the sentence ("From October 2018 to September 2019 she was ...") covers all of it
     opening = sent.start + 2
-    near = [d for d in ctx.dates if sent_of(d) == sent and (distance(d) <= reach or d.start <= opening)
+    near = [d for d in ctx.dates_in_sentence(sent) if (distance(d) <= reach or d.start <= opening)
             and not _quote_between(ctx, title, d)]
     if any(d.start <= opening for d in near):
         change = change or any(t.lower_ in CHANGE_VERBS for t in doc[sent.start:title.start])
@@ -881,7 +1004,7 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
         status = "current" if since or re.search(r"\b(works|is working|has worked|has been working)\b", sentence) else "former" if "worked" in sentence else "unknown"
         draft = RoleDraft(Role(holder, ctx.article.article_id, None, chain.text, status, None, None,
                                doc[token.i - 1].idx, chain.end, "rule:role/affiliation", trigger=prefix), 2 if status != "unknown" else 0)
-        for date in (d for d in ctx.dates if sent_of(token).start <= d.start and d.end <= sent_of(token).end):
+        for date in (d for d in ctx.dates_in_sentence(sent_of(token)) if d.end <= sent_of(token).end):
             value = normalize_date(date.text, ctx.article.published)
             if value and doc[date.start - 1].lower_ in {"in", "since", "from"}:
                 draft.role.start = _from_iso(value.start)
@@ -948,7 +1071,7 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
     """"Affiliation and country of origin: X, Country" / "Position: ..." / "Period: 2021/4/1 – 2023/3/31" lines of a card."""
     roles, countries, batches = [], [], []
     aid = ctx.article.article_id
-    for block in ctx.article.blocks:
+    for block in ctx.blocks_starting_within(profile.heading_end, profile.char_end):
         if block.start < profile.heading_end or block.start >= profile.char_end:
             continue
         match = CARD_FIELD.match(ctx.article.text[block.start:block.end])
@@ -984,7 +1107,7 @@ def _token_at(ctx: Context, char: int) -> int:
 
 
 def _title_at(ctx: Context, char: int) -> Span | None:
-    return next((t for t in ctx.titles if t.start_char == char), None)
+    return ctx.title_starting_at(char)
 
 
 def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFact:
@@ -1432,8 +1555,8 @@ BATCH_YEARS_REACH = 15  # "the 3rd Batch of the Youth Leaders Exchange (2016-201
 
 def _years_after(ctx: Context, span: Span) -> tuple[int | None, int | None]:
     """Years of a batch: the first date right after it in the sentence, before any other batch or person."""
-    for date in ctx.dates:
-        if sent_of(date) != sent_of(span) or date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
+    for date in ctx.dates_in_sentence(sent_of(span)):
+        if date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
             continue
         if any(i in ctx.mention_at for i in range(span.end, date.start)):
             return None, None
@@ -1519,7 +1642,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     roles = merge_roles(drafts, article.published)
     _end_previous_in_sentence(ctx, roles)
     for role in roles:
-        role.profile_id = _profile_id(profiles, role.char_start)
+        role.profile_id = _profile_id(ctx, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
     batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered)]
     batches = _merge_card_batches(batches)
@@ -1528,7 +1651,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)
     countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
-    date_facts = [DateFact(article.article_id, _profile_id(profiles, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
+    date_facts = [DateFact(article.article_id, _profile_id(ctx, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
                   for d in ctx.dates if (value := normalize_date(d.text, article.published))]
     mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
@@ -1554,8 +1677,8 @@ def _already_in_batch(participation: BatchFact, batches: list[BatchFact]) -> boo
                for b in batches)
 
 
-def _profile_id(profiles: list[Profile], char: int) -> str | None:
-    profile = profile_at(profiles, char)
+def _profile_id(ctx: Context, char: int) -> str | None:
+    profile = ctx.locate(char)
     return profile.profile_id if profile else None
 
 
@@ -1603,6 +1726,6 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
                             fact.value.start if fact.value.start == fact.value.end else f"{fact.value.start}/{fact.value.end}"))
     unique = {}
     for row in rows:
-        row.profile_id = _profile_id(ctx.profiles, row.char_start)
+        row.profile_id = _profile_id(ctx, row.char_start)
         unique.setdefault((row.label, row.char_start, row.char_end, row.person_key), row)
     return sorted(unique.values(), key=lambda r: (r.char_start, r.label))
