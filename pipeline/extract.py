@@ -1122,13 +1122,15 @@ def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFa
 def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
     """One role per (person, title, organisation): a role without organisation joins the one with it."""
     merged: list[RoleDraft] = []
+    merged_of: dict[str, list[RoleDraft]] = defaultdict(list)  # the same drafts by person, so each looks at its own
     for draft in sorted(drafts, key=lambda d: (d.role.org is None, d.role.char_start)):
         role = draft.role
-        same = next((m for m in merged if m.role.person_key == role.person_key and _same_title(m.role.title, role.title)
+        same = next((m for m in merged_of[role.person_key] if _same_title(m.role.title, role.title)
                      and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
                      and not (role.title is None and m.role.org is None)), None)
         if same is None:
             merged.append(draft)
+            merged_of[role.person_key].append(draft)
             continue
         target = same.role
         if target.org is None and role.org:
@@ -1181,14 +1183,16 @@ def _sequence_career(drafts: list[RoleDraft]) -> None:
 def _end_previous_in_sentence(ctx: Context, roles: list[Role]) -> None:
     """"previously Deputy Director ..., who became its Director on 1 July 2021": the earlier post ended then."""
     sentence_of = {}
+    same_sentence: dict[tuple[str, int | None], list[Role]] = defaultdict(list)  # one person's roles in one sentence
     for role in roles:
         span = ctx.doc.char_span(role.char_start, role.char_start + 1, alignment_mode="expand")
         sentence_of[id(role)] = sent_of(span).start if span is not None else None
+        same_sentence[(role.person_key, sentence_of[id(role)])].append(role)
     for earlier in roles:
         if earlier.status != "former" or earlier.end is not None or earlier.start is not None:
             continue
-        later = [r for r in roles if r is not earlier and r.person_key == earlier.person_key and r.start is not None
-                 and r.char_start > earlier.char_start and sentence_of[id(r)] == sentence_of[id(earlier)]]
+        later = [r for r in same_sentence[(earlier.person_key, sentence_of[id(earlier)])] if r is not earlier
+                 and r.start is not None and r.char_start > earlier.char_start]
         if later:
             earlier.end = min(later, key=lambda r: r.char_start).start
 
@@ -1197,12 +1201,15 @@ def participant_titles_former(roles: list[Role], batches: list[BatchFact], publi
     """A title named after a programme the person finished before publication ("Exchange Fellow" after the Exchange) is former."""
     if published is None:
         return
+    batches_of: dict[str | None, list[BatchFact]] = defaultdict(list)
+    for batch in batches:
+        batches_of[batch.person_key].append(batch)
     for role in roles:
         if role.status == "former" or role.title is None:
             continue
         words = {w for w in fold(role.title).split() if len(w) > 3} - {"officer", "officers", "member"}
-        for batch in batches:
-            if batch.person_key == role.person_key and batch.programme and batch.end_year and batch.end_year < published.year \
+        for batch in batches_of.get(role.person_key, ()):
+            if batch.programme and batch.end_year and batch.end_year < published.year \
                     and words & set(fold(batch.programme).split()):
                 role.status = "former"
 
@@ -1250,11 +1257,25 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
             if following is not None and following.label_ == "COUNTRY" and sent_of(following) == sent_of(after):
                 facts.append(_country_fact(ctx, role.person_key, following, "rule:country/role-of-country"))
                 continue
-        inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
+        inside = [s for s in _countries_starting_within(ctx, role.char_start, role.char_end)
+                  if s.end_char <= role.char_end and s.label_ == "COUNTRY"]
         stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})]
         for span in stated[:1]:
             facts.append(_country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
     return facts + _demonym_references(ctx, facts)
+
+
+def _countries_starting_within(ctx: Context, start: int, end: int) -> list[Span]:
+    """Country and demonym spans starting in characters ``start``..``end``, in the order of ``ctx.countries``
+    (by binary search over their starts, not a scan per role)."""
+    cached = ctx.doc.user_data.get("countries_by_start")
+    if cached is None or cached[0] is not ctx.countries:
+        order = sorted(range(len(ctx.countries)), key=lambda i: ctx.countries[i].start_char)
+        cached = (ctx.countries, [ctx.countries[i].start_char for i in order], order)
+        ctx.doc.user_data["countries_by_start"] = cached
+    _, starts, order = cached
+    found = sorted(order[bisect_left(starts, start):bisect_left(starts, end)])
+    return [ctx.countries[i] for i in found]
 
 
 def _parenthesised_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
@@ -1463,11 +1484,18 @@ PARTICIPANT_AFTER_NAME = re.compile(
 
 
 def programme_mentions_in(ctx: Context) -> list[Chain]:
-    """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ..."""
-    doc, found = ctx.doc, []
+    """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ...
+
+    A phrase never leaves its sentence, so it can only contain (or lie inside) phrases of the same sentence:
+    ``found`` holds the phrases of earlier sentences, ``current`` those of this one.
+    """
+    doc, found, current, sentence_start = ctx.doc, [], [], None
     for token in doc:
         if token.lower_ not in PROGRAMME_HEADS or not token.text[:1].isupper():
             continue
+        if sent_of(token).start != sentence_start:
+            found += current
+            current, sentence_start = [], sent_of(token).start
         start = token.i
         while start > sent_of(token).start and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
             start -= 1
@@ -1482,9 +1510,10 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
             end += 3  # "... Programme (SEA-TPDP)"
         span = doc[start:end]
         if len(span) >= 2:
-            found = [c for c in found if not (span.start_char <= c.start and c.end <= span.end_char)]
-            if not any(c.start <= span.start_char and span.end_char <= c.end for c in found):
-                found.append(Chain(span.text, span.start_char, span.end_char))
+            current = [c for c in current if not (span.start_char <= c.start and c.end <= span.end_char)]
+            if not any(c.start <= span.start_char and span.end_char <= c.end for c in current):
+                current.append(Chain(span.text, span.start_char, span.end_char))
+    found += current
     for match in re.finditer(r"\b(?:project|programme|program|initiative) on (?P<name>[A-Z][^.,;()]{5,120}?)(?=[,.;(]| which| that| funded| supported)",
                              ctx.article.text):
         found.append(Chain(match.group("name").strip(), match.start("name"), match.start("name") + len(match.group("name").strip())))
@@ -1536,8 +1565,10 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     linked = {b.person_key for b in batches if b.person_key}
     facts = []
     rows = {b.start for b in ctx.article.blocks if b.kind == "row"}  # a speakers' table lists guests, not the cohort
-    candidates = [key for pid, key in ctx.profile_person.items()
-                  if next((p.char_start for p in ctx.profiles if p.profile_id == pid), None) not in rows]
+    profile_start: dict[str, int] = {}
+    for profile in ctx.profiles:
+        profile_start.setdefault(profile.profile_id, profile.char_start)
+    candidates = [key for pid, key in ctx.profile_person.items() if profile_start.get(pid) not in rows]
     for mention in ctx.mentions:
         if PARTICIPANT_AFTER_NAME.match(ctx.article.text[mention.end:mention.end + 120]):
             candidates.append(mention.key)
@@ -1578,10 +1609,34 @@ def _batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]
 
 
 def fill_batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]) -> None:
-    """A person's batch without years takes the years the article gives for that batch elsewhere."""
+    """A person's batch without years takes the years the article gives for that batch elsewhere.
+
+    Same answer as ``_batch_years`` over the other facts, but facts and spans are grouped by batch number
+    first and each span's years are read once, so a page with a thousand members of one batch stays linear.
+    """
+    facts_of: dict[int, list[BatchFact]] = defaultdict(list)
     for fact in batches:
-        if fact.batch is not None and fact.start_year is None:
-            fact.start_year, fact.end_year = _batch_years(ctx, [b for b in batches if b is not fact], batch_spans, fact.batch)
+        if fact.batch is not None:
+            facts_of[fact.batch].append(fact)
+    spans_of: dict[int | None, list[Span]] = defaultdict(list)
+    for span in batch_spans:
+        spans_of[batch_number(span.text)].append(span)
+    span_years: dict[tuple[int, int], tuple[int | None, int | None]] = {}
+    for fact in batches:
+        if fact.batch is None or fact.start_year is not None:
+            continue
+        given = next((other for other in facts_of[fact.batch] if other is not fact and other.start_year), None)
+        if given is not None:
+            fact.start_year, fact.end_year = given.start_year, given.end_year
+            continue
+        years = (None, None)
+        for span in spans_of.get(fact.batch, ()):
+            if (span.start, span.end) not in span_years:
+                span_years[(span.start, span.end)] = _years_after(ctx, span)
+            if span_years[(span.start, span.end)] != (None, None):
+                years = span_years[(span.start, span.end)]
+                break
+        fact.start_year, fact.end_year = years
 
 
 def keep_date(ctx: Context, span: Span) -> bool:
@@ -1644,7 +1699,10 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     for role in roles:
         role.profile_id = _profile_id(ctx, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
-    batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered)]
+    numbered_of: dict[str | None, list[BatchFact]] = defaultdict(list)
+    for fact in numbered:
+        numbered_of[fact.person_key].append(fact)
+    batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered_of[p.person_key])]
     batches = _merge_card_batches(batches)
     programme_names = programme_mentions_in(ctx)
     batches += link_programmes(ctx, batches, batch_spans, programme_names)
@@ -1672,6 +1730,7 @@ def _merge_card_batches(batches: list[BatchFact]) -> list[BatchFact]:
 
 
 def _already_in_batch(participation: BatchFact, batches: list[BatchFact]) -> bool:
+    """Whether one of ``batches`` (the person's) already names the programme of ``participation``."""
     words = set(fold(participation.programme or "").split())
     return any(b.person_key == participation.person_key and b.programme and words <= set(fold(b.programme).split())
                for b in batches)
@@ -1691,6 +1750,23 @@ def _dedupe_countries(facts: list[CountryFact]) -> list[CountryFact]:
     return kept
 
 
+def _overlap_test(spans: list[tuple[int, int]]):
+    """A function telling whether a character range overlaps any of ``spans``: sorted starts and the running
+    maximum of their ends answer it by binary search, instead of a scan of every span per entity."""
+    spans = sorted(spans)
+    starts = [start for start, _ in spans]
+    reach, furthest = [], -1
+    for _, end in spans:
+        furthest = max(furthest, end)
+        reach.append(furthest)
+
+    def overlaps(start: int, end: int) -> bool:
+        before = bisect_left(starts, end)  # spans starting before ``end``
+        return before > 0 and reach[before - 1] > start
+
+    return overlaps
+
+
 def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mentions, programme_names, date_facts) -> list[Mention]:
     """Every entity mention, linked to its person where a fact ties it to one."""
     aid = ctx.article.article_id
@@ -1705,9 +1781,9 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
             start = ctx.article.text.find(role.org, role.char_start)
             if start >= 0:
                 rows.append(Mention(aid, "ORG", role.org, start, start + len(role.org), role.source, role.org, role.person_key))
-    org_spans = [(r.char_start, r.char_end) for r in rows if r.label == "ORG"]
+    overlaps_org = _overlap_test([(r.char_start, r.char_end) for r in rows if r.label == "ORG"])
     for ent in ents_of(ctx.doc):
-        if ent.label_ == "ORG" and not any(s < ent.end_char and ent.start_char < e for s, e in org_spans):
+        if ent.label_ == "ORG" and not overlaps_org(ent.start_char, ent.end_char):
             rows.append(Mention(aid, "ORG", ent.text, ent.start_char, ent.end_char, MODEL, ent.text))
     holder_of_country = {(f.char_start, f.char_end): f.person_key for f in country_facts}
     for span in ctx.countries:
