@@ -12,10 +12,13 @@ extracted, its previous rows are kept as they were and it is tried again on the 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +35,7 @@ from tqdm import tqdm
 from . import pipeline_version
 from .extract import extract_article
 from .fetch import GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, current_snapshots, fetch_site
-from .nlp import build_nlp
+from .nlp import NLP_CHUNK_CHARS, build_nlp, process_text
 from .parse import ParseError, RawPage, parse_page
 from .records import Article
 from .segment import segment
@@ -207,17 +210,20 @@ def _set_gone(rows: dict[str, list[dict]], gone_ids: set[str], back_ids: set[str
             row["gone_at"] = None
 
 
-def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: dt.datetime, summary: Summary) -> None:
+def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: dt.datetime, summary: Summary,
+                   time_limit: float | None = None) -> None:
     """Fill each page's new rows; a page with any article that fails to extract is marked failed (all or nothing).
 
     Large runs spread the pages over worker processes (spaCy and the linking rules both run there), each
-    with the model the parent loaded before forking.
+    with the model the parent loaded before forking. A page that takes longer than ``time_limit`` seconds
+    (default: ``page_time_limit()``) fails as "timed out after N s" and the run goes on; a page whose text
+    is beyond the size limits is extracted in bounded pieces, and each such page gets a warning on stderr.
     """
     pages = [page for page in pages if page.articles]
     if not pages:
         return
     processes = _processes(sum(len(page.articles) for page in pages))
-    work = partial(_extract_page, model=model, now=now)
+    work = partial(_extract_page, model=model, now=now, time_limit=page_time_limit() if time_limit is None else time_limit)
     bar = tqdm(total=sum(len(page.articles) for page in pages), desc="extracting", unit="article", disable=not progress)
     if processes == 1:
         results = map(work, pages)
@@ -228,8 +234,10 @@ def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: d
         pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
         results = pool.map(work, pages)
     try:
-        for page, (rows, failures) in zip(pages, results):
+        for page, (rows, failures, warnings) in zip(pages, results):
             bar.update(len(page.articles))
+            for warning in warnings:
+                log.warning("%s", warning)
             summary.failures.extend(failures)
             if failures:
                 page.failed = True
@@ -242,23 +250,35 @@ def _extract_pages(pages: list[_Page], model: str | None, progress: bool, now: d
             pool.shutdown()
 
 
-def _extract_page(page: _Page, model: str | None, now: dt.datetime) -> tuple[dict[str, list[dict]], list[Failure]]:
-    """Rows of one page's articles, or the failures that keep its previous rows (runs in a worker process)."""
+def _extract_page(page: _Page, model: str | None, now: dt.datetime, time_limit: float = 0
+                  ) -> tuple[dict[str, list[dict]], list[Failure], list[str]]:
+    """Rows of one page's articles, or the failures that keep its previous rows, and warnings about the page
+    (runs in a worker process). Past ``time_limit`` seconds (0: no limit) the page fails as timed out."""
     nlp = build_nlp(model)
     rows: dict[str, list[dict]] = defaultdict(list)
+    warnings: list[str] = []
     # A page re-extracted while gone keeps the time it was first seen gone.
     gone_at = None
     if page.snapshot.gone:
         gone_at = min((row["gone_at"] for row in page.known if row["gone_at"] is not None), default=now)
-    for article, doc in zip(page.articles, nlp.pipe(article.text for article in page.articles)):
-        try:
-            extraction = extract_article(article, segment(article), doc)
-        except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
-            log.exception("extraction failed for %s", article.source_path)
-            return {}, [Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}", page.snapshot.url)]
-        for name, items in extraction_rows(extraction, page.snapshot.sha256, now, pipeline_version(), gone_at).items():
-            rows[name].extend(items)
-    return rows, []
+    try:
+        with _time_limit(time_limit):
+            for article in page.articles:
+                bounded = _bounded(article, warnings)
+                doc = process_text(nlp, bounded.text)
+                try:
+                    extraction = extract_article(bounded, segment(bounded), doc)
+                except Exception as error:  # noqa: BLE001 - one bad article must not sink the run; it is reported
+                    log.exception("extraction failed for %s", article.source_path)
+                    return {}, [Failure(article.source_path, f"{article.title!r}: {type(error).__name__}: {error}",
+                                        page.snapshot.url)], warnings
+                extraction.article = article  # the articles table keeps the whole text, even when facts stop short
+                for name, items in extraction_rows(extraction, page.snapshot.sha256, now, pipeline_version(), gone_at).items():
+                    rows[name].extend(items)
+    except PageTimeout:
+        path = page.articles[0].source_path
+        return {}, [Failure(path, f"timed out after {time_limit:g} s", page.snapshot.url)], warnings
+    return rows, [], warnings
 
 
 def _write_articles_last(tables, out_dir: Path) -> list[str]:
@@ -362,3 +382,79 @@ def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: s
                        "nothing done") from None
         summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress)
     return UpdateResult(report, summary)
+
+
+# --- bounded work: one page can fail, never stall the run --------------------------------------------------
+
+# Facts are extracted from at most this many characters of an article's text; the rest is kept in the
+# articles table but not read, with a warning naming the page. A 1,000,000-character page extracts in
+# about 25 s and 0.5 GB here (docs/benchmark.md); twice that is far beyond any story page (5,000-30,000
+# characters) and still fits the time limit below, while memory stays bounded whatever a page holds.
+MAX_ARTICLE_CHARS = 2_000_000
+# A page that takes longer than this many seconds fails ("timed out after N s"), keeps its previous rows and
+# is tried again next run. The largest page the size limit lets through takes about a minute here, so twice
+# that means the page (or the machine) is stuck, and a nightly run must go on without it.
+PAGE_TIME_LIMIT_S = 120.0
+PAGE_TIME_LIMIT_ENV = "STORY_EXTRACTOR_PAGE_TIMEOUT"
+
+
+class PageTimeout(BaseException):
+    """A page ran past its time limit. A BaseException, so no ``except Exception`` on the way swallows it."""
+
+
+def page_time_limit() -> float:
+    """Seconds one page may take: ``$STORY_EXTRACTOR_PAGE_TIMEOUT`` (0 turns the limit off), else the default."""
+    value = os.environ.get(PAGE_TIME_LIMIT_ENV, "").strip()
+    if not value:
+        return PAGE_TIME_LIMIT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"${PAGE_TIME_LIMIT_ENV} must be a number of seconds, not {value!r}") from None
+    return max(0.0, seconds)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise ``PageTimeout`` in this thread once ``seconds`` have passed (0: no limit).
+
+    A real-time interval timer (SIGALRM) interrupts the page wherever it is, in the single-process run and
+    in each forked worker alike (each worker runs its pages in its main thread); the worker catches it and
+    returns a failure, so the pool lives on. Where signals cannot be used (not the main thread, or no
+    SIGALRM on the platform) the page runs without a limit. A timer set by someone else is restored after.
+    """
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise PageTimeout()
+
+    previous_handler = signal.signal(signal.SIGALRM, expire)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            left = previous_delay - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001), previous_interval)
+
+
+def _bounded(article: Article, warnings: list[str]) -> Article:
+    """The article as extraction reads it: whole, or cut after the last block that ends within
+    ``MAX_ARTICLE_CHARS``; a cut, and a text long enough to be read in pieces, each add a warning."""
+    length = len(article.text)
+    if length > NLP_CHUNK_CHARS:
+        warnings.append(f"{article.source_path}: article {article.title!r} has {length:,} characters; spaCy reads it "
+                        f"in pieces of at most {NLP_CHUNK_CHARS:,} (entities are not joined across a blank line "
+                        "between pieces)")
+    if length <= MAX_ARTICLE_CHARS:
+        return article
+    blocks = [block for block in article.blocks if block.end <= MAX_ARTICLE_CHARS]
+    end = blocks[-1].end if blocks else MAX_ARTICLE_CHARS
+    warnings.append(f"{article.source_path}: article {article.title!r} has {length:,} characters; facts are extracted "
+                    f"from the first {end:,} only (MAX_ARTICLE_CHARS = {MAX_ARTICLE_CHARS:,}); the whole text is kept")
+    return dataclasses.replace(article, text=article.text[:end], blocks=blocks or article.blocks[:0])
