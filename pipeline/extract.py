@@ -1122,15 +1122,17 @@ def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFa
 def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
     """One role per (person, title, organisation): a role without organisation joins the one with it."""
     merged: list[RoleDraft] = []
-    merged_of: dict[str, list[RoleDraft]] = defaultdict(list)  # the same drafts by person, so each looks at its own
+    # the same drafts by person and title (as ``_same_title`` compares them), so each looks only at its own
+    merged_of: dict[tuple[str, str | None], list[RoleDraft]] = defaultdict(list)
     for draft in sorted(drafts, key=lambda d: (d.role.org is None, d.role.char_start)):
         role = draft.role
-        same = next((m for m in merged_of[role.person_key] if _same_title(m.role.title, role.title)
+        bucket = (role.person_key, None if role.title is None else fold(role.title))
+        same = next((m for m in merged_of[bucket] if _same_title(m.role.title, role.title)
                      and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
                      and not (role.title is None and m.role.org is None)), None)
         if same is None:
             merged.append(draft)
-            merged_of[role.person_key].append(draft)
+            merged_of[bucket].append(draft)
             continue
         target = same.role
         if target.org is None and role.org:
