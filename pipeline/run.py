@@ -410,7 +410,8 @@ def page_time_limit() -> float:
     try:
         seconds = float(value)
     except ValueError:
-        raise ValueError(f"${PAGE_TIME_LIMIT_ENV} must be a number of seconds, not {value!r}") from None
+        log.warning("$%s must be a number of seconds, not %r; using %g s", PAGE_TIME_LIMIT_ENV, value, PAGE_TIME_LIMIT_S)
+        return PAGE_TIME_LIMIT_S
     return max(0.0, seconds)
 
 
