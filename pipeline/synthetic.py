@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import random
+import re
 
 GIVEN = ("Talven", "Orsina", "Meriko", "Vasko", "Ilvane", "Dorrit", "Quenby", "Saphel", "Arvid", "Lusane", "Korin",
          "Fenna", "Jorvik", "Elsabet", "Marek", "Tiora", "Bastien", "Nerys", "Odalric", "Pirelle")
@@ -74,13 +75,17 @@ def profiles_page(chars: int, seed: int = 0) -> str:
     return _page(f"Alumni of the {PROGRAMME} look back", blocks)
 
 
+SENTENCE_END = re.compile(r"(?:(?<=\.)|(?<=\.”))(?<!Mr\.)(?<!Ms\.)(?<!Dr\.)\s+(?=[A-Z“])")
+
+
 def one_person_page(paragraphs: int, seed: int = 0) -> str:
-    """One (invented) person's profile heading followed by ``paragraphs`` paragraphs about that person."""
+    """One (invented) person's profile heading followed by ``paragraphs`` one-sentence paragraphs about that
+    person (about 90 characters each, so 10,000 paragraphs stay under spaCy's default ``max_length``)."""
     rng = random.Random(seed)
     given, family = _name(rng)
     heading = f"{given} {family}, Director, {_org(rng)}, {rng.choice(COUNTRIES)}"
     blocks = [f"<h3>{html.escape(heading)}</h3>"]
     while len(blocks) <= paragraphs:
         for paragraph in _profile_paragraphs(rng, given, family, "he", "Mr."):
-            blocks.append(f"<p>{html.escape(paragraph)}</p>")
+            blocks += [f"<p>{html.escape(sentence)}</p>" for sentence in SENTENCE_END.split(paragraph)]
     return _page(f"A long career: {given} {family}", blocks[:paragraphs + 1])
