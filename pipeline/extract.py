@@ -516,6 +516,7 @@ class _PeopleIndex:
 
 @lru_cache(maxsize=1 << 16)
 def _name_words(text: str) -> frozenset[str]:
+    """The folded words of a name (cached: coreference asks for the same names again and again)."""
     return frozenset(fold(text).split())
 
 

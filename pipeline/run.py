@@ -392,7 +392,7 @@ def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: s
 # characters) and still fits the time limit below, while memory stays bounded whatever a page holds.
 MAX_ARTICLE_CHARS = 2_000_000
 # A page that takes longer than this many seconds fails ("timed out after N s"), keeps its previous rows and
-# is tried again next run. The largest page the size limit lets through needs about 45 CPU seconds here, so
+# is tried again next run. The largest page the size limit lets through needs about 40 CPU seconds here, so
 # it finishes even on a machine shared four ways; past 300 s (the audit's own cut-off) a page is stuck, and
 # a nightly run must go on without it.
 PAGE_TIME_LIMIT_S = 300.0
