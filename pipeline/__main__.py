@@ -235,6 +235,8 @@ def _extract(args: argparse.Namespace) -> int:
     with update_lock(args.out), _engine(args) as engine:
         summary = extract_corpus(args.raw, args.out, model=args.model, progress=not args.quiet and sys.stderr.isatty(),
                                  prune=args.prune, follow_symlinks=args.follow_symlinks, engine=engine)
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for failure in summary.failures:
         print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
     print(summary.line())
@@ -320,6 +322,8 @@ def _update(args: argparse.Namespace) -> int:
         result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune, engine=engine)
     for problem in result.fetch_failures:
         print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
+    for warning in result.summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for failure in result.summary.failures:
         print(f"failed: {failure.url or failure.path}: {failure.reason}", file=sys.stderr)
     print(result.line())

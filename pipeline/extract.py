@@ -9,6 +9,7 @@ section is about. Short names ("Novak", "Prof. Lind", "Mr. Tanaka") resolve to t
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,9 +19,9 @@ from spacy.tokens import Doc, Span, Token
 from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
                         normalize_date)
 from .patterns import lexicon, load_jsonl
-from .records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
+from .records import (Article, BatchFact, Block, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
                       Profile, Role)
-from .segment import BATCH_PAREN, looks_like_name, profile_at, split_fields, strip_leading_honorifics
+from .segment import BATCH_PAREN, ProfileLocator, looks_like_name, split_fields, strip_leading_honorifics
 
 CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
               "et", "y", "/", "-"}
@@ -59,6 +60,25 @@ def ents_of(doc: Doc) -> tuple[Span, ...]:
     if cached is None:
         cached = doc.user_data["entities"] = tuple(doc.ents)
     return cached
+
+
+def entity_at(doc: Doc, index: int) -> Span | None:
+    """The model's entity covering token ``index`` (entities never overlap), from a per-doc table, so a
+    check per token or per name does not scan every entity of a long page."""
+    table = doc.user_data.get("entity_of_token")
+    if table is None:
+        table = doc.user_data["entity_of_token"] = {i: ent for ent in ents_of(doc) for i in range(ent.start, ent.end)}
+    return table.get(index)
+
+
+def entities_over(doc: Doc, start: int, end: int) -> list[Span]:
+    """The model's entities overlapping tokens ``start``..``end`` (exclusive), in document order."""
+    found: list[Span] = []
+    for i in range(start, end):
+        ent = entity_at(doc, i)
+        if ent is not None and (not found or found[-1] is not ent):
+            found.append(ent)
+    return found
 
 
 def _rule(span: Span) -> str:
@@ -143,10 +163,58 @@ class Context:
     mention_at: dict[int, PersonMention] = field(default_factory=dict)  # token index → mention
     profile_person: dict[str, str] = field(default_factory=dict)
     linked_titles: list[tuple[Span, str, str]] = field(default_factory=list)  # every title occurrence tied to a person
+    locator: ProfileLocator | None = None
+    _mention_ends: tuple[int, list[int]] | None = None  # (id of ``mentions``, their end offsets) for focus_person
+    _dates_by_sentence: tuple[int, dict[int, list[Span]]] | None = None  # (id of ``dates``, sentence start → dates)
+    _titles_by_start: tuple[int, dict[int, Span]] | None = None  # (id of ``titles``, start char → first title there)
+    _block_starts: list[int] | None = None  # start of each block of the article, when they are in order
 
     def countries_at(self, index: int) -> Span | None:
         """The country or demonym span covering token ``index``."""
         return self.country_tokens.get(index)
+
+    def locate(self, char: int) -> Profile | None:
+        """The profile covering character ``char``."""
+        if self.locator is None or self.locator.profiles is not self.profiles:
+            self.locator = ProfileLocator(self.profiles)
+        return self.locator.at(char)
+
+    def dates_in_sentence(self, sentence: Span) -> list[Span]:
+        """The kept dates whose first token is in ``sentence``, in the order of ``dates`` (looked up, not scanned)."""
+        if self._dates_by_sentence is None or self._dates_by_sentence[0] != id(self.dates):
+            grouped: dict[int, list[Span]] = defaultdict(list)
+            for date in self.dates:
+                grouped[sent_of(date).start].append(date)
+            self._dates_by_sentence = (id(self.dates), grouped)
+        return self._dates_by_sentence[1].get(sentence.start, [])
+
+    def title_starting_at(self, char: int) -> Span | None:
+        """The first of ``titles`` that starts at character ``char``."""
+        if self._titles_by_start is None or self._titles_by_start[0] != id(self.titles):
+            first: dict[int, Span] = {}
+            for title in self.titles:
+                first.setdefault(title.start_char, title)
+            self._titles_by_start = (id(self.titles), first)
+        return self._titles_by_start[1].get(char)
+
+    def blocks_starting_within(self, start: int, end: int) -> list[Block]:
+        """The article's blocks that start in ``start``..``end`` (exclusive), in order, by binary search (parse
+        makes them in text order; if they were not, every block is returned for the caller to filter)."""
+        if self._block_starts is None:
+            starts = [block.start for block in self.article.blocks]
+            self._block_starts = starts if all(a <= b for a, b in zip(starts, starts[1:])) else []
+        if not self._block_starts and self.article.blocks:
+            return self.article.blocks
+        return self.article.blocks[bisect_left(self._block_starts, start):bisect_left(self._block_starts, end)]
+
+    def mentions_ending_by(self, char: int) -> int | None:
+        """How many of ``mentions`` end at or before ``char``, by binary search; None when their ends are not
+        in order (then the caller scans)."""
+        if self._mention_ends is None or self._mention_ends[0] != id(self.mentions):
+            ends = [m.end for m in self.mentions]
+            self._mention_ends = (id(self.mentions), ends if all(a <= b for a, b in zip(ends, ends[1:])) else None)
+        ends = self._mention_ends[1]
+        return None if ends is None else bisect_right(ends, char)
 
 
 # ------------------------------------------------------------------------------------------------ chains
@@ -235,7 +303,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
         span = doc.char_span(profile.name_start, profile.name_end, alignment_mode="expand")
         single_word_heading = span is not None and len(span) == 1 and (profile.heading or "").startswith(span.text + ",")
         bare_heading = span is not None and strip_leading_honorifics((profile.heading or "").strip())[0] == span.text
-        if bare_heading and not any(e.label_ == "PERSON" and e.start < span.end and span.start < e.end for e in ents_of(doc)) \
+        if bare_heading and not any(e.label_ == "PERSON" for e in entities_over(doc, span.start, span.end)) \
                 and span.start - 1 not in ctx.honorific_tokens:
             continue  # a heading that is only a name must be one the model also reads as a person ("Looking Ahead" is not)
         if span is not None and not (single_word_heading and _named_place_or_body(span)):
@@ -300,7 +368,7 @@ def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[Person
 
 def _named_place_or_body(span: Span) -> bool:
     """A heading "Bangkok, Thailand" names a place: the model tags it as one and not as a person."""
-    labels = {e.label_ for e in ents_of(span.doc) if e.start < span.end and span.start < e.end}
+    labels = {e.label_ for e in entities_over(span.doc, span.start, span.end)}
     return bool(labels & {"GPE", "LOC", "FAC", "ORG", "NORP"}) and "PERSON" not in labels
 
 
@@ -335,7 +403,7 @@ def _name_after(ctx: Context, start: int, source: str, require_ner: bool = False
     if end == start:
         return None
     span = doc[start:end]
-    if require_ner and not any(e.label_ == "PERSON" and e.start <= span.start < e.end for e in ents_of(doc)):
+    if require_ner and not ((ent := entity_at(doc, span.start)) is not None and ent.label_ == "PERSON"):
         return None
     if not looks_like_name(span.text) or span.text.lower() in _non_name_words():
         return None
@@ -362,7 +430,7 @@ def _appositive_people(ctx: Context) -> list[PersonMention]:
                 ctx.countries_at(t.i) is not None and ctx.countries_at(t.i).label_ == "COUNTRY" for t in after[1:3]))
             described = described or (len(after) >= 3 and after[0].text == "(" and ctx.countries_at(after[1].i) is not None
                                       and after[2].text == ")" and len(span) >= 2)
-            inside_other = any(e.label_ in {"ORG", "FAC"} and e.start < i < e.end for e in ents_of(doc)) \
+            inside_other = ((ent := entity_at(doc, i)) is not None and ent.label_ in {"ORG", "FAC"} and ent.start < i) \
                 or (i > sent.start and doc[i - 1].lower_ in CONNECTORS)  # "Institute for Urban Mobility (Malaysia)"
             if described and not inside_other and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(i, end)) \
                     and not (span[0].is_sent_start and len(span) == 1 and span[0].is_stop):
@@ -434,8 +502,8 @@ def _organisation_position(ctx: Context, start: int) -> bool:
         return True  # unless the model itself closed an organisation there: "... Community Department Name Name"
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
-    if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and any(
-            e.label_ == "ORG" and e.end == start - 1 for e in ents_of(doc)):
+    if start >= 2 and doc[start - 1].lower_ in {"and", "&", "of", "for"} and start - 1 not in ctx.honorific_tokens and \
+            (ent := entity_at(doc, start - 2)) is not None and ent.label_ == "ORG" and ent.end == start - 1:
         return True
     return start >= 2 and doc[start - 1].text == "," and doc[start - 2].lower_ in word_set("org_keywords")
 
@@ -468,35 +536,84 @@ def _dedupe_mentions(found: list[PersonMention]) -> list[PersonMention]:
     return kept
 
 
+class _PeopleIndex:
+    """The article's people by the words of their names, so matching a mention looks only at the people who
+    share a word with it (not at everyone on a page of thousands of profiles). Answers are in the order
+    the people were first added, as a scan of the ``people`` dict would give them."""
+
+    def __init__(self, people: dict[str, Person]):
+        self.people = people
+        self.order: dict[str, int] = {}
+        self.by_word: dict[str, set[str]] = defaultdict(set)
+        self.wordless: set[str] = set()  # names with no word left after folding match every mention
+        for key in people:
+            self.add(key)
+
+    def add(self, key: str) -> None:
+        """Index (again) the person under ``key``, after it was added or its name changed."""
+        self.order.setdefault(key, len(self.order))
+        words = _name_words(self.people[key].name)
+        for word in words:
+            self.by_word[word].add(key)
+        if not words:
+            self.wordless.add(key)
+
+    def _in_order(self, keys: set[str]) -> list[Person]:
+        return [self.people[key] for key in sorted(keys, key=self.order.__getitem__)]
+
+    def sharing(self, words: frozenset[str]) -> list[Person]:
+        """People whose name shares a word with ``words``, the wordless, or everyone when ``words`` is empty."""
+        if not words:
+            return list(self.people.values())
+        return self._in_order(set().union(*(self.by_word.get(word, ()) for word in words)) | self.wordless)
+
+    def containing(self, words: frozenset[str]) -> list[Person]:
+        """People whose name has every word of ``words``."""
+        if not words:
+            return list(self.people.values())
+        keys = set.intersection(*(self.by_word.get(word, set()) for word in words))
+        return [p for p in self._in_order(keys) if words <= _name_words(p.name)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_words(text: str) -> frozenset[str]:
+    """The folded words of a name (cached: coreference asks for the same names again and again)."""
+    return frozenset(fold(text).split())
+
+
 def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
     """Coreference within the article: short forms join the full name whose words they share."""
     full = [m for m in mentions if len(m.text.split()) >= 2]
     people: dict[str, Person] = {}
+    index = _PeopleIndex(people)
     for mention in full:
-        words = set(fold(mention.text).split())
-        match = next((p for p in people.values() if words <= set(fold(p.name).split()) or set(fold(p.name).split()) <= words), None)
+        words = _name_words(mention.text)
+        match = next((p for p in index.sharing(words) if words <= _name_words(p.name) or _name_words(p.name) <= words), None)
         if match is None:
             key = name_key(mention.text)
             people[key] = Person(key=key, name=mention.text, first_start=mention.start)
+            index.add(key)
         elif len(mention.text.split()) > len(match.name.split()):
             match.aliases.add(match.name)
             match.name = mention.text
+            index.add(match.key)
     _add_known_token_mentions(ctx, mentions, people)
     mentions.sort(key=lambda m: m.start)
-    recent: list[str] = []
-    for mention in mentions:
-        words = set(fold(mention.text).split())
-        candidates = [p for p in people.values() if words <= set(fold(p.name).split())]
+    last_seen: dict[str, int] = {}  # person key → position of its latest mention so far
+    for position, mention in enumerate(mentions):
+        words = _name_words(mention.text)
+        candidates = index.containing(words)
         if len(candidates) > 1:
-            profile = profile_at(ctx.profiles, mention.start)
+            profile = ctx.locate(mention.start)
             preferred = ctx.profile_person.get(profile.profile_id) if profile else None
-            by_recency = sorted(candidates, key=lambda p: recent[::-1].index(p.key) if p.key in recent else 10**6)
+            by_recency = sorted(candidates, key=lambda p: position - 1 - last_seen[p.key] if p.key in last_seen else 10**6)
             candidates = [next((p for p in candidates if p.key == preferred), by_recency[0])]
         if candidates:
             person = candidates[0]
         elif mention.source != "rule:person/known-token":
             key = name_key(mention.text)
             person = people.setdefault(key, Person(key=key, name=mention.text, first_start=mention.start))
+            index.add(key)
         else:
             continue
         mention.key = person.key
@@ -505,7 +622,7 @@ def resolve_people(ctx: Context, mentions: list[PersonMention]) -> None:
         for honorific in mention.honorifics:
             if honorific not in person.honorifics:
                 person.honorifics.append(honorific)
-        recent.append(person.key)
+        last_seen[person.key] = position
         for tok in range(mention.tok_start, mention.tok_end):
             ctx.mention_at[tok] = mention
     ctx.mentions = [m for m in mentions if m.key]
@@ -522,7 +639,7 @@ def _add_known_token_mentions(ctx: Context, mentions: list[PersonMention], peopl
     for token in ctx.doc:
         if token.i in covered or token.text not in known or token.i in ctx.title_tokens or ctx.countries_at(token.i):
             continue
-        if any(e.start <= token.i < e.end and e.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(e) > 1 for e in ents_of(ctx.doc)):
+        if (ent := entity_at(ctx.doc, token.i)) is not None and ent.label_ in {"ORG", "GPE", "FAC", "NORP"} and len(ent) > 1:
             continue
         end = token.i + 1
         while end < len(ctx.doc) and ctx.doc[end].text in known and end not in covered:
@@ -569,19 +686,25 @@ def focus_person(ctx: Context, char: int, pronoun: str | None = None) -> str | N
     ("Mr." for "she"). For a subject pronoun, a person named as "the late ..." is passed over for the one
     named before, if that one is at most a few sentences back.
     """
-    profile = profile_at(ctx.profiles, char)
+    profile = ctx.locate(char)
     if profile and profile.profile_id in ctx.profile_person:
         return ctx.profile_person[profile.profile_id]
-    before = [m for m in ctx.mentions if m.end <= char]
-    if not before:
+    count = ctx.mentions_ending_by(char)
+    before = ctx.mentions
+    if count is None:
+        before = [m for m in ctx.mentions if m.end <= char]
+        count = len(before)
+    if not count:
         return None
     wanted = PRONOUN_GENDER.get((pronoun or "").lower())
-    agreeing = [m for m in reversed(before) if wanted is None or _gender(ctx.people.get(m.key)) in (None, wanted)] or [before[-1]]
+    agreeing = (before[i] for i in range(count - 1, -1, -1)
+                if wanted is None or _gender(ctx.people.get(before[i].key)) in (None, wanted))
+    first = next(agreeing, before[count - 1])
     if (pronoun or "").lower() in {"he", "she"}:
-        direct = [m for m in agreeing if not _late(ctx, m)]
-        if direct and direct[0] is not agreeing[0] and _sentences_between(ctx, direct[0].start, char) <= FOCUS_SENTENCES:
-            return direct[0].key
-    return agreeing[0].key
+        direct = first if not _late(ctx, first) else next((m for m in agreeing if not _late(ctx, m)), None)
+        if direct is not None and direct is not first and _sentences_between(ctx, direct.start, char) <= FOCUS_SENTENCES:
+            return direct.key
+    return first.key
 
 
 def _late(ctx: Context, mention: PersonMention) -> bool:
@@ -742,7 +865,7 @@ def _name_before_comma(ctx: Context, comma: int) -> str | None:
 
 
 def _reference_holder(ctx: Context, title: Span) -> str | None:
-    profile = profile_at(ctx.profiles, title.start_char)
+    profile = ctx.locate(title.start_char)
     if profile and profile.profile_id in ctx.profile_person:
         return ctx.profile_person[profile.profile_id]
     return focus_person(ctx, title.start_char)
@@ -850,9 +973,10 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
     head_word = title[-1].lower_
     if preposition == "for" or (preposition == "of" and (head_word in _portfolio_heads() or title.text.lower().replace(" ", "").endswith("-general"))):
         chain = capitalised_chain(ctx, title.end + 1, allow_comma=False, stop_words={"at", "in", "of"})
-        if chain and _is_portfolio(chain.text) and not any(
-                e.start_char < chain.end and chain.start < e.end_char and e.label_ in {"GPE", "LOC", "FAC"} for e in ents_of(doc)):
-            return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+        if chain and _is_portfolio(chain.text):
+            chain_span = doc.char_span(chain.start, chain.end, alignment_mode="expand")
+            if not any(e.label_ in {"GPE", "LOC", "FAC"} for e in entities_over(doc, chain_span.start, chain_span.end)):
+                return chain_span.end
     return title.end
 
 
@@ -1012,7 +1136,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
     # a date that opens the sentence ("From October 2018 to September 2019 she was ...") covers all of it
     opening = sent.start + 2
-    near = [d for d in ctx.dates if sent_of(d) == sent and (distance(d) <= reach or d.start <= opening)
+    near = [d for d in ctx.dates_in_sentence(sent) if (distance(d) <= reach or d.start <= opening)
             and not _quote_between(ctx, title, d)]
     if any(d.start <= opening for d in near):
         change = change or any(t.lower_ in CHANGE_VERBS for t in doc[sent.start:title.start])
@@ -1085,7 +1209,7 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
         status = "current" if since or re.search(r"\b(works|is working|has worked|has been working)\b", sentence) else "former" if "worked" in sentence else "unknown"
         draft = RoleDraft(Role(holder, ctx.article.article_id, None, chain.text, status, None, None,
                                doc[token.i - 1].idx, chain.end, "rule:role/affiliation", trigger=prefix), 2 if status != "unknown" else 0)
-        for date in (d for d in ctx.dates if sent_of(token).start <= d.start and d.end <= sent_of(token).end):
+        for date in (d for d in ctx.dates_in_sentence(sent_of(token)) if d.end <= sent_of(token).end):
             value = normalize_date(date.text, ctx.article.published)
             if value and doc[date.start - 1].lower_ in {"in", "since", "from"}:
                 draft.role.start = _from_iso(value.start)
@@ -1152,7 +1276,7 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
     """"Affiliation and country of origin: X, Country" / "Position: ..." / "Period: 2021/4/1 – 2023/3/31" lines of a card."""
     roles, countries, batches = [], [], []
     aid = ctx.article.article_id
-    for block in ctx.article.blocks:
+    for block in ctx.blocks_starting_within(profile.heading_end, profile.char_end):
         if block.start < profile.heading_end or block.start >= profile.char_end:
             continue
         match = CARD_FIELD.match(ctx.article.text[block.start:block.end])
@@ -1188,7 +1312,7 @@ def _token_at(ctx: Context, char: int) -> int:
 
 
 def _title_at(ctx: Context, char: int) -> Span | None:
-    return next((t for t in ctx.titles if t.start_char == char), None)
+    return ctx.title_starting_at(char)
 
 
 def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFact:
@@ -1203,9 +1327,12 @@ def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFa
 def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
     """One role per (person, title, organisation): a role without organisation joins the one with it."""
     merged: list[RoleDraft] = []
+    # the same drafts by person and title (as ``_same_title`` compares them), so each looks only at its own
+    merged_of: dict[tuple[str, str | None], list[RoleDraft]] = defaultdict(list)
     for draft in sorted(drafts, key=lambda d: (d.role.org is None, d.role.char_start)):
         role = draft.role
-        same = next((m for m in merged if m.role.person_key == role.person_key and _same_title(m.role.title, role.title)
+        bucket = (role.person_key, None if role.title is None else fold(role.title))
+        same = next((m for m in merged_of[bucket] if _same_title(m.role.title, role.title)
                      and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
                      and not (role.title is None and m.role.org is None)), None)
         if same is None and role.org is None and any(m.role.person_key == role.person_key and
@@ -1213,6 +1340,7 @@ def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
             continue  # a short reference to the portfolio title; its status and dates may be another post's
         if same is None:
             merged.append(draft)
+            merged_of[bucket].append(draft)
             continue
         target = same.role
         if target.org is None and role.org:
@@ -1270,14 +1398,16 @@ def _sequence_career(drafts: list[RoleDraft]) -> None:
 def _end_previous_in_sentence(ctx: Context, roles: list[Role]) -> None:
     """"previously Deputy Director ..., who became its Director on 1 July 2021": the earlier post ended then."""
     sentence_of = {}
+    same_sentence: dict[tuple[str, int | None], list[Role]] = defaultdict(list)  # one person's roles in one sentence
     for role in roles:
         span = ctx.doc.char_span(role.char_start, role.char_start + 1, alignment_mode="expand")
         sentence_of[id(role)] = sent_of(span).start if span is not None else None
+        same_sentence[(role.person_key, sentence_of[id(role)])].append(role)
     for earlier in roles:
         if earlier.status != "former" or earlier.end is not None or earlier.start is not None:
             continue
-        later = [r for r in roles if r is not earlier and r.person_key == earlier.person_key and r.start is not None
-                 and r.char_start > earlier.char_start and sentence_of[id(r)] == sentence_of[id(earlier)]]
+        later = [r for r in same_sentence[(earlier.person_key, sentence_of[id(earlier)])] if r is not earlier
+                 and r.start is not None and r.char_start > earlier.char_start]
         if later:
             earlier.end = min(later, key=lambda r: r.char_start).start
 
@@ -1286,12 +1416,15 @@ def participant_titles_former(roles: list[Role], batches: list[BatchFact], publi
     """A title named after a programme the person finished before publication ("Exchange Fellow" after the Exchange) is former."""
     if published is None:
         return
+    batches_of: dict[str | None, list[BatchFact]] = defaultdict(list)
+    for batch in batches:
+        batches_of[batch.person_key].append(batch)
     for role in roles:
         if role.status == "former" or role.title is None:
             continue
         words = {w for w in fold(role.title).split() if len(w) > 3} - {"officer", "officers", "member"}
-        for batch in batches:
-            if batch.person_key == role.person_key and batch.programme and batch.end_year and batch.end_year < published.year \
+        for batch in batches_of.get(role.person_key, ()):
+            if batch.programme and batch.end_year and batch.end_year < published.year \
                     and words & set(fold(batch.programme).split()):
                 role.status = "former"
 
@@ -1351,7 +1484,8 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         if first is not None and (before := _country_before_title(ctx, first.start)) is not None:
             facts.append(_country_fact(ctx, role.person_key, before, "rule:country/before-title"))
             continue
-        inside = [s for s in ctx.countries if role.char_start <= s.start_char and s.end_char <= role.char_end and s.label_ == "COUNTRY"]
+        inside = [s for s in _countries_starting_within(ctx, role.char_start, role.char_end)
+                  if s.end_char <= role.char_end and s.label_ == "COUNTRY"]
         stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})
                   or (doc[s.start - 1].lower_ == "the" and doc[s.start - 2].lower_ == "of") or _country_of_government(ctx, s)]
         for span in stated[:1]:
@@ -1421,6 +1555,19 @@ def _government_service_countries(ctx: Context) -> list[CountryFact]:
         if subject:
             facts.append(_country_fact(ctx, subject, span, "rule:country/served-government"))
     return facts
+
+
+def _countries_starting_within(ctx: Context, start: int, end: int) -> list[Span]:
+    """Country and demonym spans starting in characters ``start``..``end``, in the order of ``ctx.countries``
+    (by binary search over their starts, not a scan per role)."""
+    cached = ctx.doc.user_data.get("countries_by_start")
+    if cached is None or cached[0] is not ctx.countries:
+        order = sorted(range(len(ctx.countries)), key=lambda i: ctx.countries[i].start_char)
+        cached = (ctx.countries, [ctx.countries[i].start_char for i in order], order)
+        ctx.doc.user_data["countries_by_start"] = cached
+    _, starts, order = cached
+    found = sorted(order[bisect_left(starts, start):bisect_left(starts, end)])
+    return [ctx.countries[i] for i in found]
 
 
 def _parenthesised_country(ctx: Context, mention: PersonMention, sent: Span) -> Span | None:
@@ -1629,11 +1776,18 @@ PARTICIPANT_AFTER_NAME = re.compile(
 
 
 def programme_mentions_in(ctx: Context) -> list[Chain]:
-    """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ..."""
-    doc, found = ctx.doc, []
+    """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ...
+
+    A phrase never leaves its sentence, so it can only contain (or lie inside) phrases of the same sentence:
+    ``found`` holds the phrases of earlier sentences, ``current`` those of this one.
+    """
+    doc, found, current, sentence_start = ctx.doc, [], [], None
     for token in doc:
         if token.lower_ not in PROGRAMME_HEADS or not token.text[:1].isupper():
             continue
+        if sent_of(token).start != sentence_start:
+            found += current
+            current, sentence_start = [], sent_of(token).start
         start = token.i
         while start > sent_of(token).start and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
             start -= 1
@@ -1648,9 +1802,10 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
             end += 3  # "... Programme (SEA-TPDP)"
         span = doc[start:end]
         if len(span) >= 2:
-            found = [c for c in found if not (span.start_char <= c.start and c.end <= span.end_char)]
-            if not any(c.start <= span.start_char and span.end_char <= c.end for c in found):
-                found.append(Chain(span.text, span.start_char, span.end_char))
+            current = [c for c in current if not (span.start_char <= c.start and c.end <= span.end_char)]
+            if not any(c.start <= span.start_char and span.end_char <= c.end for c in current):
+                current.append(Chain(span.text, span.start_char, span.end_char))
+    found += current
     for match in re.finditer(r"\b(?:project|programme|program|initiative) on (?P<name>[A-Z][^.,;()]{5,120}?)(?=[,.;(]| which| that| funded| supported)",
                              ctx.article.text):
         found.append(Chain(match.group("name").strip(), match.start("name"), match.start("name") + len(match.group("name").strip())))
@@ -1702,8 +1857,10 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     linked = {b.person_key for b in batches if b.person_key}
     facts = []
     rows = {b.start for b in ctx.article.blocks if b.kind == "row"}  # a speakers' table lists guests, not the cohort
-    candidates = [key for pid, key in ctx.profile_person.items()
-                  if next((p.char_start for p in ctx.profiles if p.profile_id == pid), None) not in rows]
+    profile_start: dict[str, int] = {}
+    for profile in ctx.profiles:
+        profile_start.setdefault(profile.profile_id, profile.char_start)
+    candidates = [key for pid, key in ctx.profile_person.items() if profile_start.get(pid) not in rows]
     for mention in ctx.mentions:
         if PARTICIPANT_AFTER_NAME.match(ctx.article.text[mention.end:mention.end + 120]):
             candidates.append(mention.key)
@@ -1721,8 +1878,8 @@ BATCH_YEARS_REACH = 15  # "the 3rd Batch of the Youth Leaders Exchange (2016-201
 
 def _years_after(ctx: Context, span: Span) -> tuple[int | None, int | None]:
     """Years of a batch: the first date right after it in the sentence, before any other batch or person."""
-    for date in ctx.dates:
-        if sent_of(date) != sent_of(span) or date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
+    for date in ctx.dates_in_sentence(sent_of(span)):
+        if date.start < span.end or date.start - span.end > BATCH_YEARS_REACH:
             continue
         if any(i in ctx.mention_at for i in range(span.end, date.start)):
             return None, None
@@ -1744,10 +1901,34 @@ def _batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]
 
 
 def fill_batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[Span]) -> None:
-    """A person's batch without years takes the years the article gives for that batch elsewhere."""
+    """A person's batch without years takes the years the article gives for that batch elsewhere.
+
+    Same answer as ``_batch_years`` over the other facts, but facts and spans are grouped by batch number
+    first and each span's years are read once, so a page with a thousand members of one batch stays linear.
+    """
+    facts_of: dict[int, list[BatchFact]] = defaultdict(list)
     for fact in batches:
-        if fact.batch is not None and fact.start_year is None:
-            fact.start_year, fact.end_year = _batch_years(ctx, [b for b in batches if b is not fact], batch_spans, fact.batch)
+        if fact.batch is not None:
+            facts_of[fact.batch].append(fact)
+    spans_of: dict[int | None, list[Span]] = defaultdict(list)
+    for span in batch_spans:
+        spans_of[batch_number(span.text)].append(span)
+    span_years: dict[tuple[int, int], tuple[int | None, int | None]] = {}
+    for fact in batches:
+        if fact.batch is None or fact.start_year is not None:
+            continue
+        given = next((other for other in facts_of[fact.batch] if other is not fact and other.start_year), None)
+        if given is not None:
+            fact.start_year, fact.end_year = given.start_year, given.end_year
+            continue
+        years = (None, None)
+        for span in spans_of.get(fact.batch, ()):
+            if (span.start, span.end) not in span_years:
+                span_years[(span.start, span.end)] = _years_after(ctx, span)
+            if span_years[(span.start, span.end)] != (None, None):
+                years = span_years[(span.start, span.end)]
+                break
+        fact.start_year, fact.end_year = years
 
 
 def keep_date(ctx: Context, span: Span) -> bool:
@@ -1811,16 +1992,19 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     _term_dates(ctx, roles)
     roles += _of_organisation_affiliations(ctx, roles)
     for role in roles:
-        role.profile_id = _profile_id(profiles, role.char_start)
+        role.profile_id = _profile_id(ctx, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
-    batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered)]
+    numbered_of: dict[str | None, list[BatchFact]] = defaultdict(list)
+    for fact in numbered:
+        numbered_of[fact.person_key].append(fact)
+    batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered_of[p.person_key])]
     batches = _merge_card_batches(batches)
     programme_names = programme_mentions_in(ctx)
     batches += link_programmes(ctx, batches, batch_spans, programme_names)
     fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)
     countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
-    date_facts = [DateFact(article.article_id, _profile_id(profiles, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
+    date_facts = [DateFact(article.article_id, _profile_id(ctx, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
                   for d in ctx.dates if (value := normalize_date(d.text, article.published))]
     mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
@@ -1931,13 +2115,14 @@ def _merge_card_batches(batches: list[BatchFact]) -> list[BatchFact]:
 
 
 def _already_in_batch(participation: BatchFact, batches: list[BatchFact]) -> bool:
+    """Whether one of ``batches`` (the person's) already names the programme of ``participation``."""
     words = set(fold(participation.programme or "").split())
     return any(b.person_key == participation.person_key and b.programme and words <= set(fold(b.programme).split())
                for b in batches)
 
 
-def _profile_id(profiles: list[Profile], char: int) -> str | None:
-    profile = profile_at(profiles, char)
+def _profile_id(ctx: Context, char: int) -> str | None:
+    profile = ctx.locate(char)
     return profile.profile_id if profile else None
 
 
@@ -1948,6 +2133,23 @@ def _dedupe_countries(facts: list[CountryFact]) -> list[CountryFact]:
             seen.add((fact.person_key, fact.iso3))
             kept.append(fact)
     return kept
+
+
+def _overlap_test(spans: list[tuple[int, int]]):
+    """A function telling whether a character range overlaps any of ``spans``: sorted starts and the running
+    maximum of their ends answer it by binary search, instead of a scan of every span per entity."""
+    spans = sorted(spans)
+    starts = [start for start, _ in spans]
+    reach, furthest = [], -1
+    for _, end in spans:
+        furthest = max(furthest, end)
+        reach.append(furthest)
+
+    def overlaps(start: int, end: int) -> bool:
+        before = bisect_left(starts, end)  # spans starting before ``end``
+        return before > 0 and reach[before - 1] > start
+
+    return overlaps
 
 
 def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mentions, programme_names, date_facts) -> list[Mention]:
@@ -1964,9 +2166,9 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
             start = ctx.article.text.find(role.org, role.char_start)
             if start >= 0:
                 rows.append(Mention(aid, "ORG", role.org, start, start + len(role.org), role.source, role.org, role.person_key))
-    org_spans = [(r.char_start, r.char_end) for r in rows if r.label == "ORG"]
+    overlaps_org = _overlap_test([(r.char_start, r.char_end) for r in rows if r.label == "ORG"])
     for ent in ents_of(ctx.doc):
-        if ent.label_ == "ORG" and not any(s < ent.end_char and ent.start_char < e for s, e in org_spans):
+        if ent.label_ == "ORG" and not overlaps_org(ent.start_char, ent.end_char):
             rows.append(Mention(aid, "ORG", ent.text, ent.start_char, ent.end_char, MODEL, ent.text))
     holder_of_country = {(f.char_start, f.char_end): f.person_key for f in country_facts}
     for span in ctx.countries:
@@ -1985,6 +2187,6 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
                             fact.value.start if fact.value.start == fact.value.end else f"{fact.value.start}/{fact.value.end}"))
     unique = {}
     for row in rows:
-        row.profile_id = _profile_id(ctx.profiles, row.char_start)
+        row.profile_id = _profile_id(ctx, row.char_start)
         unique.setdefault((row.label, row.char_start, row.char_end, row.person_key), row)
     return sorted(unique.values(), key=lambda r: (r.char_start, r.label))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.symbols import ORTH
 from spacy.tokens import Doc
@@ -35,11 +36,55 @@ def country_patterns() -> list[dict]:
 
 @Language.component("block_boundaries")
 def block_boundaries(doc: Doc) -> Doc:
-    """A blank line between blocks always ends a sentence (headings and captions have no full stop)."""
-    for token in doc[1:]:
-        if "\n" in doc[token.i - 1].whitespace_ or doc[token.i - 1].is_space and "\n" in doc[token.i - 1].text:
-            token.is_sent_start = True
+    """A blank line between blocks always ends a sentence (headings and captions have no full stop).
+
+    The starts are written as one array: setting ``token.is_sent_start`` checks the whole doc for a parse
+    on every call, which made this step quadratic in the length of a page.
+    """
+    starts = [token.i + 1 for token in doc[:-1] if "\n" in token.whitespace_ or token.is_space and "\n" in token.text]
+    if starts:
+        sentence_starts = doc.to_array([SENT_START])
+        sentence_starts[starts] = 1
+        doc.from_array([SENT_START], sentence_starts)
     return doc
+
+
+# Longer article texts go through spaCy in pieces of at most this many characters, cut at blank lines between
+# blocks, and the pieces are joined back into one Doc. The NER model's time and memory grow faster than the
+# length of one text (a 300,000-character text took 6x the time of a 100,000-character one, and 1 GB), so
+# bounded pieces keep a long page linear. Real story pages are 5,000-30,000 characters and never cut.
+NLP_CHUNK_CHARS = 50_000
+BLOCK_SEPARATOR = "\n\n"  # how parse joins the blocks of an article's text
+
+
+def text_chunks(text: str, limit: int = NLP_CHUNK_CHARS) -> list[str]:
+    """``text`` in consecutive pieces of at most ``limit`` characters that join back to ``text`` exactly.
+
+    A piece ends after a blank line between blocks; a single block longer than ``limit`` is cut after the
+    last sentence end (". ") in reach, else after the last space, else at ``limit``.
+    """
+    pieces, start = [], 0
+    while len(text) - start > limit:
+        window = text[start:start + limit]
+        cut = window.rfind(BLOCK_SEPARATOR)
+        cut = cut + len(BLOCK_SEPARATOR) if cut > 0 else window.rfind(". ") + 2
+        if cut <= 1:
+            cut = window.rfind(" ") + 1
+        if cut <= 0:
+            cut = limit
+        pieces.append(text[start:start + cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def process_text(nlp: Language, text: str, limit: int = NLP_CHUNK_CHARS) -> Doc:
+    """One Doc for ``text``: ``nlp(text)`` when it is short, else its pieces (``text_chunks``) processed
+    separately and joined, with their entities, sentences and rule spans, at the same character offsets."""
+    if len(text) <= limit:
+        return nlp(text)
+    docs = list(nlp.pipe(text_chunks(text, limit), batch_size=1))
+    return Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])
 
 
 @lru_cache(maxsize=4)

@@ -23,6 +23,10 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_{digest[:16]}"
 
 
+FOLD_CACHE = 1 << 16  # distinct strings remembered: names, titles and organisations of even a very long page
+
+
+@lru_cache(maxsize=FOLD_CACHE)
 def fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive form used to compare names and titles."""
     text = unicodedata.normalize("NFKD", text)

@@ -72,6 +72,7 @@ class Summary:
     dates: int = 0
     written: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # pages read only in part (size limits); not failures
 
     def counts(self) -> str:
         """``0 new, 1 changed, 4 unchanged, 1 gone`` (and ``, 2 pruned`` when pruning was asked for)."""
@@ -274,6 +275,7 @@ class _Run:
         new_rows: dict[str, list[dict]] = defaultdict(list)
         for task, result in done:
             self.summary.failures.extend(result.failures)
+            self.summary.warnings.extend(result.warnings)
             if result.failures:  # all or nothing: its previous rows stay, and the next run tries again
                 continue
             had = self.old_ids.get(_task_key(task.snapshot, task.rel), set())

@@ -8,6 +8,7 @@ X University, Country Prof. Name of ..."). It ends where the next one starts or 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -204,10 +205,13 @@ def segment(article: Article) -> list[Profile]:
             headers.extend(Header(block.start + h.start, block.start + h.end, block.start + h.name_start,
                                   block.start + h.name_end) for h in inline_headers(text))
     headers.sort(key=lambda h: h.start)
+    section_ends.sort()
     profiles = []
     for seq, header in enumerate(headers):
         end = headers[seq + 1].start if seq + 1 < len(headers) else stop
-        end = min([end, *(s for s in section_ends if s > header.start)])
+        next_section = bisect_right(section_ends, header.start)  # the first section end after the header
+        if next_section < len(section_ends):
+            end = min(end, section_ends[next_section])
         end = max(end, header.end)
         profiles.append(Profile(
             profile_id=stable_id("prf", article.article_id, seq), article_id=article.article_id, seq=seq,
@@ -254,4 +258,22 @@ def profile_at(profiles: list[Profile], offset: int) -> Profile | None:
     return None
 
 
-__all__ = ["Header", "segment", "profile_at", "looks_like_name", "split_fields", "strip_leading_honorifics", "fold"]
+class ProfileLocator:
+    """``profile_at`` for many offsets of one article: a binary search over the profiles as ``segment`` makes
+    them (in order, not overlapping), so a page of thousands of profiles is not scanned once per fact."""
+
+    def __init__(self, profiles: list[Profile]):
+        self.profiles = profiles
+        self.starts = [profile.char_start for profile in profiles]
+        self.ordered = all(p.char_start <= p.char_end for p in profiles) and \
+            all(a.char_end <= b.char_start for a, b in zip(profiles, profiles[1:]))
+
+    def at(self, offset: int) -> Profile | None:
+        """The profile whose range covers ``offset`` (the same answer as ``profile_at``)."""
+        if not self.ordered:
+            return profile_at(self.profiles, offset)
+        index = bisect_right(self.starts, offset) - 1
+        return self.profiles[index] if index >= 0 and offset < self.profiles[index].char_end else None
+
+
+__all__ = ["Header", "segment", "profile_at", "ProfileLocator", "looks_like_name", "split_fields", "strip_leading_honorifics", "fold"]
