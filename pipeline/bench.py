@@ -25,9 +25,8 @@ warm-up times are reported separately and excluded from throughput, so the ratio
    machine). ``--large-pages`` measures a list of sizes instead, and ``--one-person N`` adds a page of
    one person over N paragraphs.
 
-``--experiments`` adds diagnostic runs of a local copy of the extraction loop (per-stage timings, and
-``nlp.pipe`` with other ``batch_size`` / ``n_process`` settings); ``--profile PATH`` runs the shipped
-pipeline once more under cProfile and prints the hot spots. Neither changes the reported "pipeline"
+``--experiments`` adds the pipeline with rules alone (``--model blank``) and a per-component timing of the
+bare model; ``--profile PATH`` runs the shipped pipeline once more under cProfile and prints the hot spots. Neither changes the reported "pipeline"
 number. The benchmark never asserts anything about time and always exits 0.
 """
 from __future__ import annotations
@@ -56,12 +55,6 @@ LARGE_PAGE_TARGET_S = 30  # issue 11, item 7: a 1 MB page extracts in under 30 s
 LARGE_PAGE_TARGET_MB = 1024  # ... and under 1 GB peak RSS on the 2-core machine
 _ABSOLUTE_URL_ATTR = re.compile(r"""(?P<lead>\b(?:href|content)\s*=\s*)(?P<q>["'])(?P<url>https?://[^"'\s<>]+)(?P=q)""", re.I)
 _HEAD = re.compile(r"<head\b[^>]*>", re.I)
-
-# (name, batch_size, n_process) of the nlp.pipe settings tried by --experiments.
-EXPERIMENTS = (("loop as shipped (batch 32, 1 proc)", 32, 1),
-               ("loop, batch 128, 1 proc", 128, 1),
-               ("loop, batch 32, n_process=2", 32, 2),
-               ("loop, batch 8, n_process=2", 8, 2))
 
 
 # --- corpus ---------------------------------------------------------------------------------------
@@ -223,69 +216,6 @@ def measure_bare(texts_from: Path, pages: int, model: str = BARE_MODEL) -> dict:
             "failures": 0, "peak_rss_mb": _peak_rss_mb()}
 
 
-def measure_loop(corpus: Path, out_dir: Path, warmup: Path, batch_size: int, n_process: int, name: str) -> dict:
-    """Experiment: a local copy of ``extract_corpus`` for a fresh output folder, timed per stage, with
-    ``nlp.pipe(batch_size=..., n_process=...)`` as given. Not the shipped pipeline: for diagnosis only."""
-    from . import pipeline_version
-    from .extract import extract_article
-    from .rawfolder import scan
-    from .nlp import build_nlp
-    from .parse import RawPage, parse_page
-    from .run import extract_corpus
-    from .segment import segment
-    from .write import build_tables, extraction_rows, write_tables
-
-    start = time.perf_counter()
-    nlp = build_nlp(None)
-    load_s = time.perf_counter() - start
-    start = time.perf_counter()
-    extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), progress=False)
-    warmup_s = time.perf_counter() - start
-
-    stages = dict.fromkeys(("parse", "nlp", "segment+extract", "rows", "tables+write"), 0.0)
-    now = dt.datetime.now(dt.timezone.utc)
-    start = time.perf_counter()
-    tick = time.perf_counter()
-    items = []
-    snapshots = scan(corpus).snapshots
-    for snapshot in snapshots:
-        rel = str(snapshot.path.relative_to(corpus))
-        items += [(article, snapshot) for article in parse_page(RawPage(snapshot.path, snapshot.url, rel))]
-    stages["parse"] = time.perf_counter() - tick
-    rows: dict[str, list[dict]] = {}
-    failures = 0
-    docs = nlp.pipe((article.text for article, _ in items), batch_size=batch_size, n_process=n_process)
-    try:
-        for article, snapshot in items:
-            tick = time.perf_counter()
-            doc = next(docs)
-            stages["nlp"] += time.perf_counter() - tick
-            tick = time.perf_counter()
-            try:
-                extraction = extract_article(article, segment(article), doc)
-            except Exception:  # noqa: BLE001 - as in run.py, one bad article is counted, not fatal
-                failures += 1
-                continue
-            finally:
-                stages["segment+extract"] += time.perf_counter() - tick
-            tick = time.perf_counter()
-            for table, new in extraction_rows(extraction, snapshot.sha256, now, pipeline_version(), None).items():
-                rows.setdefault(table, []).extend(new)
-            stages["rows"] += time.perf_counter() - tick
-    finally:
-        docs.close()  # lets spaCy stop its n_process workers even if the loop ended early
-    tick = time.perf_counter()
-    write_tables(build_tables(rows), out_dir)
-    stages["tables+write"] = time.perf_counter() - tick
-    seconds = time.perf_counter() - start
-
-    texts = _article_texts(out_dir)
-    return {"measurement": name, "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
-            "pages": len(snapshots), "articles": len(texts), "words": _words(texts), "failures": failures,
-            "peak_rss_mb": _peak_rss_mb(), "peak_rss_workers_mb": _peak_rss_mb(resource.RUSAGE_CHILDREN),
-            "stages_s": stages}
-
-
 def measure_components(texts_from: Path, model: str = BARE_MODEL) -> dict:
     """Experiment: seconds per spaCy component, for the pipeline's ``build_nlp()`` (batches of 32, as
     ``run.py`` does) and for the bare model (one document at a time, as ``nlp(text)`` does)."""
@@ -431,11 +361,6 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
             rows.append(_child(["--only", "pipeline", "--model", "blank", "--corpus", str(corpus),
                                 "--out", str(work / "out-blank"), "--warmup", str(warmup)], work, "blank"))
             print("experiment measured: pipeline, model=blank", flush=True)
-            for i, (name, batch_size, n_process) in enumerate(EXPERIMENTS):
-                rows.append(_child(["--only", "loop", "--corpus", str(corpus), "--out", str(work / f"out-loop{i}"),
-                                    "--warmup", str(warmup), "--batch-size", str(batch_size),
-                                    "--n-process", str(n_process), "--name", name], work, f"loop{i}"))
-                print(f"experiment measured: {name}", flush=True)
         components = None
         if experiments and "error" not in rows[0]:
             components = _child(["--only", "components", "--texts-from", str(work / "out")], work, "components")
@@ -452,10 +377,6 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
         if rows[0].get("failures") or rows[0].get("new", pages) != pages:
             print(f"note: the pipeline extracted {rows[0].get('new')} of {pages} pages as new, "
                   f"with {rows[0].get('failures')} failure(s)")
-        for row in rows:
-            if "stages_s" in row:
-                stages = ", ".join(f"{k} {v:.2f}s" for k, v in row["stages_s"].items())
-                print(f"stages of {row['measurement']}: {stages}")
         result["load_average_after"] = os.getloadavg()[0]
         print(f"1-min load average: {result['load_average_before']:.2f} before, {result['load_average_after']:.2f} after"
               " (other work on the machine makes the numbers noisy)")
@@ -497,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"copies of every sample and devset page (default {DEFAULT_COPIES})")
     parser.add_argument("--json", type=Path, help="also write the numbers as JSON to this file")
     parser.add_argument("--experiments", action="store_true",
-                        help="also time a local copy of the loop per stage and with other nlp.pipe settings")
+                        help="also time rules alone (--model blank) and each component of the bare model")
     parser.add_argument("--profile", type=Path, metavar="STATS",
                         help="also run the pipeline under cProfile, save the stats here and print the hot spots")
     parser.add_argument("--keep", type=Path, help="copy the corpus and outputs to this folder before cleaning up")
@@ -507,15 +428,12 @@ def main(argv: list[str] | None = None) -> int:
                              "an empty value skips them)")
     parser.add_argument("--one-person", type=int, metavar="PARAGRAPHS",
                         help="also time a synthetic page about one person over this many paragraphs")
-    child.add_argument("--only", choices=["pipeline", "bare", "loop", "components", "profile", "large"], help=argparse.SUPPRESS)
+    child.add_argument("--only", choices=["pipeline", "bare", "components", "profile", "large"], help=argparse.SUPPRESS)
     child.add_argument("--kind", choices=["profiles", "one-person"], help=argparse.SUPPRESS)
     child.add_argument("--size", type=int, help=argparse.SUPPRESS)
     for name in ("--corpus", "--out", "--warmup", "--texts-from", "--result", "--stats"):
         child.add_argument(name, type=Path, help=argparse.SUPPRESS)
     child.add_argument("--pages", type=int, default=0, help=argparse.SUPPRESS)
-    child.add_argument("--batch-size", type=int, default=32, help=argparse.SUPPRESS)
-    child.add_argument("--n-process", type=int, default=1, help=argparse.SUPPRESS)
-    child.add_argument("--name", default="loop", help=argparse.SUPPRESS)
     child.add_argument("--model", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -528,8 +446,6 @@ def main(argv: list[str] | None = None) -> int:
             result = measure_components(args.texts_from)
         elif args.only == "large":
             result = measure_large_page(args.kind, args.size, args.out)
-        elif args.only == "loop":
-            result = measure_loop(args.corpus, args.out, args.warmup, args.batch_size, args.n_process, args.name)
         else:
             result = profile_pipeline(args.corpus, args.out, args.warmup, args.stats)
         args.result.write_text(json.dumps(result))
