@@ -217,7 +217,7 @@ table.facts{border-collapse:collapse;font-size:.9em;margin-bottom:1.5rem}
 table.facts th,table.facts td{border:1px solid #ccc;padding:.2rem .4rem;text-align:left;vertical-align:top}
 td.n{text-align:right} tr.total{font-weight:bold} tr:target{background:#fff3b0}
 .chip{padding:0 .3rem;border-radius:.3rem;font-size:.8em} .meta{color:#555} .gone{color:#b00}
-.spans{border-left:3px solid #eee;padding-left:.6rem;margin-bottom:.4rem}"""
+.spans{border-left:3px solid #eee;padding-left:.6rem;margin-bottom:.4rem} .spans span{white-space:nowrap}"""
 
 
 def _page(title: str, content: str) -> str:

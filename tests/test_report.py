@@ -135,8 +135,13 @@ def test_a_page_loads_in_a_real_browser_with_its_highlights(site, devset_tables,
     screenshot = tmp_path / "page.png"
     _headless(browser, tmp_path / "profile", f"--screenshot={screenshot}", page.as_uri())
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The same page without its highlighted text (legend and tables stay): the colours on screen must drop.
+    bare = tmp_path / "bare.html"
+    bare.write_text(re.sub(r'<div class="spans".*?</div>', "", page.read_text(encoding="utf-8"), flags=re.S))
+    bare_screenshot = tmp_path / "bare.png"
+    _headless(browser, tmp_path / "profile", f"--screenshot={bare_screenshot}", bare.as_uri())
     import matplotlib.image
-    image = matplotlib.image.imread(screenshot)
+    image, bare_image = matplotlib.image.imread(screenshot), matplotlib.image.imread(bare_screenshot)
     assert image.shape[:2] == tuple(int(n) for n in reversed(WINDOW.split(",")))
     for colour in (MENTION_COLOURS["PERSON"], FACT_COLOURS["fact:role"]):
-        assert _pixels_of(image, colour) > 0, f"no highlight of colour {colour} on screen"
+        assert _pixels_of(image, colour) > _pixels_of(bare_image, colour), f"no highlight of colour {colour} on screen"
