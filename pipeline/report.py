@@ -79,14 +79,14 @@ def build_report(extracted: Path, out: Path) -> ReportSummary:
     missing = [name for name in REQUIRED_TABLES if not (extracted / f"{name}.parquet").exists()]
     if missing:
         raise MissingTables(f"{extracted}: no {', '.join(missing)} table; run `story-extractor extract` first")
-    tables = {name: pq.read_table(extracted / f"{name}.parquet").to_pylist() for name in REQUIRED_TABLES}
+    arrow = {name: pq.read_table(extracted / f"{name}.parquet") for name in REQUIRED_TABLES}
+    tables = {name: table.to_pylist() for name, table in arrow.items()}
     names = {person["person_id"]: person["name"] for person in tables["people"]}
     facts_by_article: dict[str, dict[str, list[dict]]] = {}
     for fact in FACT_TABLES:
         for row in tables[fact.table]:
             facts_by_article.setdefault(row["article_id"], {}).setdefault(fact.table, []).append(row)
-    optional = {fact.table: [c for c in OPTIONAL_COLUMNS if tables[fact.table] and c in tables[fact.table][0]]
-                for fact in FACT_TABLES}
+    optional = {fact.table: [c for c in OPTIONAL_COLUMNS if c in arrow[fact.table].column_names] for fact in FACT_TABLES}
 
     out.mkdir(parents=True, exist_ok=True)
     summary = ReportSummary()
