@@ -1,7 +1,8 @@
 -- The three questions researchers ask, for DuckDB (1.1 or later).
 --
---   duckdb -c "SET VARIABLE tables = 'build/devset'" -c ".read docs/queries.sql"
---   duckdb                      -- then: .read docs/queries.sql   (reads extracted/, the default)
+--   printf "SET VARIABLE tables = 'build/devset';\n.read docs/queries.sql\n" | duckdb
+--   duckdb, then: .read docs/queries.sql          (reads extracted/, the default)
+--   Python: con.execute("SET VARIABLE tables = 'build/devset'"), then each statement of this file in turn
 --
 -- Parameters are DuckDB variables. Set any of them before reading this file and it is kept; unset, each takes
 -- the example value computed below from the data itself (the largest cohort, the person named in most articles).
