@@ -2,7 +2,8 @@
 --
 --   printf "SET VARIABLE tables = 'build/devset';\n.read docs/queries.sql\n" | duckdb
 --   duckdb, then: .read docs/queries.sql          (reads extracted/, the default)
---   Python: con.execute("SET VARIABLE tables = 'build/devset'"), then each statement of this file in turn
+--   Python: set the variables with con.execute, then run the part before the first "-- name:" line, then each
+--   query (tests/test_queries.py does exactly this)
 --
 -- Parameters are DuckDB variables. Set any of them before reading this file and it is kept; unset, each takes
 -- the example value computed below from the data itself (the largest cohort, the person named in most articles).
