@@ -16,7 +16,7 @@ PAGES_FROM_TEXT ?= $(REALDEV)/../bin/pages-from-text
 export REALDEV REALDEV_TEXT
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale fetch update dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale fetch update report dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 
 update: setup ## Fetch, then re-extract only what is new or changed (for cron)
 	"$(PY)" -m pipeline update --start-url "$(SITE)" --raw "$(RAW)" --out "$(EXTRACTED)" --delay "$(DELAY)"
+
+report: run ## Extract (as make run), then write the review site to reports/: make report [RAW=dir EXTRACTED=dir]
+	"$(PY)" -m pipeline report --extracted "$(EXTRACTED)" --out reports
 
 dictionary: setup ## Regenerate docs/data-dictionary.md from pipeline/schema.py
 	"$(PY)" -m pipeline dictionary > docs/data-dictionary.md

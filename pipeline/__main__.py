@@ -24,6 +24,7 @@ examples:
   story-extractor extract --raw my-pages --out my-tables
   story-extractor update --start-url https://example.org/stories/ --raw raw --out extracted
   story-extractor eval --gold tests/devset/gold --extracted build/devset --show-errors
+  story-extractor report --extracted build/devset --out reports
 
 exit status: 0 success; 1 the run finished but some page, request or write failed (the rest landed);
 2 nothing was done: a usage mistake, a missing folder or model, a refused folder, or another run holds
@@ -100,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
                                             "accepted values, ISO3 codes, references between tables, ranges and "
                                             "offsets. Prints a report; exit 1 on a violation.")
     check.add_argument("folder", type=Path, metavar="DIR", help="folder of tables")
+
+    report = commands.add_parser("report", formatter_class=formatter, help="write the review site: each article's text with its facts",
+                                 description="Write a static HTML site for reviewers: one page per article with its "
+                                             "text, every extracted span highlighted by label, and a table of its "
+                                             "facts with their source, each linked to its evidence; index.html lists "
+                                             "the articles with their counts.")
+    report.add_argument("--extracted", type=Path, default=Path("extracted"), help="folder of extracted tables")
+    report.add_argument("--out", type=Path, default=Path("reports"), help="folder of the site (index.html and a page per article)")
 
     commands.add_parser("dictionary", help="print the data dictionary (Markdown) generated from the schema",
                         description="Print the data dictionary (Markdown) generated from pipeline/schema.py.")
@@ -184,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
         return _update(args)
     if args.command == "validate":
         return _validate(args)
+    if args.command == "report":
+        return _report(args)
     from .schema import data_dictionary
     print(data_dictionary())
     return EXIT_OK
@@ -277,6 +288,23 @@ def _validate(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     print(format_report(reports))
     return EXIT_FAILURES if any(report.violations for report in reports) else EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Build the review site; a folder without tables is a usage mistake (exit 2)."""
+    from .evaluate import MissingTables
+    from .report import INDEX, build_report
+    _folder_to_read(args.extracted, "--extracted")
+    _folder_to_write(args.out, "--out")
+    if args.out.resolve() == args.extracted.resolve():
+        raise UsageError(f"--out {args.out} is the folder of tables; give the site its own folder")
+    try:
+        summary = build_report(args.extracted, args.out)
+    except MissingTables as error:
+        raise UsageError(str(error)) from None
+    print(summary.line())
+    print(f"open {args.out / INDEX}")
+    return EXIT_OK
 
 
 def _fetch_config(args: argparse.Namespace):

@@ -163,7 +163,8 @@ _EVIDENCE = (
 )
 _INTERVAL = (
     _c("start", STR, "ISO partial date of the start, at the precision the text gives.", "2019-06"),
-    _c("end", STR, "ISO partial date of the end, at the precision the text gives.", "2019"),
+    _c("end", STR, "ISO partial date of the end, at the precision the text gives. `end` is a reserved word in DuckDB "
+                  "SQL: quote it, `\"end\"` (docs/queries.sql).", "2019"),
     _c("start_date", pa.date32(), "First day of `start`.", "2019-06-01"),
     _c("end_date", pa.date32(), "Last day of `end`.", "2019-12-31"),
 )

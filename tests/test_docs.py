@@ -18,19 +18,6 @@ def test_readme_names_the_two_commands_and_every_table():
     assert all(f"`{name}`" in readme for name in TABLES)
 
 
-def test_notebook_code_runs_on_extracted_tables(tmp_path):
-    import json
-
-    from pipeline.run import extract_corpus
-    extract_corpus(ROOT / "raw", tmp_path, progress=False)
-    notebook = json.loads((ROOT / "notebooks" / "explore.ipynb").read_text(encoding="utf-8"))
-    code = "\n".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
-    namespace: dict = {}
-    exec(compile(code.replace("../extracted/", f"{tmp_path}/"), "explore.ipynb", "exec"), namespace)
-    assert len(namespace["people"]) == 13
-    assert not namespace["career"](namespace["people"].name.iloc[0]).empty
-
-
 def test_readme_career_query_runs_on_the_dev_set(tmp_path):
     import re
 
