@@ -6,6 +6,7 @@ RAW       ?= raw
 EXTRACTED ?= extracted
 GOLD      ?= tests/fixtures/gold
 SITE      ?= https://jaif.asean.org/beneficiaries_voice/
+EVALSET   ?= ../shared/bench/trafilatura-eval.tar.gz
 DELAY     ?= 1
 
 .DEFAULT_GOAL := help
@@ -49,6 +50,10 @@ eval-holdout2: setup ## Extract and score the second held-out set (tests/holdout
 
 bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy
 	$(PY) -m pipeline.bench
+
+.PHONY: bench-parse
+bench-parse: setup ## Main-content benchmark: parse stage vs trafilatura on its eval set (EVALSET=archive)
+	$(PY) -m pipeline.bench_parse --archive $(EVALSET)
 
 fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 	$(PY) -m pipeline fetch --start-url $(SITE) --raw $(RAW) --delay $(DELAY)
