@@ -1,40 +1,99 @@
-"""parse: raw HTML → Article records (metadata, clean text in blocks, related stories as child articles).
+"""parse: a page on disk → Article records (metadata, clean text in blocks, related stories as child articles).
 
-Site-agnostic first: the main content is the container with the most paragraph text; WordPress-style
-selectors (entry-content, wp-caption, related posts) only sharpen the result when present.
+The main content is found by trafilatura (main-text extraction with its own fallbacks, evaluated on pages
+from many sites; see docs/benchmark.md), and its block structure (headings, paragraphs, list items, table
+rows, quotes, line breaks) becomes the article's blocks. This module adds what the story pipeline needs on
+top, as a thin layer on the lxml tree before and after: related-story blocks become child articles,
+WordPress taxonomy (sectors, funding framework) is read off the page, footnote markers are dropped,
+captions, photo credits and footnotes keep their own kind, glued image file names are cut off, a word split
+across two paragraphs is joined, and the published date and byline are looked for where story sites print
+them before trafilatura's (htmldate's) guess is taken.
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import gzip
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Tag
-from bs4.dammit import UnicodeDammit
+import charset_normalizer
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
 
 from .normalize import normalize_date, stable_id
 from .records import Article, Block
 
 
 class ParseError(ValueError):
-    """A page that cannot become an article; the message says why."""
+    """A page that cannot become an article; the message names the file and says why."""
 
 
-BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "blockquote", "pre", "dd", "dt", "td", "th"}
-BOILERPLATE_TAGS = ["script", "style", "noscript", "template", "iframe", "svg", "form", "button", "nav", "aside", "select"]
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
+GZIP_SUFFIX = ".gz"
+GZIP_MAGIC = b"\x1f\x8b"
+# Real article pages are well under a few MB; a compressed page that inflates beyond this is a
+# compression bomb or not a page, and is refused rather than read into memory.
+MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+SNIFF_BYTES = 4096  # the head of the file where a BOM, NUL bytes or a declared charset are looked for
+MARKUP_SNIFF_CHARS = 20000
+# Below this many characters of story text a related-block item is a teaser, not a story of its own.
+MIN_RELATED_STORY_CHARS = 200
+MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
+MAX_BYLINE_CHARS = 80
+MAX_BOLD_HEADING_CHARS = 300
+BOLD_HEADING_SHARE = 0.9  # a paragraph this much in bold, not ending a sentence, is a (per-person) heading
+DATELINE_SEARCH_BLOCKS = 4
+
+# The recall pass: prose that trafilatura left out of the story's own container (the headline's nearest
+# ancestor that holds most of what trafilatura kept) is put back when it reads like a sentence of this length.
+MIN_RECOVERED_PROSE_CHARS = 60
+STORY_COVERAGE = 0.8
+SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)]*$")
+BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form", "button", "nav", "aside", "select",
+                    "footer")
+BOILERPLATE_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|footer|share|sharing|social|sidebar|"
+                               r"widget|comments?|cookie|subscribe|newsletter|pagination|tags?|related|promo|ad|ads|"
+                               r"advert|banner|popup|modal|skip-link)([-_ ]|$)", re.I)
+CHROME_TAGS = ("nav", "footer", "aside", "form", "button", "select")
+CHROME_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|cookie|skip-link|"
+                          r"site-name|site-title|brand|logo)([-_ ]|$)", re.I)
+
 LINE_BREAK = "\u2028"
+BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "blockquote", "pre", "dd", "dt", "td", "th")
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
 CREDIT_START = re.compile(r"^(?:©|\(c\)|photo(?:\s+credit)?s?\s*[:：]|credit\s*[:：])", re.I)
 TRAILING_CREDIT = re.compile(r"\s+(©\s?[^©]{2,160})$")
+FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
 TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
-CONTENT_HINT = re.compile(r"entry-content|post-content|article-body|article-content|story-body|post-body|td-post-content|content-area", re.I)
 RELATED_HEADING = re.compile(r"^(related|more|other|you may also|see also|read more)\b", re.I)
+CAPTION_CLASS = re.compile(r"caption", re.I)
+CREDIT_CLASS = re.compile(r"credit", re.I)
+FOOTNOTE_CLASS = re.compile(r"footnote", re.I)
+DATE_CLASS = re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date|meta|post-meta|byline)([-_ ]|$)")
+BYLINE_CLASS = re.compile(r"byline|author", re.I)
 DATE_LINE = re.compile(r"^(?:posted|published|updated)?\s*(?:on|:)?\s*(?P<date>[\w ,./-]{6,40}?)\s*$", re.I)
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}})\b")
-DATELINE_PREFIX = re.compile(r"^(?P<place>[A-Z][A-Z .'-]{2,40}),\s+(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2},? \d{4})\s*[-–—:]\s")
+DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+                          rf"\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}})\b")
+DATELINE_PREFIX = re.compile(r"^(?P<place>[A-Z][A-Z .'-]{2,40}),\s+(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2},? \d{4})"
+                             r"\s*[-–—:]\s")
+BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by", "Text and photos by"
+BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
+DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Browsers read these labels as Windows-1252, a superset that also covers the curly quotes pages mislabel.
+WINDOWS_1252_ALIASES = {"latin_1", "iso8859-1", "ascii", "cp1252"}
+TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False,
+                           with_metadata=True)
+# A short block that is mostly link text is a share bar or a link list, not prose.
+LINK_LIST_MAX_CHARS = 200
+LINK_LIST_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -46,44 +105,129 @@ class RawPage:
     relative_path: str | None = None
 
 
+def is_page_file(path: Path) -> bool:
+    """Whether a file name is a page the parse stage reads: .html, .htm, .xhtml in any case, optionally .gz."""
+    name = path.name.lower()
+    if name.endswith(GZIP_SUFFIX):
+        name = name[: -len(GZIP_SUFFIX)]
+    return name.endswith(PAGE_SUFFIXES)
+
+
+# ---------------------------------------------------------------- bytes → text → tree
+
+
+def read_page_bytes(path: Path) -> bytes:
+    """The page's bytes, gunzipped when compressed (refused beyond MAX_DECOMPRESSED_BYTES)."""
+    data = path.read_bytes()
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=_BytesReader(data)) as stream:
+            inflated = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+    except (OSError, EOFError) as error:
+        raise ParseError(f"{path}: corrupt gzip data ({error})") from None
+    if len(inflated) > MAX_DECOMPRESSED_BYTES:
+        raise ParseError(f"{path}: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes, refused")
+    return inflated
+
+
+class _BytesReader:
+    """Minimal file object over bytes (gzip reads in chunks, so the cap holds while inflating)."""
+
+    def __init__(self, data: bytes):
+        self._data, self._pos = data, 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._data) if size < 0 else self._pos + size
+        chunk = self._data[self._pos:end]
+        self._pos += len(chunk)
+        return chunk
+
+
 def decode_html(data: bytes, path: Path) -> str:
-    """Bytes → text, honouring the page's declared charset and falling back to Windows-1252."""
+    """Bytes → text: a BOM, else UTF-8, else the declared charset, else charset-normalizer's guess."""
     if not data.strip():
         raise ParseError(f"{path}: empty file")
-    head = data[:4096]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    head = data[:SNIFF_BYTES]
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if head.startswith(bom):
+            return _check_markup(data.decode(encoding, errors="replace"), path)
+    if b"\x00" in head:
         raise ParseError(f"{path}: binary content, not HTML")
-    dammit = UnicodeDammit(data, known_definite_encodings=["utf-8"], user_encodings=["windows-1252"], is_html=True)
-    if dammit.unicode_markup is None:
-        raise ParseError(f"{path}: cannot decode text")
-    text = dammit.unicode_markup
-    if not re.search(r"<\s*(html|body|p|div|h1|article|title)\b", text[:20000], re.I):
+    try:
+        return _check_markup(data.decode("utf-8"), path)
+    except UnicodeDecodeError:
+        pass
+    encoding = _declared_encoding(head) or _guessed_encoding(data)
+    return _check_markup(data.decode(encoding, errors="replace"), path)
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    match = DECLARED_CHARSET.search(head)
+    if not match:
+        return None
+    try:
+        name = codecs.lookup((match.group(1) or match.group(2)).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return "cp1252" if name in WINDOWS_1252_ALIASES or name == "utf-8" else name  # a UTF-8 label on non-UTF-8 bytes lies
+
+
+def _guessed_encoding(data: bytes) -> str:
+    best = charset_normalizer.from_bytes(data[:MARKUP_SNIFF_CHARS * 4]).best()
+    name = codecs.lookup(best.encoding).name if best else "cp1252"
+    return "cp1252" if name in WINDOWS_1252_ALIASES else name
+
+
+def _check_markup(text: str, path: Path) -> str:
+    if not re.search(r"<\s*(html|body|p|div|h1|article|title)\b", text[:MARKUP_SNIFF_CHARS], re.I):
         raise ParseError(f"{path}: no HTML markup found")
-    return text
+    return XML_DECLARATION.sub("", text, count=1)
+
+
+def load_tree(html: str, path: Path) -> HtmlElement:
+    tree = trafilatura.utils.load_html(html)
+    if tree is None:
+        raise ParseError(f"{path}: the HTML parser could not read the page")
+    return tree
+
+
+# ---------------------------------------------------------------- the page
 
 
 def parse_page(page: RawPage) -> list[Article]:
-    """One HTML page → its article plus one child article per related story that carries story text."""
-    data = page.path.read_bytes()
-    html = decode_html(data, page.path)
-    soup = BeautifulSoup(html, "lxml")
-    url = page.url or canonical_url(soup)
+    """One page → its article plus one child article per related story that carries story text."""
+    html = decode_html(read_page_bytes(page.path), page.path)
+    tree = load_tree(html, page.path)
+    url = page.url or canonical_url(tree)
     source_path = page.relative_path or str(page.path)
     article_id = stable_id("art", url or f"file:{source_path}")
-    title = find_title(soup)
-    published, date_text = find_published(soup)
-    related = extract_related(soup)
-    root = main_container(soup)
-    if root is None:
-        raise ParseError(f"{page.path}: no body content found")
-    taxonomy = extract_taxonomy(root) or extract_taxonomy(soup)
-    byline = find_byline(root)
-    blocks, credits = collect_blocks(root, title, date_text, byline)
-    if published is None:
-        published = published_from_blocks(blocks)
+    title = find_title(tree)
+    published, date_text = find_published(tree)
+    marks = PageMarks.collect(tree)
+    related = extract_related(tree)
+    taxonomy = extract_taxonomy(tree)
+    found_byline, byline_line = find_byline(tree)
+    prepare_for_extraction(tree)
+    story = StoryCandidates.collect(tree)
+    document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    body = document.body if document is not None else None
+    title = title or (document.title if document is not None else None)
+    byline, byline_date = split_byline(found_byline or (document.author if document is not None else None))
+    pieces = story.recover(xml_blocks(body) if body is not None and len(body) else [])
+    if byline_line and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or "")) \
+            and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
+        pieces.insert(0, ("paragraph", byline_line))  # "By Dr. X, Senior Fellow at Y": more than a name
+    blocks, credits = finish_blocks(pieces, marks, title, date_text, found_byline)
     if not blocks and not title:
-        raise ParseError(f"{page.path}: no title and no text")
+        raise ParseError(f"{page.path}: no body content found (no title and no text)")
+    published = (published or byline_date or published_from_blocks(blocks)
+                 or _iso_or_text_date(document.date if document is not None and document.date else ""))
     main = assemble(article_id, url, source_path, None, title, published, date_text, byline, taxonomy, blocks, credits)
+    if document is not None:
+        main.site_name = document.sitename or None
+        main.categories = list(document.categories or [])
+        main.tags = list(document.tags or [])
     children = [
         assemble(stable_id("art", r_url or f"{article_id}#related-{i}"), r_url, source_path, article_id, r_title,
                  r_date, r_date_text, None, {}, r_blocks, r_credits)
@@ -92,48 +236,107 @@ def parse_page(page: RawPage) -> list[Article]:
     return [main, *children]
 
 
-def canonical_url(soup: BeautifulSoup) -> str | None:
+def clean_text(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def text_of(element) -> str:
+    return clean_text(" ".join(element.itertext()))
+
+
+def classes_of(element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def canonical_url(tree: HtmlElement) -> str | None:
     """The page's canonical (or og:url) address, the basis of a stable article id."""
-    link = soup.find("link", rel="canonical", href=True)
-    if link:
-        return link["href"].strip()
-    meta = soup.find("meta", property="og:url", content=True)
-    return meta["content"].strip() if meta else None
-
-
-def find_title(soup: BeautifulSoup) -> str | None:
-    """Headline: the article's h1, else og:title, else <title> without the site suffix."""
-    for candidate in (soup.select_one("article h1"), soup.select_one("main h1"), soup.find("h1")):
-        if candidate and clean_text(candidate.get_text(" ")):
-            return clean_text(candidate.get_text(" "))
-    meta = soup.find("meta", property="og:title", content=True)
-    if meta and meta["content"].strip():
-        return clean_text(meta["content"])
-    if soup.title and soup.title.string:
-        return re.split(r"\s+[|–—-]\s+", clean_text(soup.title.string))[0] or None
+    for value in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
+        if value.strip():
+            return value.strip()
     return None
 
 
-def find_published(soup: BeautifulSoup) -> tuple[dt.date | None, str | None]:
-    """Publication date from <time>, article meta tags or a short date line; also the text as shown."""
-    for time in soup.find_all("time"):
-        shown = clean_text(time.get_text(" "))
-        value = time.get("datetime") or shown
-        parsed = _iso_or_text_date(value)
-        if parsed:
-            return parsed, shown or None
-    for attrs in ({"property": "article:published_time"}, {"name": "date"}, {"itemprop": "datePublished"},
-                  {"name": "dc.date"}, {"name": "publish-date"}):
-        meta = soup.find("meta", attrs=attrs)
-        if meta and meta.get("content") and (parsed := _iso_or_text_date(meta["content"])):
-            return parsed, None
-    for element in soup.find_all(class_=re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date|meta|post-meta|byline)([-_ ]|$)")):
-        if element.find_parent(class_=re.compile("related")):
+def find_title(tree: HtmlElement) -> str | None:
+    """Headline: the article's h1, else og:title, else <title> without the site suffix."""
+    for path in ("//article//h1", "//main//h1", "//h1"):
+        for candidate in tree.xpath(path):
+            if text := text_of(candidate):
+                return text
+    for value in tree.xpath('//meta[@property="og:title"]/@content'):
+        if value.strip():
+            return clean_text(value)
+    for candidate in tree.xpath("//title"):
+        if text := text_of(candidate):
+            return re.split(r"\s+[|–—-]\s+", text)[0] or None
+    return None
+
+
+def find_published(tree: HtmlElement) -> tuple[dt.date | None, str | None]:
+    """Publication date from <time>, meta tags, JSON-LD or a short date line; also the text as shown."""
+    for time in tree.iter("time"):
+        if _inside_related(time):
             continue
-        shown = clean_text(element.get_text(" "))
-        if len(shown) <= 120 and (parsed := date_in_line(shown)):
-            return parsed, shown if DATE_LINE.match(shown) else None
+        shown = text_of(time)
+        if parsed := _iso_or_text_date(time.get("datetime") or shown):
+            return parsed, _meta_line(time) or shown or None
+    for attribute, value in (("property", "article:published_time"), ("name", "date"), ("itemprop", "datePublished"),
+                             ("name", "dc.date"), ("name", "DC.date.issued"), ("name", "publish-date"),
+                             ("property", "og:published_time"), ("name", "pubdate")):
+        for content in tree.xpath(f'//meta[@{attribute}="{value}"]/@content'):
+            if parsed := _iso_or_text_date(content):
+                return parsed, None
+    if parsed := json_ld_date(tree):
+        return parsed, None
+    for element in tree.xpath("//*[@class]"):
+        if not isinstance(element.tag, str) or not DATE_CLASS.search(element.get("class")) or _inside_related(element):
+            continue
+        shown = text_of(element)
+        if len(shown) <= MAX_DATE_LINE_CHARS and (parsed := date_in_line(shown)):
+            return parsed, shown  # the line as shown ("7 May 2023 · By Desk") is the article's dateline
     return None, None
+
+
+def _meta_line(element) -> str | None:
+    """The short date/byline line a <time> stands in ("Posted on 14 June 2021", "30 June 2022 · By X")."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "article", "main", "header") or len(text_of(ancestor)) > MAX_DATE_LINE_CHARS:
+            return None
+        if DATE_CLASS.search(ancestor.get("class") or "") and ancestor.tag in ("p", "div", "span"):
+            return text_of(ancestor)
+    return None
+
+
+def json_ld_date(tree: HtmlElement) -> dt.date | None:
+    """datePublished (else dateCreated) of the page's JSON-LD."""
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for key in ("datePublished", "dateCreated"):
+            if (value := _find_key(data, key)) and (parsed := _iso_or_text_date(value)):
+                return parsed
+    return None
+
+
+def _find_key(data, key: str) -> str | None:
+    if isinstance(data, dict):
+        if isinstance(data.get(key), str):
+            return data[key]
+        data = list(data.values())
+    if isinstance(data, list):
+        for item in data:
+            if found := _find_key(item, key):
+                return found
+    return None
+
+
+def _inside_related(element) -> bool:
+    return any(RELATED_HEADING.match(classes_of(a).strip()) or "related" in classes_of(a).lower()
+               for a in element.iterancestors())
 
 
 def date_in_line(text: str) -> dt.date | None:
@@ -149,226 +352,359 @@ def _iso_or_text_date(value: str) -> dt.date | None:
             return dt.date(*map(int, m.groups()))
         except ValueError:
             return None
-    parsed = normalize_date(value) if len(value) <= 40 else None
+    parsed = normalize_date(value) if value and len(value) <= 40 else None
     return parsed.start_date if parsed and parsed.precision == "day" else None
 
 
 def published_from_blocks(blocks: list[tuple[str, str]]) -> dt.date | None:
     """Fallback: a dateline ("BANGKOK, 3 May 2021 –") or a short date line among the first blocks."""
-    for _, text in blocks[:4]:
+    for _, text in blocks[:DATELINE_SEARCH_BLOCKS]:
         if (m := DATELINE_PREFIX.match(text)) and (parsed := normalize_date(m.group("date"))):
             return parsed.start_date
-        if len(text) <= 120 and (parsed := date_in_line(text)):
+        if len(text) <= MAX_DATE_LINE_CHARS and (parsed := date_in_line(text)):
             return parsed
     return None
 
 
-def find_byline(root: Tag) -> str | None:
-    """Author or team, from a byline/author element or a short "By ..." line."""
-    for element in root.find_all(class_=re.compile(r"byline|author", re.I)):
-        text = clean_text(element.get_text(" "))
-        if text:
-            return re.sub(r"^by\s+", "", text, flags=re.I)
-    for element in root.find_all(["p", "div", "span"], limit=60):
-        text = clean_text(element.get_text(" "))
-        if re.match(r"^by\s+\S", text, re.I) and len(text) <= 80:
-            return re.sub(r"^by\s+", "", text, flags=re.I)
-    return None
+def find_byline(tree: HtmlElement) -> tuple[str | None, str | None]:
+    """Author or team, from a byline/author element or a short "By ..." line (outside related blocks); also
+    the line as printed."""
+    body = tree.find("body") if tree.find("body") is not None else tree
+    for element in body.xpath(".//*[@class or @id]"):
+        if BYLINE_CLASS.search(classes_of(element)) and not _inside_related(element) and (text := text_of(element)) \
+                and len(text) <= MAX_DATE_LINE_CHARS:
+            return re.sub(r"^by\s+", "", text, flags=re.I), text
+    for element in body.iter("p", "div", "span"):
+        text = text_of(element)
+        if re.match(r"^by\s+\S", text, re.I) and len(text) <= MAX_BYLINE_CHARS:
+            return re.sub(r"^by\s+", "", text, flags=re.I), text
+    return None, None
 
 
-def extract_taxonomy(root: Tag) -> dict:
+def split_byline(text: str | None) -> tuple[str | None, dt.date | None]:
+    """"Staff | 18 March 2024" → ("Staff", 2024-03-18): a byline with a date glued on gives both apart."""
+    if not text:
+        return None, None
+    names, date = [], None
+    for part in BYLINE_SEPARATOR.split(text):
+        part = BYLINE_LEAD.sub("", part.strip())
+        part_date = _iso_or_text_date(part) or (date_in_line(part) if len(part) <= MAX_DATE_LINE_CHARS else None)
+        if part_date:
+            date = date or part_date
+            part = DATE_IN_LINE.sub("", part).strip(" ,-")
+            part = re.sub(r"\s*\b(?:on|posted|published)\s*$", "", part, flags=re.I)
+        if part:
+            names.append(part)
+    return (", ".join(names) or None), date
+
+
+# ---------------------------------------------------------------- the layer before trafilatura
+
+
+@dataclass
+class PageMarks:
+    """Texts whose kind the page's markup tells (captions, credits, footnotes): trafilatura's output keeps the
+    text but not the class, so blocks are matched back to these by text."""
+
+    captions: set[str]
+    credits: set[str]
+    footnotes: set[str]
+
+    @classmethod
+    def collect(cls, tree: HtmlElement) -> "PageMarks":
+        marks = cls(set(), set(), set())
+        for element in tree.iter("figcaption", "p", "div", "span", "li", "td", "dd"):
+            if not isinstance(element.tag, str):
+                continue
+            names = classes_of(element)
+            if element.tag == "figcaption" or CAPTION_CLASS.search(names):
+                marks.captions.add(_strip_image_files(text_of(element)))
+            elif CREDIT_CLASS.search(names):
+                marks.credits.add(text_of(element))
+            if FOOTNOTE_CLASS.search(names):
+                for item in element.iter("li", "p"):
+                    marks.footnotes.add(_footnote_text(text_of(item)))
+        marks.captions.discard("")
+        return marks
+
+
+def prepare_for_extraction(tree: HtmlElement) -> None:
+    """Drop footnote markers; captions become plain paragraphs after their figure so trafilatura keeps them."""
+    for marker in list(tree.iter("sup")):
+        if FOOTNOTE_MARKER.fullmatch(text_of(marker)):
+            marker.drop_tree()
+    for element in list(tree.iter("figcaption", "div", "p", "span", "figure")):
+        if CAPTION_CLASS.search(classes_of(element)):  # trafilatura discards elements classed as captions
+            element.attrib.pop("class", None)
+            element.attrib.pop("id", None)
+    for caption in list(tree.iter("figcaption")):
+        figure = caption.getparent()
+        caption.tag = "p"
+        if figure is not None and figure.tag == "figure":
+            caption.tail = None
+            figure.addnext(caption)
+
+
+def extract_taxonomy(tree: HtmlElement) -> dict:
     """"Sectors" and "Funding Framework" term lists, removed from the tree so they stay out of the prose."""
     found: dict = {}
-    for label in root.find_all(["h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p"]):
-        if label.decomposed:
+    for label in list(tree.iter("h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p")):
+        key = TAXONOMY_LABELS.get(text_of(label).rstrip(":").lower())
+        if not key or label.getparent() is None:
             continue
-        key = TAXONOMY_LABELS.get(clean_text(label.get_text(" ")).rstrip(":").lower())
-        if not key:
-            continue
-        holder = label.find_next_sibling()
-        terms = [clean_text(li.get_text(" ")) for li in holder.find_all("li")] if holder else []
-        if holder and not terms:
-            terms = [clean_text(holder.get_text(" "))]
+        holder = label.getnext()
+        terms = [text_of(li) for li in holder.iter("li")] if holder is not None else []
+        if holder is not None and not terms:
+            terms = [text_of(holder)]
         terms = [t for t in terms if t]
         found[key] = terms if key == "sectors" else (", ".join(terms) or None)
-        if holder:
-            holder.decompose()
-        label.decompose()
+        if holder is not None:
+            holder.drop_tree()
+        label.drop_tree()
     return found
 
 
-def extract_related(soup: BeautifulSoup) -> list[tuple]:
+def extract_related(tree: HtmlElement) -> list[tuple]:
     """Related-story blocks: each item with its own text becomes (url, title, date, date_text, blocks, credits).
 
     The block is removed from the tree either way, so teasers never leak into the parent's text.
     """
     stories = []
-    for heading in soup.find_all(["h2", "h3", "h4", "h5"]):
-        if heading.decomposed or not RELATED_HEADING.match(clean_text(heading.get_text(" "))):
+    for heading in list(tree.iter("h2", "h3", "h4", "h5")):
+        section = heading.getparent()
+        if section is None or section.tag in ("body", "html", "article", "main") or not RELATED_HEADING.match(text_of(heading)):
             continue
-        section = heading.parent
-        if section is None or section.name in ("body", "html", "article", "main"):
+        if section.getparent() is None:  # already removed with an enclosing related block
             continue
-        for item in _related_items(section, heading):
-            link = item.find("a", href=True)
-            url = link["href"].strip() if link else None
-            title_el = item.find(["h2", "h3", "h4", "h5", "h6"]) or link
-            title = clean_text(title_el.get_text(" ")) if title_el else None
-            date_el = item.find(class_=re.compile("date")) or item.find("time")
-            date_text = clean_text(date_el.get_text(" ")) if date_el else None
-            date = _iso_or_text_date((date_el.get("datetime") if date_el else None) or date_text or "")
-            if date_el:
-                date_el.decompose()
-            for duplicate in item.find_all(["h2", "h3", "h4", "h5", "h6"]):
-                if clean_text(duplicate.get_text(" ")) == title:
-                    duplicate.decompose()
-            blocks, credits = collect_blocks(item, title, None, None)
-            if sum(len(text) for _, text in blocks) >= 200:
+        for item in [child for child in section if isinstance(child.tag, str) and child is not heading]:
+            link = next(iter(item.xpath(".//a[@href]")), None)
+            if link is None and not item.xpath(".//h4|.//h5"):
+                continue
+            url = link.get("href").strip() if link is not None else None
+            title_el = next(iter(item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6")), link)
+            title = text_of(title_el) if title_el is not None else None
+            date_el = next(iter(item.xpath(".//*[contains(@class, 'date')] | .//time")), None)
+            date_text = text_of(date_el) if date_el is not None else None
+            date = _iso_or_text_date((date_el.get("datetime") if date_el is not None else None) or date_text or "")
+            if date_el is not None:
+                date_el.drop_tree()
+            for duplicate in item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6"):
+                if text_of(duplicate) == title:
+                    duplicate.drop_tree()
+            marks = PageMarks.collect(item)
+            prepare_for_extraction(item)
+            blocks, credits = finish_blocks(html_blocks(item), marks, title, None, None)
+            if sum(len(text) for _, text in blocks) >= MIN_RELATED_STORY_CHARS:
                 stories.append((url, title, date, date_text, blocks, credits))
-        section.decompose()
+        section.drop_tree()
     return stories
 
 
-def _related_items(section: Tag, heading: Tag) -> list[Tag]:
-    items = [child for child in section.find_all(recursive=False) if isinstance(child, Tag) and child is not heading]
-    return [item for item in items if item.find("a", href=True) or item.find(["h4", "h5"])]
+def html_blocks(root: HtmlElement) -> list[tuple[str, str]]:
+    """(kind, text) of the innermost block elements under ``root`` (used for related-story items)."""
+    pieces = []
+    for element in root.iter(*BLOCK_TAGS):
+        if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+            continue
+        kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
+        pieces.append((kind, _text_with_breaks(element, "br")))
+    return pieces
 
 
-def main_container(soup: BeautifulSoup) -> Tag | None:
-    """The element holding the story: the most specific container with (nearly) the most paragraph text."""
-    body = soup.body or soup
-    for tag in body.find_all(BOILERPLATE_TAGS):
-        tag.decompose()
-    for tag in body.find_all(["header", "footer"]):
-        if tag.find_parent(["article", "main"]) is None and not tag.find("h1"):
-            tag.decompose()
-    candidates = [body, *body.find_all(["article", "main", "section", "div"])]
-    scored = [(paragraph_chars(c), c) for c in candidates]
-    best = max((score for score, _ in scored), default=0)
-    if best == 0:
-        return body if clean_text(body.get_text(" ")) else None
-    good = [c for score, c in scored if score >= 0.85 * best]
-    hinted = [c for c in good if CONTENT_HINT.search(" ".join(c.get("class", [])) + " " + (c.get("id") or ""))]
-    pick = min(hinted or good, key=lambda c: len(list(c.descendants)))
-    article = pick.find_parent("article")
-    return article if article is not None and paragraph_chars(article) <= 1.3 * paragraph_chars(pick) else pick
+class StoryCandidates:
+    """The page's leaf text blocks (before trafilatura prunes the tree): to put back prose it left out, and to
+    take out page chrome it kept.
+
+    trafilatura takes the first container that looks like the article body; a story split over sibling
+    sections ("article-body", "article-body participants") or ending in an author note loses its tail. The
+    story's own container is the headline's nearest ancestor whose leaves hold most of what trafilatura kept;
+    prose leaves in it (not in menus, share bars, comments, related blocks) that trafilatura dropped are put
+    back where they stand in the page. On short pages trafilatura falls back to taking all text; a block that
+    is exactly a menu entry, a share bar or a site name (and nothing else on the page) is dropped again.
+    """
+
+    def __init__(self, headline, leaves: list[tuple[HtmlElement, str, str, frozenset]], chrome: set[str]):
+        self.headline = headline
+        self.leaves = leaves
+        self.chrome = chrome - {clean_text(text) for _, _, text, _ in leaves}
+        self.held: dict = {}
+
+    @classmethod
+    def collect(cls, tree: HtmlElement) -> "StoryCandidates":
+        body = tree.find("body")
+        if body is None:
+            return cls(None, [], set())
+        headline = next(iter(tree.xpath("//article//h1|//main//h1") or tree.xpath("//h1")), None)
+        leaves, chrome = [], set()
+        held: dict = {}  # lxml makes a new proxy (a new id) for an element nobody holds: hold the ancestors
+        for element in body.iter(*BLOCK_TAGS):
+            if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+                continue
+            ancestors = list(element.iterancestors())
+            text = _text_with_breaks(element, "br")
+            if any(a.tag in CHROME_TAGS or CHROME_CLASS.search(classes_of(a)) for a in [element, *ancestors]) \
+                    or _mostly_links(element, clean_text(text)):
+                chrome.add(clean_text(text))
+                continue
+            if any(a.tag in BOILERPLATE_TAGS or BOILERPLATE_CLASS.search(classes_of(a)) for a in [element, *ancestors]):
+                continue
+            kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
+            leaves.append((element, kind, text, frozenset(map(id, ancestors))))
+            held.update((id(a), a) for a in ancestors)
+        story = cls(headline, leaves, chrome)
+        story.held = held
+        return story
+
+    def recover(self, pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """trafilatura's blocks without page chrome, with the story's dropped prose put back in page order."""
+        pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in self.chrome]
+        if self.headline is None or not pieces:
+            return pieces
+        kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
+        found = [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
+        kept_chars = sum(len(clean_text(text)) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
+        if not kept_chars:
+            return pieces
+        story = None
+        for ancestor in self.headline.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                break
+            inside = sum(len(clean_text(text)) for (_, _, text, within), hit in zip(self.leaves, found)
+                         if hit and id(ancestor) in within)
+            if inside >= STORY_COVERAGE * kept_chars:
+                story = ancestor
+                break
+        if story is None:
+            return pieces
+        merged: list[tuple[str, str]] = []
+        position = 0
+        heading = None  # a dropped heading comes back only with the prose under it
+        for (element, kind, text, within), hit in zip(self.leaves, found):
+            if id(story) not in within:
+                continue
+            plain = clean_text(text.replace(LINE_BREAK, " "))
+            if hit:
+                heading = None
+                while position < len(pieces):  # trafilatura's blocks up to the one holding this leaf
+                    merged.append(pieces[position])
+                    position += 1
+                    if plain in clean_text(merged[-1][1].replace(LINE_BREAK, " ")):
+                        break
+            elif kind == "heading" and plain:
+                heading = (kind, text)
+            elif self._is_prose(plain):
+                merged.extend([heading, (kind, text)] if heading else [(kind, text)])
+                heading = None
+        return merged + pieces[position:]
+
+    @staticmethod
+    def _is_prose(plain: str) -> bool:
+        return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
 
 
-def paragraph_chars(element: Tag) -> int:
-    return sum(len(p.get_text()) for p in element.find_all("p"))
+def _mostly_links(element, plain: str) -> bool:
+    """A short block that is mostly link text (in the page's <a> or trafilatura's <ref>): a share bar or link list."""
+    linked = sum(len(clean_text(" ".join(a.itertext()))) for a in element.iter("a", "ref"))
+    return bool(plain) and len(plain) < LINK_LIST_MAX_CHARS and linked >= LINK_LIST_SHARE * len(plain)
 
 
-def clean_text(text: str) -> str:
-    return " ".join(text.replace("\xa0", " ").split())
+# ---------------------------------------------------------------- trafilatura's XML → blocks
 
 
-def block_kind(element: Tag) -> str:
-    """heading, caption, footnote or paragraph, from the element and its ancestors."""
-    classes = " ".join(" ".join(a.get("class", [])) + " " + (a.get("id") or "") for a in [element, *element.parents] if isinstance(a, Tag))
-    if element.name == "figcaption" or re.search(r"caption", classes, re.I):
-        return "caption"
-    if re.search(r"footnote", classes, re.I):
-        return "footnote"
-    if element.name in ("h1", "h2", "h3", "h4", "h5", "h6", "dt"):
-        return "heading"
-    if "table-row" in element.get("class", []):
-        return "row"
-    text = clean_text(element.get_text(" "))
-    bold = "".join(clean_text(b.get_text(" ")) for b in element.find_all(["strong", "b"]))
-    if bold and len(bold) >= 0.9 * len(text.replace(" ", "")) and len(text) <= 300 and not text.endswith("."):
-        return "heading"
-    return "paragraph"
-
-
-def flatten_tables(root: Tag) -> None:
-    """A table row becomes one line, its cells joined by commas ("Name, Position, Organisation, Country"),
-    so a speaker or recipient table reads like the profile headings segment already knows."""
-    for table in root.find_all("table"):
-        lines = []
-        for row in table.find_all("tr"):
-            if row.find("th") is not None and row.find("td") is None:
+def xml_blocks(body: etree._Element) -> list[tuple[str, str]]:
+    """(kind, text) for each block of trafilatura's output, in order: head → heading, table row → row
+    ("cell, cell, cell", header rows skipped), a paragraph almost all in bold → heading, others → paragraph."""
+    pieces: list[tuple[str, str]] = []
+    for element in body.iter("head", "p", "item", "row", "quote", "code"):
+        if element.tag in ("item", "quote") and element.find(".//p") is not None:
+            continue  # its paragraphs are blocks of their own
+        if element.tag in ("p", "head", "item", "quote", "code") and any(a.tag == "row" for a in element.iterancestors()):
+            continue  # a cell's paragraph is part of its row's line
+        if element.tag == "p" and any(a.tag in ("item", "quote") and a.find(".//p") is None for a in element.iterancestors()):
+            continue
+        if element.tag == "row":
+            cells = [clean_text(" ".join(cell.itertext())) for cell in element.iter("cell")]
+            if all(cell.get("role") == "head" for cell in element.iter("cell")):
                 continue  # the header row names the columns, not a person
-            cells = [clean_text(cell.get_text(" ")) for cell in row.find_all(["td", "th"])]
             if any(cells):
-                lines.append(", ".join(cell for cell in cells if cell))
-        replacement = root.new_tag("div", attrs={"class": "table-rows"})
-        for line in lines:
-            paragraph = root.new_tag("p", attrs={"class": "table-row"})
-            paragraph.string = line
-            replacement.append(paragraph)
-        table.replace_with(replacement)
+                pieces.append(("row", ", ".join(cell for cell in cells if cell)))
+            continue
+        text = _text_with_breaks(element, "lb", skip=("list",) if element.tag == "item" else ())
+        if _mostly_links(element, clean_text(text.replace(LINE_BREAK, " "))):
+            continue
+        if element.tag == "head":
+            pieces.append(("heading", text))
+        elif element.tag == "p" and _mostly_bold(element, text):
+            pieces.append(("heading", text))
+        else:
+            pieces.append(("paragraph", text))
+    return pieces
 
 
-def collect_blocks(root: Tag, title: str | None, date_text: str | None, byline: str | None) -> tuple[list[tuple[str, str]], list[str]]:
-    """(kind, text) blocks in document order, plus photo credits kept out of the prose."""
-    flatten_tables(root)
-    for marker in root.find_all("sup"):
-        if re.fullmatch(r"\[?\d{1,2}\]?|[*†‡]", clean_text(marker.get_text())):
-            marker.decompose()
-    for element in root.find_all(True):
-        if element.name in ("br",):
-            element.replace_with(LINE_BREAK)
+def _text_with_breaks(element, break_tag: str, skip: tuple[str, ...] = ()) -> str:
+    """The element's text with each line break as LINE_BREAK (nested ``skip`` elements left out)."""
+    parts = [element.text or ""]
+    for child in element:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")
+            continue
+        if child.tag == break_tag:
+            parts.append(LINE_BREAK)
+        elif child.tag not in skip:
+            parts.append(_text_with_breaks(child, break_tag, skip))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _mostly_bold(element, text: str) -> bool:
+    plain = clean_text(text.replace(LINE_BREAK, " "))
+    bold = "".join(clean_text(" ".join(h.itertext())) for h in element.iter("hi") if h.get("rend") in ("#b", "#strong"))
+    return bool(bold) and len(bold) >= BOLD_HEADING_SHARE * len(plain.replace(" ", "")) \
+        and len(plain) <= MAX_BOLD_HEADING_CHARS and not plain.endswith(".")
+
+
+# ---------------------------------------------------------------- the layer after trafilatura
+
+
+def finish_blocks(pieces: list[tuple[str, str]], marks: PageMarks, title: str | None, date_text: str | None,
+                  byline: str | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """Split line breaks, give captions and footnotes their kind, take photo credits and metadata lines out."""
     blocks: list[tuple[str, str]] = []
     credits: list[str] = []
-    for element in _leaf_blocks(root):
-        if _is_boilerplate(element, root):
-            continue
-        kind = block_kind(element)
-        for piece in element.get_text("").split(LINE_BREAK):
-            text = clean_text(piece)
+    for kind, raw in pieces:
+        for line in raw.split(LINE_BREAK):
+            text = clean_text(line)
             if not text:
                 continue
-            text = IMAGE_FILE.sub("", text).strip() if kind == "caption" or IMAGE_FILE.match(text) else text
+            stripped = _strip_image_files(text)
+            if kind == "paragraph" and stripped in marks.captions:
+                kind_here = "caption"
+            elif kind == "paragraph" and _footnote_text(text) in marks.footnotes:
+                kind_here = "footnote"
+            else:
+                kind_here = kind
+            text = stripped if kind_here == "caption" or IMAGE_FILE.match(text) else text
             if not text:
                 continue
-            if CREDIT_START.match(text) or "credit" in " ".join(element.get("class", [])).lower():
+            if CREDIT_START.match(text) or text in marks.credits:
                 credits.append(text)
                 continue
             if m := TRAILING_CREDIT.search(text):
                 credits.append(m.group(1).strip())
                 text = text[: m.start()].strip()
-            if kind == "footnote":
-                text = re.sub(r"^\[?\d{1,2}\]?\s*", "", text).rstrip("↩ ").strip()
-            if _is_metadata(text, title, date_text, byline):
-                continue
-            blocks.append((kind, text))
+            if kind_here == "footnote":
+                text = _footnote_text(text)
+            if text and not _is_metadata(text, title, date_text, byline):
+                blocks.append((kind_here, text))
     return repair_split_words(blocks), credits
 
 
-def _leaf_blocks(root: Tag) -> list[Tag]:
-    """Innermost block elements in document order (a <p> inside an <li> wins over the <li>)."""
-    leaves: list[Tag] = []
-    taken: set[int] = set()
-    for element in root.find_all(True):
-        is_block = element.name in BLOCK_TAGS or (element.name in ("div", "section", "span") and _has_own_text(element))
-        if not is_block or element.find(list(BLOCK_TAGS)) is not None:
-            continue
-        if any(id(parent) in taken for parent in element.parents):
-            continue
-        taken.add(id(element))
-        leaves.append(element)
-    return leaves
+def _strip_image_files(text: str) -> str:
+    return IMAGE_FILE.sub("", text).strip()
 
 
-BOILERPLATE_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|footer|site-footer|share|sharing|social|"
-                               r"sidebar|widget|comments?|cookie|subscribe|newsletter|pagination|tags?|site-name|site-title|"
-                               r"skip-link)([-_ ]|$)", re.I)
-
-
-def _is_boilerplate(element: Tag, root: Tag) -> bool:
-    """Menus, footers, share bars and link lists: by class or id, or because the text is mostly links."""
-    for node in [element, *element.parents]:
-        if node is root or not isinstance(node, Tag):
-            break
-        if BOILERPLATE_CLASS.search(" ".join(node.get("class", [])) + " " + (node.get("id") or "")):
-            return True
-    text = clean_text(element.get_text(" "))
-    linked = sum(len(clean_text(a.get_text(" "))) for a in element.find_all("a"))
-    return bool(text) and len(text) < 200 and linked >= 0.6 * len(text)
-
-
-def _has_own_text(element: Tag) -> bool:
-    return any(isinstance(child, str) and child.strip() for child in element.children)
+def _footnote_text(text: str) -> str:
+    return re.sub(r"^\[?\d{1,2}\]?\s*", "", text).rstrip("↩ ").strip()
 
 
 def _is_metadata(text: str, title: str | None, date_text: str | None, byline: str | None) -> bool:
@@ -376,7 +712,7 @@ def _is_metadata(text: str, title: str | None, date_text: str | None, byline: st
         return True
     if date_text and text == date_text:
         return True
-    if byline and re.sub(r"^by\s+", "", text, flags=re.I) == byline and len(text) <= 80:
+    if byline and re.sub(r"^by\s+", "", text, flags=re.I) == byline and len(text) <= MAX_BYLINE_CHARS:
         return True
     return bool(re.fullmatch(r"(posted|published)( on)?\s*[:\-]?\s*", text, re.I))
 
