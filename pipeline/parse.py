@@ -59,11 +59,9 @@ BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", 
 BOILERPLATE_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|footer|share|sharing|social|sidebar|"
                                r"widget|comments?|cookie|subscribe|newsletter|pagination|tags?|related|promo|ad|ads|"
                                r"advert|banner|popup|modal|skip-link)([-_ ]|$)", re.I)
-CHROME_TAGS = ("nav", "footer", "aside", "form", "button", "select")
-CHROME_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|share|sharing|social|cookie|skip-link|"
-                          r"site-name|site-title|brand|logo)([-_ ]|$)", re.I)
 
 LINE_BREAK = "\u2028"
+LOOSE_TEXT_PARENTS = ("body", "div", "main", "section", "quote")  # where trafilatura leaves text outside <p>
 BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "blockquote", "pre", "dd", "dt", "td", "th")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
@@ -89,8 +87,11 @@ DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Browsers read these labels as Windows-1252, a superset that also covers the curly quotes pages mislabel.
 WINDOWS_1252_ALIASES = {"latin_1", "iso8859-1", "ascii", "cp1252"}
+# htmldate's extensive search parses every date-like string on the page with dateparser in all languages
+# (most of the parse time on foreign pages); the page's own date markup and datelines are searched here.
+DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
 TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False,
-                           with_metadata=True)
+                           with_metadata=True, date_extraction_params=DATE_EXTRACTION)
 # A short block that is mostly link text is a share bar or a link list, not prose.
 LINK_LIST_MAX_CHARS = 200
 LINK_LIST_SHARE = 0.6
@@ -474,6 +475,9 @@ def extract_related(tree: HtmlElement) -> list[tuple]:
         section = heading.getparent()
         if section is None or section.tag in ("body", "html", "article", "main") or not RELATED_HEADING.match(text_of(heading)):
             continue
+        first = next((child for child in section if isinstance(child.tag, str)), None)
+        if first is not heading or next(section.iter("h1"), None) is not None:
+            continue  # a "See also" heading inside the story's own flow, not a block of related stories
         if section.getparent() is None:  # already removed with an enclosing related block
             continue
         for item in [child for child in section if isinstance(child.tag, str) and child is not heading]:
@@ -520,7 +524,7 @@ class StoryCandidates:
     story's own container is the headline's nearest ancestor whose leaves hold most of what trafilatura kept;
     prose leaves in it (not in menus, share bars, comments, related blocks) that trafilatura dropped are put
     back where they stand in the page. On short pages trafilatura falls back to taking all text; a block that
-    is exactly a menu entry, a share bar or a site name (and nothing else on the page) is dropped again.
+    is exactly a short link list on the page (a share bar, a menu, a linked site name) is dropped again.
     """
 
     def __init__(self, headline, leaves: list[tuple[HtmlElement, str, str, frozenset]], chrome: set[str]):
@@ -535,6 +539,8 @@ class StoryCandidates:
         if body is None:
             return cls(None, [], set())
         headline = next(iter(tree.xpath("//article//h1|//main//h1") or tree.xpath("//h1")), None)
+        above = list(headline.iterancestors()) if headline is not None else [body, *body.iterancestors()]
+        story_line = {id(a) for a in above}
         leaves, chrome = [], set()
         held: dict = {}  # lxml makes a new proxy (a new id) for an element nobody holds: hold the ancestors
         for element in body.iter(*BLOCK_TAGS):
@@ -542,17 +548,18 @@ class StoryCandidates:
                 continue
             ancestors = list(element.iterancestors())
             text = _text_with_breaks(element, "br")
-            if any(a.tag in CHROME_TAGS or CHROME_CLASS.search(classes_of(a)) for a in [element, *ancestors]) \
-                    or _mostly_links(element, clean_text(text)):
+            # a container of the headline ("<body class='has-sidebar'>") says nothing about its blocks
+            own = [a for a in [element, *ancestors] if id(a) not in story_line]
+            if _mostly_links(element, clean_text(text)):
                 chrome.add(clean_text(text))
                 continue
-            if any(a.tag in BOILERPLATE_TAGS or BOILERPLATE_CLASS.search(classes_of(a)) for a in [element, *ancestors]):
+            if any(a.tag in BOILERPLATE_TAGS or BOILERPLATE_CLASS.search(classes_of(a)) for a in own):
                 continue
             kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
             leaves.append((element, kind, text, frozenset(map(id, ancestors))))
             held.update((id(a), a) for a in ancestors)
         story = cls(headline, leaves, chrome)
-        story.held = held
+        story.held = held | {id(a): a for a in above}
         return story
 
     def recover(self, pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -615,30 +622,32 @@ def xml_blocks(body: etree._Element) -> list[tuple[str, str]]:
     """(kind, text) for each block of trafilatura's output, in order: head → heading, table row → row
     ("cell, cell, cell", header rows skipped), a paragraph almost all in bold → heading, others → paragraph."""
     pieces: list[tuple[str, str]] = []
-    for element in body.iter("head", "p", "item", "row", "quote", "code"):
-        if element.tag in ("item", "quote") and element.find(".//p") is not None:
-            continue  # its paragraphs are blocks of their own
-        if element.tag in ("p", "head", "item", "quote", "code") and any(a.tag == "row" for a in element.iterancestors()):
-            continue  # a cell's paragraph is part of its row's line
-        if element.tag == "p" and any(a.tag in ("item", "quote") and a.find(".//p") is None for a in element.iterancestors()):
-            continue
-        if element.tag == "row":
-            cells = [clean_text(" ".join(cell.itertext())) for cell in element.iter("cell")]
-            if all(cell.get("role") == "head" for cell in element.iter("cell")):
-                continue  # the header row names the columns, not a person
-            if any(cells):
-                pieces.append(("row", ", ".join(cell for cell in cells if cell)))
-            continue
-        text = _text_with_breaks(element, "lb", skip=("list",) if element.tag == "item" else ())
-        if _mostly_links(element, clean_text(text.replace(LINE_BREAK, " "))):
-            continue
-        if element.tag == "head":
-            pieces.append(("heading", text))
-        elif element.tag == "p" and _mostly_bold(element, text):
-            pieces.append(("heading", text))
-        else:
-            pieces.append(("paragraph", text))
+    if body.text and body.text.strip():
+        pieces.append(("paragraph", body.text))
+    _walk_blocks(body, pieces)
     return pieces
+
+
+def _walk_blocks(container: etree._Element, pieces: list[tuple[str, str]]) -> None:
+    for element in container:
+        if not isinstance(element.tag, str):
+            pass
+        elif element.tag == "row":
+            cells = [clean_text(" ".join(cell.itertext())) for cell in element.iter("cell")]
+            if any(cells) and not all(cell.get("role") == "head" for cell in element.iter("cell")):
+                pieces.append(("row", ", ".join(cell for cell in cells if cell)))  # a header row names columns
+        elif element.tag in ("head", "p", "code") or (element.tag in ("item", "quote") and element.find(".//p") is None):
+            text = _text_with_breaks(element, "lb", skip=("list",) if element.tag == "item" else ())
+            if not _mostly_links(element, clean_text(text.replace(LINE_BREAK, " "))):
+                heading = element.tag == "head" or (element.tag == "p" and _mostly_bold(element, text))
+                pieces.append(("heading" if heading else "paragraph", text))
+            if element.tag == "item":
+                for nested in element.findall("list"):
+                    _walk_blocks(nested, pieces)
+        elif element.tag not in ("graphic", "lb", "ref", "hi"):
+            _walk_blocks(element, pieces)  # list, table, quote or item holding paragraphs, div
+        if element.tail and element.tail.strip() and container.tag in LOOSE_TEXT_PARENTS:
+            pieces.append(("paragraph", element.tail))  # text straight in the body, after a heading or a list
 
 
 def _text_with_breaks(element, break_tag: str, skip: tuple[str, ...] = ()) -> str:
