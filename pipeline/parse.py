@@ -15,7 +15,9 @@ import codecs
 import datetime as dt
 import gzip
 import hashlib
+import io
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,9 @@ from .normalize import normalize_date, stable_id
 from .records import Article, Block
 
 
+log = logging.getLogger(__name__)
+
+
 class ParseError(ValueError):
     """A page that cannot become an article; the message names the file and says why."""
 
@@ -39,6 +44,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Real article pages are well under a few MB; a compressed page that inflates beyond this is a
 # compression bomb or not a page, and is refused rather than read into memory.
 MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+PARSER_DEPTH_LIMIT = 255  # libxml2 stops nesting there (its guard against stack exhaustion); deeper text is cut
 SNIFF_BYTES = 4096  # the head of the file where a BOM, NUL bytes or a declared charset are looked for
 MARKUP_SNIFF_CHARS = 20000
 # Below this many characters of story text a related-block item is a teaser, not a story of its own.
@@ -123,26 +129,13 @@ def read_page_bytes(path: Path) -> bytes:
     if not data.startswith(GZIP_MAGIC):
         return data
     try:
-        with gzip.GzipFile(fileobj=_BytesReader(data)) as stream:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:  # reads in chunks: the cap holds while inflating
             inflated = stream.read(MAX_DECOMPRESSED_BYTES + 1)
     except (OSError, EOFError) as error:
         raise ParseError(f"{path}: corrupt gzip data ({error})") from None
     if len(inflated) > MAX_DECOMPRESSED_BYTES:
         raise ParseError(f"{path}: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes, refused")
     return inflated
-
-
-class _BytesReader:
-    """Minimal file object over bytes (gzip reads in chunks, so the cap holds while inflating)."""
-
-    def __init__(self, data: bytes):
-        self._data, self._pos = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size < 0 else self._pos + size
-        chunk = self._data[self._pos:end]
-        self._pos += len(chunk)
-        return chunk
 
 
 def decode_html(data: bytes, path: Path) -> str:
@@ -187,9 +180,13 @@ def _check_markup(text: str, path: Path) -> str:
 
 
 def load_tree(html: str, path: Path) -> HtmlElement:
+    """The page's lxml tree (trafilatura's loader, which repairs common breakage)."""
     tree = trafilatura.utils.load_html(html)
     if tree is None:
         raise ParseError(f"{path}: the HTML parser could not read the page")
+    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in trafilatura.utils.HTML_PARSER.error_log):
+        log.warning("%s: markup nested deeper than libxml2's limit (%d levels); the text below it is not read",
+                    path, PARSER_DEPTH_LIMIT)
     return tree
 
 

@@ -6,12 +6,15 @@ parser's output.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.normalize import stable_id
-from pipeline.parse import ParseError, RawPage, parse_page
+from pipeline import parse as parse_module
+from pipeline.parse import ParseError, RawPage, is_page_file, parse_page
 
 SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "jaif-asean-deepens-integration-through-the-attachment-programme.html"
 MAIN_URL = "https://jaif.asean.org/beneficiaries_voice/asean-deepens-integration-through-the-attachment-programme/"
@@ -335,3 +338,104 @@ def test_menus_footers_and_link_lists_stay_out_of_the_text(tmp_path):
     assert "Petra Novak" in article.text
     for chrome in ("Home", "About Us", "Share on", "Contact", "Regional Portal"):
         assert chrome not in article.text
+
+
+# ---------------------------------------------------------------- any page on disk
+
+STORY = f"""<html><head><title>Harbour Quay Reopens</title></head><body><article><h1>Harbour Quay Reopens</h1>
+<p>{BODY}</p><p>The quay had been closed for two years while its timber piles were replaced.</p></article></body></html>"""
+
+
+@pytest.mark.parametrize("name, wanted", [
+    ("a.html", True), ("b.HTM", True), ("c.xhtml", True), ("d.Html.GZ", True), ("e.htm.gz", True),
+    ("f.txt", False), ("g.gz", False), ("h.html.bak", False), ("notes.json", False),
+])
+def test_page_file_names(name, wanted):
+    assert is_page_file(Path(name)) is wanted
+
+
+@pytest.mark.parametrize("name", ["story.HTM", "story.XHTML", "story.html.gz", "story.HTML.GZ"])
+def test_any_page_suffix_and_gzip_parse_like_plain_html(tmp_path, name):
+    plain = parse_page(RawPage(write(tmp_path, "plain.html", STORY)))[0]
+    data = gzip.compress(STORY.encode("utf-8")) if name.lower().endswith(".gz") else STORY.encode("utf-8")
+    article = parse_page(RawPage(write(tmp_path, name, data)))[0]
+    assert article.text == plain.text and article.title == "Harbour Quay Reopens"
+    assert BODY in article.text
+
+
+def test_gzip_page_over_the_decompression_cap_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(parse_module, "MAX_DECOMPRESSED_BYTES", 4096)
+    page = write(tmp_path, "huge.html.gz", gzip.compress((STORY + " " * 10_000).encode("utf-8")))
+    with pytest.raises(ParseError, match="decompresses to more than 4096 bytes") as caught:
+        parse_page(RawPage(page))
+    assert str(page) in str(caught.value)
+
+
+def test_corrupt_gzip_page_is_reported(tmp_path):
+    page = write(tmp_path, "broken.html.gz", gzip.compress(STORY.encode("utf-8"))[:40])
+    with pytest.raises(ParseError, match="corrupt gzip") as caught:
+        parse_page(RawPage(page))
+    assert str(page) in str(caught.value)
+
+
+@pytest.mark.parametrize("encoding, title, sentence", [
+    ("iso-8859-2", "Łódź Żaglówki Wracają", "Żeglarze z Łodzi wrócili na jezioro, gdzie spędzili całe lato."),
+    ("shift_jis", "港の新しい桟橋", "港の新しい桟橋は二年間の工事の後に再び開かれました。"),
+    ("koi8-r", "Новый причал в гавани", "Новый причал снова открыт после двух лет ремонта, сказал капитан порта."),
+])
+def test_declared_non_utf8_encodings(tmp_path, encoding, title, sentence):
+    html = (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={encoding}"></head>'
+            f"<body><h1>{title}</h1><p>{sentence} {sentence}</p></body></html>")
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html.encode(encoding))))
+    assert article.title == title
+    assert sentence in article.text
+
+
+def test_undeclared_cyrillic_page_is_detected(tmp_path):
+    sentence = ("Новый причал снова открыт после двух лет ремонта, сказал капитан порта, и рыбаки уже "
+                "вернулись к работе на восточной стороне гавани.")
+    html = f"<html><body><h1>Новый причал в гавани</h1><p>{sentence}</p><p>{sentence}</p></body></html>"
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html.encode("cp1251"))))
+    assert article.title == "Новый причал в гавани"
+    assert sentence in article.text
+
+
+def test_utf16_page_with_byte_order_mark(tmp_path):
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", STORY.encode("utf-16"))))
+    assert article.title == "Harbour Quay Reopens" and BODY in article.text
+
+
+def test_mislabelled_utf8_and_latin1_label(tmp_path):
+    html = ('<html><head><meta charset="iso-8859-1"></head><body><h1>Caf\u00e9 Owners Meet</h1>'
+            '<p>\u201cWe serve the best coffee in town,\u201d said the owner of the caf\u00e9.</p></body></html>')
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html.encode("cp1252"))))
+    assert "\u201cWe serve the best coffee in town,\u201d" in article.text  # a latin-1 label is read as Windows-1252
+
+
+# ---------------------------------------------------------------- pathological pages finish
+
+# Generous: these parse in well under a second; an unbounded algorithm (the old parser on a deeply nested table
+# did not finish in 300 s) would blow through it.
+PATHOLOGICAL_PAGE_SECONDS = 30
+
+
+def test_deeply_nested_table_finishes_and_says_what_it_could_not_read(tmp_path, caplog):
+    depth = 2000
+    html = ("<html><body><h1>Nested Tables</h1><p>" + BODY + "</p>" + "<table><tr><td>" * depth
+            + "<p>The innermost cell.</p>" + "</td></tr></table>" * depth + "</body></html>")
+    start = time.perf_counter()
+    [article] = parse_page(RawPage(write(tmp_path, "nested.html", html)))
+    assert time.perf_counter() - start < PATHOLOGICAL_PAGE_SECONDS
+    assert BODY in article.text
+    assert any("nested deeper" in record.getMessage() and "nested.html" in record.getMessage() for record in caplog.records)
+
+
+def test_megabyte_page_finishes(tmp_path):
+    count = 1_000_000 // len(f"<p>Entry 0: {BODY}</p>\n")
+    paragraphs = "".join(f"<p>Entry {i}: {BODY}</p>\n" for i in range(count))
+    html = "<html><body><article><h1>A Long Record</h1>" + paragraphs + "</article></body></html>"
+    assert len(html) >= 1_000_000
+    start = time.perf_counter()
+    [article] = parse_page(RawPage(write(tmp_path, "long.html", html)))
+    assert time.perf_counter() - start < PATHOLOGICAL_PAGE_SECONDS
+    assert f"Entry 0: {BODY}" in article.text and f"Entry {count - 1}: {BODY}" in article.text
