@@ -59,6 +59,7 @@ DATELINE_SEARCH_BLOCKS = 4
 # ancestor that holds most of what trafilatura kept) is put back when it reads like a sentence of this length.
 MIN_RECOVERED_PROSE_CHARS = 60
 STORY_COVERAGE = 0.8
+MIN_SECTION_PARAGRAPHS = 2  # a heading with one paragraph under it is as often a teaser as a section
 SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)]*$")
 BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form", "button", "nav", "aside", "select",
                     "footer")
@@ -71,8 +72,10 @@ LOOSE_TEXT_PARENTS = ("body", "div", "main", "section", "quote")  # where trafil
 BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "blockquote", "pre", "dd", "dt", "td", "th")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
-CREDIT_START = re.compile(r"^(?:©|\(c\)|photo(?:\s+credit)?s?\s*[:：]|credit\s*[:：])", re.I)
-TRAILING_CREDIT = re.compile(r"\s+(©\s?[^©]{2,160})$")
+# "Photo: X", "Fotos: X", "Bild: X", "Crédit photo : X", "Image: X/Shutterstock" (a line that is only a credit)
+_CREDIT_WORD = r"(?:photos?|fotos?|bild(?:er)?|images?|pictures?|pics?|credits?|crédits?|photo\s+credits?|crédit\s+photo|foto\s*credits?)"
+CREDIT_START = re.compile(rf"^(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
+TRAILING_CREDIT = re.compile(rf"\s+(©\s?[^©]{{2,160}}|\(?{_CREDIT_WORD}\s*[:：]\s*[^:：]{{2,80}}?\)?)$", re.I)
 FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
 TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
 RELATED_HEADING = re.compile(r"^(related|more|other|you may also|see also|read more)\b", re.I)
@@ -582,24 +585,31 @@ class StoryCandidates:
             return pieces
         merged: list[tuple[str, str]] = []
         position = 0
-        heading = None  # a dropped heading comes back only with the prose under it
+        heading, under = None, []  # a dropped heading comes back only with a section of prose under it
         for (element, kind, text, within), hit in zip(self.leaves, found):
             if id(story) not in within:
                 continue
             plain = clean_text(text.replace(LINE_BREAK, " "))
             if hit:
-                heading = None
+                merged.extend(under if heading else [])  # a lone paragraph under a dropped heading: kept, headless
+                heading, under = None, []
                 while position < len(pieces):  # trafilatura's blocks up to the one holding this leaf
                     merged.append(pieces[position])
                     position += 1
                     if plain in clean_text(merged[-1][1].replace(LINE_BREAK, " ")):
                         break
             elif kind == "heading" and plain:
-                heading = (kind, text)
+                merged.extend(under if heading else [])
+                heading, under = (kind, text), []
             elif self._is_prose(plain):
-                merged.extend([heading, (kind, text)] if heading else [(kind, text)])
-                heading = None
-        return merged + pieces[position:]
+                if heading is None:
+                    merged.append((kind, text))
+                    continue
+                under.append((kind, text))
+                if len(under) == MIN_SECTION_PARAGRAPHS:
+                    merged.extend([heading, *under])
+                    heading, under = None, []
+        return merged + (under if heading else []) + pieces[position:]
 
     @staticmethod
     def _is_prose(plain: str) -> bool:
