@@ -439,3 +439,60 @@ def test_megabyte_page_finishes(tmp_path):
     [article] = parse_page(RawPage(write(tmp_path, "long.html", html)))
     assert time.perf_counter() - start < PATHOLOGICAL_PAGE_SECONDS
     assert f"Entry 0: {BODY}" in article.text and f"Entry {count - 1}: {BODY}" in article.text
+
+
+# ---------------------------------------------------------------- published date and byline on real-looking pages
+
+
+def _story(head: str = "", top: str = "", url_comment: str = "") -> str:
+    return (f"<html><head>{head}</head><body>{url_comment}<article><h1>Harbour Quay Reopens</h1>{top}"
+            f"<p>{BODY}</p><p>The quay had been closed for two years while its timber piles were replaced.</p>"
+            f"</article></body></html>")
+
+
+@pytest.mark.parametrize("name, html, published", [
+    ("dateline", _story(top="<p>JAKARTA, 15 February 2021 – The port authority reopened the old quay on Monday "
+                            "after two years of repairs.</p>"), dt.date(2021, 2, 15)),
+    ("posted-on line", _story(top='<div class="entry-meta">Posted on March 12, 2024</div>'), dt.date(2024, 3, 12)),
+    ("meta tag", _story(head='<meta property="article:published_time" content="2019-07-04T10:00:00+02:00">'),
+     dt.date(2019, 7, 4)),
+    ("JSON-LD", _story(head='<script type="application/ld+json">{"@context": "https://schema.org", "@graph": '
+                            '[{"@type": "NewsArticle", "headline": "Harbour Quay Reopens", '
+                            '"datePublished": "2022-10-09T08:00:00Z"}]}</script>'), dt.date(2022, 10, 9)),
+    ("byline with a date", _story(top='<p class="byline">Staff | 18 March 2024</p>'), dt.date(2024, 3, 18)),
+])
+def test_published_date_in_the_forms_sites_print_it(tmp_path, name, html, published):
+    [article] = parse_page(RawPage(write(tmp_path, "story.html", html)))
+    assert article.published == published, name
+
+
+def test_date_in_the_url_is_the_last_resort(tmp_path):
+    url = "https://news.example.org/2020/05/17/harbour-quay-reopens/"
+    [article] = parse_page(RawPage(write(tmp_path, "u.html", _story()), url=url))
+    assert article.published == dt.date(2020, 5, 17)
+    with_meta = _story(head='<meta property="article:published_time" content="2020-06-01">')
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", with_meta), url=url))
+    assert article.published == dt.date(2020, 6, 1)  # the page's own date wins over the URL's
+
+
+@pytest.mark.parametrize("line, byline, published", [
+    ("Staff | 18 March 2024", "Staff", dt.date(2024, 3, 18)),
+    ("By Mei Tanaka · 2 May 2023", "Mei Tanaka", dt.date(2023, 5, 2)),
+    ("Text and photos by Lars Holm", "Lars Holm", None),
+    ("By Harbour Desk", "Harbour Desk", None),
+])
+def test_byline_without_the_date_glued_on(tmp_path, line, byline, published):
+    [article] = parse_page(RawPage(write(tmp_path, "b.html", _story(top=f'<p class="byline">{line}</p>'))))
+    assert article.byline == byline
+    assert article.published == published
+    assert BODY in article.text
+
+
+def test_metadata_from_trafilatura(tmp_path):
+    head = ('<meta property="og:site_name" content="Harbour Weekly">'
+            '<link rel="canonical" href="https://harbour.example.org/news/quay/">'
+            '<meta property="article:tag" content="ports"><meta property="article:tag" content="repairs">')
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", _story(head=head))))
+    assert article.site_name == "Harbour Weekly"
+    assert article.url == "https://harbour.example.org/news/quay/"
+    assert {"ports", "repairs"} <= set(article.tags)
