@@ -83,7 +83,6 @@ CAPTION_CLASS = re.compile(r"caption", re.I)
 CREDIT_CLASS = re.compile(r"credit", re.I)
 FOOTNOTE_CLASS = re.compile(r"footnote", re.I)
 DATE_CLASS = re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date|meta|post-meta|byline)([-_ ]|$)")
-BYLINE_CLASS = re.compile(r"byline|author", re.I)
 DATE_LINE = re.compile(r"^(?:posted|published|updated)?\s*(?:on|:)?\s*(?P<date>[\w ,./-]{6,40}?)\s*$", re.I)
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
@@ -371,11 +370,13 @@ def find_byline(tree: HtmlElement) -> tuple[str | None, str | None]:
     """Author or team, from a byline/author element or a short "By ..." line (outside related blocks); also
     the line as printed."""
     body = tree.find("body") if tree.find("body") is not None else tree
-    for element in body.xpath(".//*[@class or @id]"):
-        if BYLINE_CLASS.search(classes_of(element)) and not _inside_related(element) and (text := text_of(element)) \
-                and len(text) <= MAX_DATE_LINE_CHARS:
+    for element in body.xpath(".//*[contains(@class, 'author') or contains(@class, 'byline') or contains(@id, 'author')"
+                              " or contains(@id, 'byline') or contains(@class, 'Author') or contains(@class, 'Byline')]"):
+        if not _inside_related(element) and (text := text_of(element)) and len(text) <= MAX_DATE_LINE_CHARS:
             return re.sub(r"^by\s+", "", text, flags=re.I), text
     for element in body.iter("p", "div", "span"):
+        if not re.match(r"\s*by\s", element.text or "", re.I):  # cheap test before reading the subtree
+            continue
         text = text_of(element)
         if re.match(r"^by\s+\S", text, re.I) and len(text) <= MAX_BYLINE_CHARS:
             return re.sub(r"^by\s+", "", text, flags=re.I), text
