@@ -564,32 +564,21 @@ class StoryCandidates:
         return story
 
     def recover(self, pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """trafilatura's blocks without page chrome, with the story's dropped prose put back in page order."""
+        """trafilatura's blocks without page chrome, with the story's dropped prose put back in page order.
+
+        A heading trafilatura dropped between two blocks it kept ("Marta Kowalska" between two paragraphs)
+        is part of the story's flow wherever the story sits, and comes back too.
+        """
         pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in self.chrome]
-        if self.headline is None or not pieces:
+        if not pieces or not self.leaves:
             return pieces
         kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
         found = [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
-        kept_chars = sum(len(clean_text(text)) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
-        if not kept_chars:
-            return pieces
-        story = None
-        for ancestor in self.headline.iterancestors():
-            if ancestor.tag in ("body", "html"):
-                break
-            inside = sum(len(clean_text(text)) for (_, _, text, within), hit in zip(self.leaves, found)
-                         if hit and id(ancestor) in within)
-            if inside >= STORY_COVERAGE * kept_chars:
-                story = ancestor
-                break
-        if story is None:
-            return pieces
+        story = self._story(found)
         merged: list[tuple[str, str]] = []
         position = 0
         heading, under = None, []  # a dropped heading comes back only with a section of prose under it
-        for (element, kind, text, within), hit in zip(self.leaves, found):
-            if id(story) not in within:
-                continue
+        for index, ((element, kind, text, within), hit) in enumerate(zip(self.leaves, found)):
             plain = clean_text(text.replace(LINE_BREAK, " "))
             if hit:
                 merged.extend(under if heading else [])  # a lone paragraph under a dropped heading: kept, headless
@@ -599,6 +588,10 @@ class StoryCandidates:
                     position += 1
                     if plain in clean_text(merged[-1][1].replace(LINE_BREAK, " ")):
                         break
+            elif kind == "heading" and plain and self._between_kept_sentences(index, found):
+                merged.append((kind, text))
+            elif story is None or id(story) not in within:
+                continue
             elif kind == "heading" and plain:
                 merged.extend(under if heading else [])
                 heading, under = (kind, text), []
@@ -611,6 +604,26 @@ class StoryCandidates:
                     merged.extend([heading, *under])
                     heading, under = None, []
         return merged + (under if heading else []) + pieces[position:]
+
+    def _between_kept_sentences(self, index: int, found: list[bool]) -> bool:
+        if not 0 < index < len(found) - 1 or not (found[index - 1] and found[index + 1]):
+            return False
+        neighbours = (self.leaves[index - 1], self.leaves[index + 1])
+        return all(kind == "paragraph" and SENTENCE_END.search(clean_text(text)) for _, kind, text, _ in neighbours)
+
+    def _story(self, found: list[bool]):
+        """The headline's nearest ancestor (below <body>) whose leaves hold most of what trafilatura kept."""
+        kept_chars = sum(len(clean_text(text)) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
+        if self.headline is None or not kept_chars:
+            return None
+        for ancestor in self.headline.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                return None
+            inside = sum(len(clean_text(text)) for (_, _, text, within), hit in zip(self.leaves, found)
+                         if hit and id(ancestor) in within)
+            if inside >= STORY_COVERAGE * kept_chars:
+                return ancestor
+        return None
 
     @staticmethod
     def _is_prose(plain: str) -> bool:
