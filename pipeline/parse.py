@@ -575,6 +575,8 @@ class StoryCandidates:
         kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
         found = [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
         story = self._story(found)
+        last_hit = max((i for i, hit in enumerate(found) if hit), default=-1)
+        closing = self._section(self.leaves[last_hit][0], story) if story is not None and last_hit >= 0 else None
         merged: list[tuple[str, str]] = []
         position = 0
         heading, under = None, []  # a dropped heading comes back only with a section of prose under it
@@ -595,7 +597,7 @@ class StoryCandidates:
             elif kind == "heading" and plain:
                 merged.extend(under if heading else [])
                 heading, under = (kind, text), []
-            elif self._is_prose(plain):
+            elif self._is_prose(plain) and (index < last_hit or self._continues(element, story, closing)):
                 if heading is None:
                     merged.append((kind, text))
                     continue
@@ -604,6 +606,26 @@ class StoryCandidates:
                     merged.extend([heading, *under])
                     heading, under = None, []
         return merged + (under if heading else []) + pieces[position:]
+
+    @staticmethod
+    def _section(element, story):
+        """The child of ``story`` that holds ``element``."""
+        for ancestor in element.iterancestors():
+            if ancestor is story:
+                return element
+            element = ancestor
+        return None
+
+    def _continues(self, element, story, closing) -> bool:
+        """Whether prose after trafilatura's last block continues the story: in the same section of the story
+        container, or in a sibling section of the same class ("article-body" → "article-body participants")."""
+        section = self._section(element, story)
+        if section is None or closing is None:
+            return False
+        if section is closing:
+            return True
+        first_class = (closing.get("class") or "").split()[:1]
+        return bool(first_class) and (section.get("class") or "").split()[:1] == first_class
 
     def _between_kept_sentences(self, index: int, found: list[bool]) -> bool:
         if not 0 < index < len(found) - 1 or not (found[index - 1] and found[index + 1]):
