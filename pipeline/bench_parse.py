@@ -131,10 +131,11 @@ def trafilatura_with(**options) -> Callable[[Path], str | None]:
 VARIANTS = {
     "trafilatura favor_recall": dict(favor_recall=True),
     "trafilatura favor_precision": dict(favor_precision=True),
-    "trafilatura no fallback": dict(no_fallback=True),
+    "trafilatura fast (no fallback extractors)": dict(fast=True),
     "trafilatura include_tables=False": dict(include_tables=False),
     "trafilatura include_formatting": dict(include_formatting=True),
     "trafilatura output_format=xml": dict(output_format="xml"),
+    "trafilatura with_metadata (the metadata parse also needs)": dict(with_metadata=True),
 }
 
 
