@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.normalize import stable_id
-from pipeline import parse as parse_module
+from pipeline import parse_input
 from pipeline.parse import ParseError, RawPage, is_page_file, parse_page
 
 SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "jaif-asean-deepens-integration-through-the-attachment-programme.html"
@@ -364,7 +364,7 @@ def test_any_page_suffix_and_gzip_parse_like_plain_html(tmp_path, name):
 
 
 def test_gzip_page_over_the_decompression_cap_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(parse_module, "MAX_DECOMPRESSED_BYTES", 4096)
+    monkeypatch.setattr(parse_input, "MAX_DECOMPRESSED_BYTES", 4096)
     page = write(tmp_path, "huge.html.gz", gzip.compress((STORY + " " * 10_000).encode("utf-8")))
     with pytest.raises(ParseError, match="decompresses to more than 4096 bytes") as caught:
         parse_page(RawPage(page))
