@@ -9,6 +9,7 @@ from lxml.html import HtmlElement
 
 from .normalize import normalize_date
 
+TITLE_WORD_SHARE = 0.5  # an h1 whose words are mostly in the declared title is the headline, abbreviated or not
 MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
 MAX_BYLINE_CHARS = 80
 DATELINE_SEARCH_BLOCKS = 4
@@ -44,18 +45,23 @@ def canonical_url(tree: HtmlElement) -> str | None:
 
 
 def find_title(tree: HtmlElement) -> str | None:
-    """Headline: the article's h1, else og:title, else <title> without the site suffix."""
-    for path in ("//article//h1", "//main//h1", "//h1"):
+    """Headline: the article's h1, else og:title, else <title> without the site suffix. An h1 outside
+    <article>/<main> that shares few words with the page's declared title is often the site's name, and yields."""
+    declared = [clean_text(v) for v in tree.xpath('//meta[@property="og:title"]/@content') if v.strip()]
+    declared += [re.split(r"\s+[|–—-]\s+", text)[0] for t in tree.xpath("//title") if (text := text_of(t))]
+    for path in ("//article//h1", "//main//h1"):
         for candidate in tree.xpath(path):
             if text := text_of(candidate):
                 return text
-    for value in tree.xpath('//meta[@property="og:title"]/@content'):
-        if value.strip():
-            return clean_text(value)
-    for candidate in tree.xpath("//title"):
-        if text := text_of(candidate):
-            return re.split(r"\s+[|–—-]\s+", text)[0] or None
-    return None
+    for candidate in tree.xpath("//h1"):
+        if (text := text_of(candidate)) and (not declared or any(_shares_words(text, d) for d in declared)):
+            return text
+    return next((d for d in declared if d), None)
+
+
+def _shares_words(headline: str, declared: str) -> bool:
+    words = set(re.findall(r"\w+", headline.casefold()))
+    return len(words & set(re.findall(r"\w+", declared.casefold()))) >= TITLE_WORD_SHARE * len(words)
 
 
 def find_published(tree: HtmlElement) -> tuple[dt.date | None, str | None]:
@@ -65,7 +71,9 @@ def find_published(tree: HtmlElement) -> tuple[dt.date | None, str | None]:
             continue
         shown = text_of(time)
         if parsed := day_date(time.get("datetime") or shown):
-            return parsed, _meta_line(time) or shown or None
+            line = _meta_line(time) or shown
+            # the line as printed becomes the dateline only if it shows the date ("2 months ago" does not)
+            return parsed, line if line and (date_in_line(line) or day_date(line)) else None
     for attribute, value in (("property", "article:published_time"), ("name", "date"), ("itemprop", "datePublished"),
                              ("name", "dc.date"), ("name", "DC.date.issued"), ("name", "publish-date"),
                              ("property", "og:published_time"), ("name", "pubdate")):

@@ -496,3 +496,21 @@ def test_metadata_from_trafilatura(tmp_path):
     assert article.site_name == "Harbour Weekly"
     assert article.url == "https://harbour.example.org/news/quay/"
     assert {"ports", "repairs"} <= set(article.tags)
+
+
+def test_a_relative_time_is_not_printed_as_the_dateline(tmp_path):
+    top = '<p class="meta"><time datetime="2021-04-09T10:00:00Z">2 months ago</time></p>'
+    [article] = parse_page(RawPage(write(tmp_path, "t.html", _story(top=top))))
+    assert article.published == dt.date(2021, 4, 9)
+    assert "2 months ago" not in article.text
+    assert all(block.kind != "dateline" for block in article.blocks)
+
+
+def test_a_site_name_h1_outside_the_article_yields_to_the_declared_title(tmp_path):
+    html = (f'<html><head><meta property="og:title" content="Ferry Timetable Changes for Winter"></head><body>'
+            f'<div class="masthead"><h1>Island Gazette</h1></div><div class="story"><h2>Ferry Timetable Changes for '
+            f'Winter</h2><p>{BODY}</p><p>The last ferry will leave at nine in the evening from November.</p></div>'
+            f'</body></html>')
+    [article] = parse_page(RawPage(write(tmp_path, "s.html", html)))
+    assert article.title == "Ferry Timetable Changes for Winter"
+    assert "Island Gazette" not in article.text
