@@ -173,11 +173,12 @@ class StoryCandidates:
     is exactly a short link list on the page (a share bar, a menu, a linked site name) is dropped again.
     """
 
-    def __init__(self, headline, leaves: list[tuple[HtmlElement, str, str, frozenset]], chrome: set[str]):
+    def __init__(self, headline, leaves: list[tuple[HtmlElement, str, str, frozenset]], chrome: set[str],
+                 held: dict | None = None):
         self.headline = headline
-        self.leaves = leaves
+        self.leaves = leaves  # (element, kind, text, ids of its ancestors)
         self.chrome = chrome - {clean_text(text) for _, _, text, _ in leaves}
-        self.held: dict = {}
+        self.held = held or {}  # lxml gives an element nobody holds a new proxy (a new id): the ancestors are held
 
     @classmethod
     def collect(cls, tree: HtmlElement) -> "StoryCandidates":
@@ -188,7 +189,7 @@ class StoryCandidates:
         above = list(headline.iterancestors()) if headline is not None else [body, *body.iterancestors()]
         story_line = {id(a) for a in above}
         leaves, chrome = [], set()
-        held: dict = {}  # lxml makes a new proxy (a new id) for an element nobody holds: hold the ancestors
+        held = {id(a): a for a in above}
         for element in body.iter(*BLOCK_TAGS):
             if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
                 continue
@@ -204,9 +205,7 @@ class StoryCandidates:
             kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
             leaves.append((element, kind, text, frozenset(map(id, ancestors))))
             held.update((id(a), a) for a in ancestors)
-        story = cls(headline, leaves, chrome)
-        story.held = held | {id(a): a for a in above}
-        return story
+        return cls(headline, leaves, chrome, held)
 
     def recover(self, pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """trafilatura's blocks without page chrome, with the story's dropped prose put back in page order.
