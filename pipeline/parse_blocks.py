@@ -190,17 +190,17 @@ class StoryCandidates:
         story_line = {id(a) for a in above}
         leaves, chrome = [], set()
         held = {id(a): a for a in above}
+        verdicts: dict[int, tuple] = {}  # boilerplate or not, per container (many leaves share one)
         for element in body.iter(*BLOCK_TAGS):
             if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
                 continue
             ancestors = list(element.iterancestors())
             text = _text_with_breaks(element, "br")
-            # a container of the headline ("<body class='has-sidebar'>") says nothing about its blocks
-            own = [a for a in [element, *ancestors] if id(a) not in story_line]
             if _mostly_links(element, clean_text(text)):
                 chrome.add(clean_text(text))
                 continue
-            if any(a.tag in BOILERPLATE_TAGS or BOILERPLATE_CLASS.search(classes_of(a)) for a in own):
+            # a container of the headline ("<body class='has-sidebar'>") says nothing about its blocks
+            if any(_is_boilerplate(a, verdicts) for a in [element, *ancestors] if id(a) not in story_line):
                 continue
             kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
             leaves.append((element, kind, text, frozenset(map(id, ancestors))))
@@ -294,6 +294,16 @@ class StoryCandidates:
     @staticmethod
     def _is_prose(plain: str) -> bool:
         return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
+
+
+def _is_boilerplate(element, verdicts: dict[int, tuple]) -> bool:
+    """Whether an element is page furniture by tag or class; ``verdicts`` caches (element, verdict) by id,
+    holding the element so that its id stays its own."""
+    cached = verdicts.get(id(element))
+    if cached is None:
+        verdict = element.tag in BOILERPLATE_TAGS or bool(BOILERPLATE_CLASS.search(classes_of(element)))
+        cached = verdicts[id(element)] = (element, verdict)
+    return cached[1]
 
 
 def _mostly_links(element, plain: str) -> bool:

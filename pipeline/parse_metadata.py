@@ -20,6 +20,7 @@ DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}
                           rf"\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}})\b")
 DATELINE_PREFIX = re.compile(r"^(?P<place>[A-Z][A-Z .'-]{2,40}),\s+(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2},? \d{4})"
                              r"\s*[-–—:]\s")
+BY_LINE_XPATH = ".//*[self::p or self::div or self::span][starts-with(translate(normalize-space(text()), 'BY', 'by'), 'by ')]"
 BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by", "Text and photos by"
 BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
 
@@ -167,9 +168,7 @@ def find_byline(tree: HtmlElement) -> tuple[str | None, str | None]:
                               " or contains(@id, 'byline') or contains(@class, 'Author') or contains(@class, 'Byline')]"):
         if not _inside_related(element) and (text := text_of(element)) and len(text) <= MAX_DATE_LINE_CHARS:
             return re.sub(r"^by\s+", "", text, flags=re.I), text
-    for element in body.iter("p", "div", "span"):
-        if not re.match(r"\s*by\s", element.text or "", re.I):  # cheap test before reading the subtree
-            continue
+    for element in body.xpath(BY_LINE_XPATH):  # elements whose own text starts with "By " (tested in libxml2)
         text = text_of(element)
         if re.match(r"^by\s+\S", text, re.I) and len(text) <= MAX_BYLINE_CHARS:
             return re.sub(r"^by\s+", "", text, flags=re.I), text
