@@ -19,6 +19,7 @@ BOLD_HEADING_SHARE = 0.9  # a paragraph this much in bold, not ending a sentence
 # ancestor that holds most of what trafilatura kept) is put back when it reads like a sentence of this length.
 MIN_RECOVERED_PROSE_CHARS = 60
 STORY_COVERAGE = 0.8
+MIN_INLINE_CHARS = 20  # between two kept blocks of the story, a list item or short line is part of it
 MIN_SECTION_PARAGRAPHS = 2  # a heading with one paragraph under it is as often a teaser as a section
 SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)]*$")
 BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form", "button", "nav", "aside", "select",
@@ -220,6 +221,7 @@ class StoryCandidates:
         found = [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
         story = self._story(found)
         last_hit = max((i for i, hit in enumerate(found) if hit), default=-1)
+        first_hit = found.index(True) if last_hit >= 0 else -1
         closing = self._section(self.leaves[last_hit][0], story) if story is not None and last_hit >= 0 else None
         merged: list[tuple[str, str]] = []
         position = 0
@@ -241,7 +243,8 @@ class StoryCandidates:
             elif kind == "heading" and plain:
                 merged.extend(under if heading else [])
                 heading, under = (kind, text), []
-            elif self._is_prose(plain) and (index < last_hit or self._continues(element, story, closing)):
+            elif (self._is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
+                    or (len(plain) >= MIN_INLINE_CHARS and first_hit < index < last_hit):
                 if heading is None:
                     merged.append((kind, text))
                     continue
