@@ -66,10 +66,10 @@ def parse_page(page: RawPage) -> list[Article]:
     title = title or (document.title if document is not None else None)
     byline, byline_date = split_byline(found_byline or (document.author if document is not None else None))
     pieces = story.recover(xml_blocks(body) if body is not None and len(body) else [])
-    if byline_line and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or "")) \
-            and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
+    names_a_role = bool(byline_line) and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or ""))
+    if names_a_role and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
         pieces.insert(0, ("paragraph", byline_line))  # "By Dr. X, Senior Fellow at Y": more than a name
-    blocks, credits = finish_blocks(pieces, marks, title, date_text, found_byline)
+    blocks, credits = finish_blocks(pieces, marks, title, date_text, None if names_a_role else found_byline)
     if not blocks and not title:
         raise ParseError(f"{page.path}: no body content found (no title and no text)")
     published = (published or byline_date or published_from_blocks(blocks)

@@ -514,3 +514,44 @@ def test_a_site_name_h1_outside_the_article_yields_to_the_declared_title(tmp_pat
     [article] = parse_page(RawPage(write(tmp_path, "s.html", html)))
     assert article.title == "Ferry Timetable Changes for Winter"
     assert "Island Gazette" not in article.text
+
+
+# ---------------------------------------------------------------- the recall pass around trafilatura
+
+SECTION_ONE = ("Forty harbour pilots from six ports finished the winter course on Friday after three weeks of "
+               "simulator training and night exercises in the estuary.")
+SECTION_TWO = ("Ms. Ingrid Solberg, Chief Pilot of the Northern Harbour Authority, said the night exercises had "
+               "been the hardest part of the course for most of the group.")
+SECTION_THREE = "The next course will open in the autumn, and applications close at the end of June this year."
+
+
+def test_a_story_split_over_sibling_sections_keeps_every_section(tmp_path):
+    html = f"""<html><head><title>Harbour Pilots Finish Winter Course</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/news/">News</a></nav></header>
+<main><section class="article-head"><h1>Harbour Pilots Finish Winter Course</h1></section>
+<section class="article-body"><p>{SECTION_ONE}</p><p>{SECTION_ONE.replace("Forty", "Twelve")}</p></section>
+<section class="article-body voices"><h2>Voices from the course</h2><p>{SECTION_TWO}</p>
+<p>{SECTION_TWO.replace("hardest", "longest")}</p></section>
+<section class="article-body outlook"><p>{SECTION_THREE}</p></section></main>
+<footer><p>Harbour News, Pier Road 4</p></footer></body></html>"""
+    [article] = parse_page(RawPage(write(tmp_path, "sections.html", html)))
+    for sentence in (SECTION_ONE, SECTION_TWO, SECTION_THREE):
+        assert sentence in article.text
+    assert "Voices from the course" in block_texts(article, "heading")
+    assert "Pier Road" not in article.text and "Home" not in article.text
+    assert article.text.index(SECTION_ONE) < article.text.index(SECTION_TWO) < article.text.index(SECTION_THREE)
+
+
+def test_an_author_note_in_the_story_section_is_kept(tmp_path):
+    note = ("About the author: Dr. Lena Marsh is a Senior Fellow at the Institute for Coastal Studies, where she "
+            "has led the harbour safety programme since 2019.")
+    html = f"""<html><body><main><article><header><h1>Why Harbours Need Night Pilots</h1>
+<p class="byline">By Dr. Lena Marsh, Senior Fellow at the Institute for Coastal Studies</p></header>
+<div class="entry-content"><p>{SECTION_ONE}</p><p>{SECTION_TWO}</p><p>{SECTION_THREE}</p>
+<div class="author-bio"><p>{note}</p></div></div>
+<div class="share"><a href="#">Facebook</a> <a href="#">Email</a></div></article></main></body></html>"""
+    [article] = parse_page(RawPage(write(tmp_path, "note.html", html)))
+    assert note in article.text
+    assert "By Dr. Lena Marsh, Senior Fellow" in article.text  # a byline with a role is kept as a line
+    assert article.byline == "Dr. Lena Marsh, Senior Fellow at the Institute for Coastal Studies"
+    assert "Facebook" not in article.text
