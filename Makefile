@@ -6,6 +6,7 @@ RAW       ?= raw
 EXTRACTED ?= extracted
 GOLD      ?= tests/fixtures/gold
 SITE      ?= https://jaif.asean.org/beneficiaries_voice/
+EVALSET   ?= ../shared/bench/trafilatura-eval.tar.gz
 DELAY     ?= 1
 # Real development pages: gold in $(REALDEV)/gold, their third-party text rebuilt locally (never committed)
 # into $(REALDEV_TEXT) as $(REALDEV)/README.md says. The default fits the main checkout.
@@ -16,7 +17,7 @@ PAGES_FROM_TEXT ?= $(REALDEV)/../bin/pages-from-text
 export REALDEV REALDEV_TEXT
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale fetch update report dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale bench-parse fetch update report dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -79,6 +80,9 @@ bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy, then t
 bench-scale: setup ## Time and memory at 1x, 4x, 10x the corpus, no-op and one-page updates, local vs Dask
 	@mkdir -p build
 	"$(PY)" -m pipeline.bench_scale --json build/bench-scale.json --plot build/bench-scale.png
+
+bench-parse: setup ## Main-content benchmark: parse stage vs trafilatura on its eval set (EVALSET=archive)
+	"$(PY)" -m pipeline.bench_parse --archive "$(EVALSET)"
 
 fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 	"$(PY)" -m pipeline fetch --start-url "$(SITE)" --raw "$(RAW)" --delay "$(DELAY)"

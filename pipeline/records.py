@@ -33,6 +33,9 @@ class Article:
     blocks: list[Block]
     photo_credits: list[str] = field(default_factory=list)
     content_sha256: str = ""
+    site_name: str | None = None  # from the page's metadata (trafilatura); not yet a column
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,8 @@ def test_every_html_like_extension_in_any_case_is_read(tmp_path):
     (raw / "f.html.gz").write_bytes(gzip.compress(_page("orchard").encode()))
     assert sorted(s.path.name for s in scan(raw).snapshots) == sorted(names + ["f.html.gz"])
     summary = extract_corpus(raw, out, model="blank", progress=False)
-    assert set(names) <= set(_articles(out)), summary.failures
+    assert set(_articles(out)) == {*names, "f.html.gz"}, summary.failures
+    assert "Tomas Brandvik" in _people(out)  # the compressed page's person
 
 
 def test_pages_subfolder_of_a_hand_made_folder_is_read(tmp_path):

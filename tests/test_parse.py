@@ -6,12 +6,16 @@ parser's output.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.normalize import stable_id
+from pipeline.parse import reading as parse_reading
 from pipeline.parse import ParseError, RawPage, parse_page
+from pipeline.rawfolder import is_page_name
 
 SAMPLE = Path(__file__).resolve().parents[1] / "raw" / "jaif-asean-deepens-integration-through-the-attachment-programme.html"
 MAIN_URL = "https://jaif.asean.org/beneficiaries_voice/asean-deepens-integration-through-the-attachment-programme/"
@@ -335,3 +339,220 @@ def test_menus_footers_and_link_lists_stay_out_of_the_text(tmp_path):
     assert "Petra Novak" in article.text
     for chrome in ("Home", "About Us", "Share on", "Contact", "Regional Portal"):
         assert chrome not in article.text
+
+
+# ---------------------------------------------------------------- any page on disk
+
+STORY = f"""<html><head><title>Harbour Quay Reopens</title></head><body><article><h1>Harbour Quay Reopens</h1>
+<p>{BODY}</p><p>The quay had been closed for two years while its timber piles were replaced.</p></article></body></html>"""
+
+
+@pytest.mark.parametrize("name, wanted", [
+    ("a.html", True), ("b.HTM", True), ("c.xhtml", True), ("d.Html.GZ", True), ("e.htm.gz", True), ("f.shtml", True),
+    ("f.txt", False), ("g.gz", False), ("h.html.bak", False), ("notes.json", False),
+])
+def test_page_file_names(name, wanted):
+    assert is_page_name(name) is wanted
+
+
+@pytest.mark.parametrize("name", ["story.HTM", "story.XHTML", "story.html.gz", "story.HTML.GZ"])
+def test_any_page_suffix_and_gzip_parse_like_plain_html(tmp_path, name):
+    plain = parse_page(RawPage(write(tmp_path, "plain.html", STORY)))[0]
+    data = gzip.compress(STORY.encode("utf-8")) if name.lower().endswith(".gz") else STORY.encode("utf-8")
+    article = parse_page(RawPage(write(tmp_path, name, data)))[0]
+    assert article.text == plain.text and article.title == "Harbour Quay Reopens"
+    assert BODY in article.text
+
+
+def test_gzip_page_over_the_decompression_cap_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(parse_reading, "MAX_DECOMPRESSED_BYTES", 4096)
+    page = write(tmp_path, "huge.html.gz", gzip.compress((STORY + " " * 10_000).encode("utf-8")))
+    with pytest.raises(ParseError, match="decompresses to more than 4096 bytes") as caught:
+        parse_page(RawPage(page))
+    assert str(page) in str(caught.value)
+
+
+def test_corrupt_gzip_page_is_reported(tmp_path):
+    page = write(tmp_path, "broken.html.gz", gzip.compress(STORY.encode("utf-8"))[:40])
+    with pytest.raises(ParseError, match="corrupt gzip") as caught:
+        parse_page(RawPage(page))
+    assert str(page) in str(caught.value)
+
+
+@pytest.mark.parametrize("encoding, title, sentence", [
+    ("iso-8859-2", "Łódź Żaglówki Wracają", "Żeglarze z Łodzi wrócili na jezioro, gdzie spędzili całe lato."),
+    ("shift_jis", "港の新しい桟橋", "港の新しい桟橋は二年間の工事の後に再び開かれました。"),
+    ("koi8-r", "Новый причал в гавани", "Новый причал снова открыт после двух лет ремонта, сказал капитан порта."),
+])
+def test_declared_non_utf8_encodings(tmp_path, encoding, title, sentence):
+    html = (f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={encoding}"></head>'
+            f"<body><h1>{title}</h1><p>{sentence} {sentence}</p></body></html>")
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html.encode(encoding))))
+    assert article.title == title
+    assert sentence in article.text
+
+
+def test_undeclared_cyrillic_page_is_detected(tmp_path):
+    sentence = ("Новый причал снова открыт после двух лет ремонта, сказал капитан порта, и рыбаки уже "
+                "вернулись к работе на восточной стороне гавани.")
+    html = f"<html><body><h1>Новый причал в гавани</h1><p>{sentence}</p><p>{sentence}</p></body></html>"
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html.encode("cp1251"))))
+    assert article.title == "Новый причал в гавани"
+    assert sentence in article.text
+
+
+def test_utf16_page_with_byte_order_mark(tmp_path):
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", STORY.encode("utf-16"))))
+    assert article.title == "Harbour Quay Reopens" and BODY in article.text
+
+
+def test_mislabelled_utf8_and_latin1_label(tmp_path):
+    html = ('<html><head><meta charset="iso-8859-1"></head><body><h1>Caf\u00e9 Owners Meet</h1>'
+            '<p>\u201cWe serve the best coffee in town,\u201d said the owner of the caf\u00e9.</p></body></html>')
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html.encode("cp1252"))))
+    assert "\u201cWe serve the best coffee in town,\u201d" in article.text  # a latin-1 label is read as Windows-1252
+
+
+# ---------------------------------------------------------------- pathological pages finish
+
+# Generous: these parse in well under a second; an unbounded algorithm (the old parser on a deeply nested table
+# did not finish in 300 s) would blow through it.
+PATHOLOGICAL_PAGE_SECONDS = 30
+
+
+def test_deeply_nested_table_finishes_and_says_what_it_could_not_read(tmp_path, caplog):
+    depth = 2000
+    html = ("<html><body><h1>Nested Tables</h1><p>" + BODY + "</p>" + "<table><tr><td>" * depth
+            + "<p>The innermost cell.</p>" + "</td></tr></table>" * depth + "</body></html>")
+    start = time.perf_counter()
+    [article] = parse_page(RawPage(write(tmp_path, "nested.html", html)))
+    assert time.perf_counter() - start < PATHOLOGICAL_PAGE_SECONDS
+    assert BODY in article.text
+    assert any("nested deeper" in record.getMessage() and "nested.html" in record.getMessage() for record in caplog.records)
+
+
+def test_megabyte_page_finishes(tmp_path):
+    count = 1_000_000 // len(f"<p>Entry 0: {BODY}</p>\n")
+    paragraphs = "".join(f"<p>Entry {i}: {BODY}</p>\n" for i in range(count))
+    html = "<html><body><article><h1>A Long Record</h1>" + paragraphs + "</article></body></html>"
+    assert len(html) >= 1_000_000
+    start = time.perf_counter()
+    [article] = parse_page(RawPage(write(tmp_path, "long.html", html)))
+    assert time.perf_counter() - start < PATHOLOGICAL_PAGE_SECONDS
+    assert f"Entry 0: {BODY}" in article.text and f"Entry {count - 1}: {BODY}" in article.text
+
+
+# ---------------------------------------------------------------- published date and byline on real-looking pages
+
+
+def _story(head: str = "", top: str = "", url_comment: str = "") -> str:
+    return (f"<html><head>{head}</head><body>{url_comment}<article><h1>Harbour Quay Reopens</h1>{top}"
+            f"<p>{BODY}</p><p>The quay had been closed for two years while its timber piles were replaced.</p>"
+            f"</article></body></html>")
+
+
+@pytest.mark.parametrize("name, html, published", [
+    ("dateline", _story(top="<p>JAKARTA, 15 February 2021 – The port authority reopened the old quay on Monday "
+                            "after two years of repairs.</p>"), dt.date(2021, 2, 15)),
+    ("posted-on line", _story(top='<div class="entry-meta">Posted on March 12, 2024</div>'), dt.date(2024, 3, 12)),
+    ("meta tag", _story(head='<meta property="article:published_time" content="2019-07-04T10:00:00+02:00">'),
+     dt.date(2019, 7, 4)),
+    ("JSON-LD", _story(head='<script type="application/ld+json">{"@context": "https://schema.org", "@graph": '
+                            '[{"@type": "NewsArticle", "headline": "Harbour Quay Reopens", '
+                            '"datePublished": "2022-10-09T08:00:00Z"}]}</script>'), dt.date(2022, 10, 9)),
+    ("byline with a date", _story(top='<p class="byline">Staff | 18 March 2024</p>'), dt.date(2024, 3, 18)),
+])
+def test_published_date_in_the_forms_sites_print_it(tmp_path, name, html, published):
+    [article] = parse_page(RawPage(write(tmp_path, "story.html", html)))
+    assert article.published == published, name
+
+
+def test_date_in_the_url_is_the_last_resort(tmp_path):
+    url = "https://news.example.org/2020/05/17/harbour-quay-reopens/"
+    [article] = parse_page(RawPage(write(tmp_path, "u.html", _story()), url=url))
+    assert article.published == dt.date(2020, 5, 17)
+    with_meta = _story(head='<meta property="article:published_time" content="2020-06-01">')
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", with_meta), url=url))
+    assert article.published == dt.date(2020, 6, 1)  # the page's own date wins over the URL's
+
+
+@pytest.mark.parametrize("line, byline, published", [
+    ("Staff | 18 March 2024", "Staff", dt.date(2024, 3, 18)),
+    ("By Mei Tanaka · 2 May 2023", "Mei Tanaka", dt.date(2023, 5, 2)),
+    ("Text and photos by Lars Holm", "Lars Holm", None),
+    ("By Harbour Desk", "Harbour Desk", None),
+])
+def test_byline_without_the_date_glued_on(tmp_path, line, byline, published):
+    [article] = parse_page(RawPage(write(tmp_path, "b.html", _story(top=f'<p class="byline">{line}</p>'))))
+    assert article.byline == byline
+    assert article.published == published
+    assert BODY in article.text
+
+
+def test_metadata_from_trafilatura(tmp_path):
+    head = ('<meta property="og:site_name" content="Harbour Weekly">'
+            '<link rel="canonical" href="https://harbour.example.org/news/quay/">'
+            '<meta property="article:tag" content="ports"><meta property="article:tag" content="repairs">')
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", _story(head=head))))
+    assert article.site_name == "Harbour Weekly"
+    assert article.url == "https://harbour.example.org/news/quay/"
+    assert {"ports", "repairs"} <= set(article.tags)
+
+
+def test_a_relative_time_is_not_printed_as_the_dateline(tmp_path):
+    top = '<p class="meta"><time datetime="2021-04-09T10:00:00Z">2 months ago</time></p>'
+    [article] = parse_page(RawPage(write(tmp_path, "t.html", _story(top=top))))
+    assert article.published == dt.date(2021, 4, 9)
+    assert "2 months ago" not in article.text
+    assert all(block.kind != "dateline" for block in article.blocks)
+
+
+def test_a_site_name_h1_outside_the_article_yields_to_the_declared_title(tmp_path):
+    html = (f'<html><head><meta property="og:title" content="Ferry Timetable Changes for Winter"></head><body>'
+            f'<div class="masthead"><h1>Island Gazette</h1></div><div class="story"><h2>Ferry Timetable Changes for '
+            f'Winter</h2><p>{BODY}</p><p>The last ferry will leave at nine in the evening from November.</p></div>'
+            f'</body></html>')
+    [article] = parse_page(RawPage(write(tmp_path, "s.html", html)))
+    assert article.title == "Ferry Timetable Changes for Winter"
+    assert "Island Gazette" not in article.text
+
+
+# ---------------------------------------------------------------- the recall pass around trafilatura
+
+SECTION_ONE = ("Forty harbour pilots from six ports finished the winter course on Friday after three weeks of "
+               "simulator training and night exercises in the estuary.")
+SECTION_TWO = ("Ms. Ingrid Solberg, Chief Pilot of the Northern Harbour Authority, said the night exercises had "
+               "been the hardest part of the course for most of the group.")
+SECTION_THREE = "The next course will open in the autumn, and applications close at the end of June this year."
+
+
+def test_a_story_split_over_sibling_sections_keeps_every_section(tmp_path):
+    html = f"""<html><head><title>Harbour Pilots Finish Winter Course</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/news/">News</a></nav></header>
+<main><section class="article-head"><h1>Harbour Pilots Finish Winter Course</h1></section>
+<section class="article-body"><p>{SECTION_ONE}</p><p>{SECTION_ONE.replace("Forty", "Twelve")}</p></section>
+<section class="article-body voices"><h2>Voices from the course</h2><p>{SECTION_TWO}</p>
+<p>{SECTION_TWO.replace("hardest", "longest")}</p></section>
+<section class="article-body outlook"><p>{SECTION_THREE}</p></section></main>
+<footer><p>Harbour News, Pier Road 4</p></footer></body></html>"""
+    [article] = parse_page(RawPage(write(tmp_path, "sections.html", html)))
+    for sentence in (SECTION_ONE, SECTION_TWO, SECTION_THREE):
+        assert sentence in article.text
+    assert "Voices from the course" in block_texts(article, "heading")
+    assert "Pier Road" not in article.text and "Home" not in article.text
+    assert article.text.index(SECTION_ONE) < article.text.index(SECTION_TWO) < article.text.index(SECTION_THREE)
+
+
+def test_an_author_note_in_the_story_section_is_kept(tmp_path):
+    note = ("About the author: Dr. Lena Marsh is a Senior Fellow at the Institute for Coastal Studies, where she "
+            "has led the harbour safety programme since 2019.")
+    html = f"""<html><body><main><article><header><h1>Why Harbours Need Night Pilots</h1>
+<p class="byline">By Dr. Lena Marsh, Senior Fellow at the Institute for Coastal Studies</p></header>
+<div class="entry-content"><p>{SECTION_ONE}</p><p>{SECTION_TWO}</p><p>{SECTION_THREE}</p>
+<div class="author-bio"><p>{note}</p></div></div>
+<div class="share"><a href="#">Facebook</a> <a href="#">Email</a></div></article></main></body></html>"""
+    [article] = parse_page(RawPage(write(tmp_path, "note.html", html)))
+    assert note in article.text
+    assert "By Dr. Lena Marsh, Senior Fellow" in article.text  # a byline with a role is kept as a line
+    assert article.byline == "Dr. Lena Marsh, Senior Fellow at the Institute for Coastal Studies"
+    assert "Facebook" not in article.text

@@ -1,0 +1,179 @@
+"""Main-content benchmark: the parse stage against trafilatura alone, on trafilatura's evaluation set.
+
+The set (990 real pages from many sites, each with up to six snippets the main text must contain and up
+to six it must not) is unpacked from its archive into build/ (git-ignored; third-party pages are never
+committed). The protocol is trafilatura's own: a ``with`` snippet found in the extracted text (whitespace
+collapsed on both sides) is a true positive, else a false negative; a ``without`` snippet found is a false
+positive. A page whose extraction raises counts as empty text, and is counted apart.
+
+    python -m pipeline.bench_parse --archive ../shared/bench/trafilatura-eval.tar.gz [--json out.json]
+    python -m pipeline.bench_parse --variants     # also trafilatura with other option sets
+
+Every extractor runs over the same pages in the same process, one after the other, so seconds compare.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tarfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ARCHIVE = ROOT.parent / "shared" / "bench" / "trafilatura-eval.tar.gz"
+DEFAULT_DIR = ROOT / "build" / "trafilatura-eval"
+INDEX = "evaldata.json"
+PAGE_FOLDERS = ("eval", "cache")  # a page's file is in one of these, as in trafilatura's own evaluation
+
+
+@dataclass
+class Score:
+    """Snippet counts, seconds and failing pages of one extractor over the set."""
+
+    name: str
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+    raised: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    pages: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def row(self) -> str:
+        return (f"| {self.name} | {self.precision:.3f} | {self.recall:.3f} | {self.f1:.3f} | {len(self.raised)} | "
+                f"{self.seconds:.0f} | {1000 * self.seconds / max(self.pages, 1):.0f} |")
+
+
+def unpack(archive: Path, folder: Path) -> Path:
+    """The evaluation set in ``folder``, unpacked from ``archive`` the first time."""
+    if (folder / INDEX).is_file():
+        return folder
+    if not archive.is_file():
+        sys.exit(f"bench-parse: {archive}: no such archive (pass --archive PATH or --data DIR)")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    if not (folder / INDEX).is_file():
+        sys.exit(f"bench-parse: {archive}: no {INDEX} inside")
+    return folder
+
+
+def load_cases(folder: Path, limit: int = 0) -> list[tuple[Path, dict]]:
+    """(page file, its snippets) for every entry of the index whose page is on disk."""
+    index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+    cases = []
+    for entry in index.values():
+        path = next((folder / sub / entry["file"] for sub in PAGE_FOLDERS if (folder / sub / entry["file"]).is_file()), None)
+        if path is None:
+            sys.exit(f"bench-parse: {entry['file']}: listed in {INDEX} but not found under {PAGE_FOLDERS}")
+        cases.append((path, entry))
+    return cases[:limit] if limit else cases
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def score(name: str, extract: Callable[[Path], str | None], cases: list[tuple[Path, dict]]) -> Score:
+    """Run ``extract`` over every page and count snippets by trafilatura's protocol."""
+    result = Score(name, pages=len(cases))
+    start = time.perf_counter()
+    for path, entry in cases:
+        try:
+            text = collapse(extract(path) or "")
+        except Exception as error:  # noqa: BLE001 - a raising page is a result of the benchmark, not its end
+            result.raised.append(f"{path.name}: {type(error).__name__}: {str(error)[:160]}")
+            text = ""
+        for snippet in entry["with"]:
+            if collapse(snippet) in text:
+                result.tp += 1
+            else:
+                result.fn += 1
+        for snippet in entry["without"]:
+            if collapse(snippet) in text:
+                result.fp += 1
+            else:
+                result.tn += 1
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def parse_stage(path: Path) -> str:
+    """The project's parse stage: the text of the page's main article (``articles.text``)."""
+    from .parse import RawPage, parse_page
+
+    return parse_page(RawPage(path))[0].text
+
+
+def trafilatura_with(**options) -> Callable[[Path], str | None]:
+    """trafilatura.extract on the page's bytes (it decodes them itself), with ``options``."""
+    import trafilatura
+
+    return lambda path: trafilatura.extract(path.read_bytes(), **options)
+
+
+VARIANTS = {
+    "trafilatura favor_recall": dict(favor_recall=True),
+    "trafilatura favor_precision": dict(favor_precision=True),
+    "trafilatura fast (no fallback extractors)": dict(fast=True),
+    "trafilatura include_tables=False": dict(include_tables=False),
+    "trafilatura include_formatting": dict(include_formatting=True),
+    "trafilatura output_format=xml": dict(output_format="xml"),
+    "trafilatura with_metadata (the metadata parse also needs)": dict(with_metadata=True),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.bench_parse", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE, help="trafilatura-eval.tar.gz")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DIR, help="where the set is (or is unpacked to)")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N pages (a quick look)")
+    parser.add_argument("--variants", action="store_true", help="also trafilatura with other option sets")
+    parser.add_argument("--only", choices=["parse", "trafilatura"], help="run one extractor alone")
+    parser.add_argument("--json", type=Path, help="also write the numbers as JSON to this file")
+    args = parser.parse_args(argv)
+    cases = load_cases(unpack(args.archive, args.data), args.limit)
+    extractors: dict[str, Callable[[Path], str | None]] = {}
+    if args.only != "trafilatura":
+        extractors["parse stage (articles.text of the main article)"] = parse_stage
+    if args.only != "parse":
+        extractors["trafilatura.extract defaults"] = trafilatura_with()
+    if args.variants:
+        extractors.update({name: trafilatura_with(**options) for name, options in VARIANTS.items()})
+    for extract in extractors.values():  # warm-up: imports and first-use costs are not per-page costs
+        extract(cases[0][0])
+    print(f"{len(cases)} pages from {args.data}")
+    print("| extractor | precision | recall | F1 | pages that raise | seconds | ms/page |")
+    print("|---|---|---|---|---|---|---|")
+    scores = []
+    for name, extract in extractors.items():
+        result = score(name, extract, cases)
+        scores.append(result)
+        print(result.row(), flush=True)
+    for result in scores:
+        for failure in result.raised:
+            print(f"  {result.name} raised on {failure}")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(s) | {"precision": s.precision, "recall": s.recall, "f1": s.f1}
+                                         for s in scores], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""parse: a page on disk → Article records (metadata, clean text in blocks, related stories as child articles).
+
+The main content is found by trafilatura (main-text extraction with its own fallbacks, evaluated on pages
+from many sites; see docs/benchmark.md), and its block structure (headings, paragraphs, list items, table
+rows, quotes, line breaks) becomes the article's blocks. This module adds what the story pipeline needs on
+top, as a thin layer on the lxml tree before and after: related-story blocks become child articles,
+WordPress taxonomy (sectors, funding framework) is read off the page, footnote markers are dropped,
+captions, photo credits and footnotes keep their own kind, glued image file names are cut off, a word split
+across two paragraphs is joined, and the published date and byline are looked for where story sites print
+them before trafilatura's (htmldate's) guess is taken.
+
+Modules: ``reading`` (file → text → tree), ``metadata`` (URL, headline, date, byline), ``blocks`` (the
+layer before and after trafilatura); this one wires them into Article records.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import trafilatura
+
+from ..normalize import stable_id
+from .blocks import (PageMarks, StoryCandidates, extract_related, extract_taxonomy, finish_blocks,
+                           prepare_for_extraction, xml_blocks)
+from .reading import ParseError, decode_html, load_tree, read_page_bytes
+from .metadata import (MAX_BYLINE_CHARS, canonical_url, day_date, find_byline, find_published, find_title,
+                             published_from_blocks, split_byline)
+from ..records import Article, Block
+
+__all__ = ["ParseError", "RawPage", "parse_page"]
+
+# htmldate's extensive search parses every date-like string on the page with dateparser in all languages
+# (most of the parse time on foreign pages); the page's own date markup and datelines are searched here.
+DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
+TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False,
+                           with_metadata=True, date_extraction_params=DATE_EXTRACTION)
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A page on disk and, when the fetch manifest knows it, the URL it came from."""
+
+    path: Path
+    url: str | None = None
+    relative_path: str | None = None
+
+
+def parse_page(page: RawPage) -> list[Article]:
+    """One page → its article plus one child article per related story that carries story text."""
+    html = decode_html(read_page_bytes(page.path), page.path)
+    tree = load_tree(html, page.path)
+    url = page.url or canonical_url(tree)
+    source_path = page.relative_path or str(page.path)
+    article_id = stable_id("art", url or f"file:{source_path}")
+    title = find_title(tree)
+    published, date_text = find_published(tree)
+    marks = PageMarks.collect(tree)
+    related = extract_related(tree)
+    taxonomy = extract_taxonomy(tree)
+    found_byline, byline_line = find_byline(tree)
+    prepare_for_extraction(tree)
+    story = StoryCandidates.collect(tree)
+    document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    body = document.body if document is not None else None
+    title = title or (document.title if document is not None else None)
+    byline, byline_date = split_byline(found_byline or (document.author if document is not None else None))
+    pieces = story.recover(xml_blocks(body) if body is not None and len(body) else [])
+    names_a_role = bool(byline_line) and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or ""))
+    if names_a_role and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
+        pieces.insert(0, ("paragraph", byline_line))  # "By Dr. X, Senior Fellow at Y": more than a name
+    blocks, credits = finish_blocks(pieces, marks, title, date_text, None if names_a_role else found_byline)
+    if not blocks and not title:
+        raise ParseError(f"{page.path}: no body content found (no title and no text)")
+    published = (published or byline_date or published_from_blocks(blocks)
+                 or day_date(document.date if document is not None and document.date else ""))
+    main = assemble(article_id, url, source_path, None, title, published, date_text, byline, taxonomy, blocks, credits)
+    if document is not None:
+        main.site_name = document.sitename or None
+        main.categories = list(document.categories or [])
+        main.tags = list(document.tags or [])
+    children = [
+        assemble(stable_id("art", r_url or f"{article_id}#related-{i}"), r_url, source_path, article_id, r_title,
+                 r_date, r_date_text, None, {}, r_blocks, r_credits)
+        for i, (r_url, r_title, r_date, r_date_text, r_blocks, r_credits) in enumerate(related)
+    ]
+    return [main, *children]
+
+
+def assemble(article_id, url, source_path, parent_id, title, published, date_text, byline, taxonomy, blocks, credits) -> Article:
+    """Join blocks into the article text; the headline and the date as shown come first so they have spans."""
+    pieces: list[tuple[str, str]] = []
+    if title:
+        pieces.append(("title", title))
+    if date_text:
+        pieces.append(("dateline", date_text))
+    pieces.extend(blocks)
+    text_parts, records, offset = [], [], 0
+    for kind, text in pieces:
+        text_parts.append(text)
+        records.append(Block(kind, offset, offset + len(text)))
+        offset += len(text) + 2
+    text = "\n\n".join(text_parts)
+    return Article(
+        article_id=article_id, url=url, source_path=source_path, parent_article_id=parent_id, title=title,
+        published=published, byline=byline, sectors=list(taxonomy.get("sectors", [])),
+        funding_framework=taxonomy.get("funding_framework"), text=text, blocks=records, photo_credits=credits,
+        content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )

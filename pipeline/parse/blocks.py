@@ -1,0 +1,447 @@
+"""parse, blocks: the layer around trafilatura. Before it: page marks (captions, credits, footnotes), related
+stories, taxonomy, footnote markers, the page's leaf blocks. After it: its XML as (kind, text) blocks, the
+story's dropped prose put back, credits and metadata lines taken out, split words joined."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .metadata import MAX_BYLINE_CHARS, RELATED_HEADING, day_date, classes_of, clean_text, text_of
+
+# Below this many characters of story text a related-block item is a teaser, not a story of its own.
+MIN_RELATED_STORY_CHARS = 200
+MAX_BOLD_HEADING_CHARS = 300
+BOLD_HEADING_SHARE = 0.9  # a paragraph this much in bold, not ending a sentence, is a (per-person) heading
+# The recall pass: prose that trafilatura left out of the story's own container (the headline's nearest
+# ancestor that holds most of what trafilatura kept) is put back when it reads like a sentence of this length.
+MIN_RECOVERED_PROSE_CHARS = 60
+STORY_COVERAGE = 0.8
+MIN_INLINE_CHARS = 20  # between two kept blocks of the story, a list item or short line is part of it
+MIN_SECTION_PARAGRAPHS = 2  # a heading with one paragraph under it is as often a teaser as a section
+SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)]*$")
+BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "iframe", "svg", "form", "button", "nav", "aside", "select",
+                    "footer")
+BOILERPLATE_CLASS = re.compile(r"(^|[-_ ])(menu|nav|navbar|navigation|breadcrumbs?|footer|share|sharing|social|sidebar|"
+                               r"widget|comments?|cookie|subscribe|newsletter|pagination|tags?|related|promo|ad|ads|"
+                               r"advert|banner|popup|modal|skip-link)([-_ ]|$)", re.I)
+LINE_BREAK = "\u2028"
+LOOSE_TEXT_PARENTS = ("body", "div", "main", "section", "quote")  # where trafilatura leaves text outside <p>
+BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "blockquote", "pre", "dd", "dt", "td", "th")
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
+# "Photo: X", "Fotos: X", "Bild: X", "Crédit photo : X", "Image: X/Shutterstock" (a line that is only a credit)
+_CREDIT_WORD = r"(?:photos?|fotos?|bild(?:er)?|images?|pictures?|pics?|credits?|crédits?|photo\s+credits?|crédit\s+photo|foto\s*credits?)"
+CREDIT_START = re.compile(rf"^(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
+TRAILING_CREDIT = re.compile(rf"\s+(©\s?[^©]{{2,160}}|\(?{_CREDIT_WORD}\s*[:：]\s*[^:：]{{2,80}}?\)?)$", re.I)
+FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
+TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
+CAPTION_CLASS = re.compile(r"caption", re.I)
+CREDIT_CLASS = re.compile(r"credit", re.I)
+FOOTNOTE_CLASS = re.compile(r"footnote", re.I)
+# A short block that is mostly link text is a share bar or a link list, not prose.
+LINK_LIST_MAX_CHARS = 200
+LINK_LIST_SHARE = 0.6
+
+
+# ---------------------------------------------------------------- the layer before trafilatura
+
+
+@dataclass
+class PageMarks:
+    """Texts whose kind the page's markup tells (captions, credits, footnotes): trafilatura's output keeps the
+    text but not the class, so blocks are matched back to these by text."""
+
+    captions: set[str]
+    credits: set[str]
+    footnotes: set[str]
+
+    @classmethod
+    def collect(cls, tree: HtmlElement) -> "PageMarks":
+        marks = cls(set(), set(), set())
+        for element in tree.iter("figcaption", "p", "div", "span", "li", "td", "dd"):
+            if not isinstance(element.tag, str):
+                continue
+            names = classes_of(element)
+            if element.tag == "figcaption" or CAPTION_CLASS.search(names):
+                marks.captions.add(_strip_image_files(text_of(element)))
+            elif CREDIT_CLASS.search(names):
+                marks.credits.add(text_of(element))
+            if FOOTNOTE_CLASS.search(names):
+                for item in element.iter("li", "p"):
+                    marks.footnotes.add(_footnote_text(text_of(item)))
+        marks.captions.discard("")
+        return marks
+
+
+def prepare_for_extraction(tree: HtmlElement) -> None:
+    """Drop footnote markers; captions become plain paragraphs after their figure so trafilatura keeps them."""
+    for marker in list(tree.iter("sup")):
+        if FOOTNOTE_MARKER.fullmatch(text_of(marker)):
+            marker.drop_tree()
+    for element in list(tree.iter("figcaption", "div", "p", "span", "figure")):
+        if CAPTION_CLASS.search(classes_of(element)):  # trafilatura discards elements classed as captions
+            element.attrib.pop("class", None)
+            element.attrib.pop("id", None)
+    for caption in list(tree.iter("figcaption")):
+        figure = caption.getparent()
+        caption.tag = "p"
+        if figure is not None and figure.tag == "figure":
+            caption.tail = None
+            figure.addnext(caption)
+
+
+def extract_taxonomy(tree: HtmlElement) -> dict:
+    """"Sectors" and "Funding Framework" term lists, removed from the tree so they stay out of the prose."""
+    found: dict = {}
+    for label in list(tree.iter("h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p")):
+        key = TAXONOMY_LABELS.get(text_of(label).rstrip(":").lower())
+        if not key or label.getparent() is None:
+            continue
+        holder = label.getnext()
+        terms = [text_of(li) for li in holder.iter("li")] if holder is not None else []
+        if holder is not None and not terms:
+            terms = [text_of(holder)]
+        terms = [t for t in terms if t]
+        found[key] = terms if key == "sectors" else (", ".join(terms) or None)
+        if holder is not None:
+            holder.drop_tree()
+        label.drop_tree()
+    return found
+
+
+def extract_related(tree: HtmlElement) -> list[tuple]:
+    """Related-story blocks: each item with its own text becomes (url, title, date, date_text, blocks, credits).
+
+    The block is removed from the tree either way, so teasers never leak into the parent's text.
+    """
+    stories = []
+    for heading in list(tree.iter("h2", "h3", "h4", "h5")):
+        section = heading.getparent()
+        if section is None or section.tag in ("body", "html", "article", "main") or not RELATED_HEADING.match(text_of(heading)):
+            continue
+        first = next((child for child in section if isinstance(child.tag, str)), None)
+        if first is not heading or next(section.iter("h1"), None) is not None:
+            continue  # a "See also" heading inside the story's own flow, not a block of related stories
+        if section.getparent() is None:  # already removed with an enclosing related block
+            continue
+        for item in [child for child in section if isinstance(child.tag, str) and child is not heading]:
+            link = next(iter(item.xpath(".//a[@href]")), None)
+            if link is None and not item.xpath(".//h4|.//h5"):
+                continue
+            url = link.get("href").strip() if link is not None else None
+            title_el = next(iter(item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6")), link)
+            title = text_of(title_el) if title_el is not None else None
+            date_el = next(iter(item.xpath(".//*[contains(@class, 'date')] | .//time")), None)
+            date_text = text_of(date_el) if date_el is not None else None
+            date = day_date((date_el.get("datetime") if date_el is not None else None) or date_text or "")
+            if date_el is not None:
+                date_el.drop_tree()
+            for duplicate in item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6"):
+                if text_of(duplicate) == title:
+                    duplicate.drop_tree()
+            marks = PageMarks.collect(item)
+            prepare_for_extraction(item)
+            blocks, credits = finish_blocks(html_blocks(item), marks, title, None, None)
+            if sum(len(text) for _, text in blocks) >= MIN_RELATED_STORY_CHARS:
+                stories.append((url, title, date, date_text, blocks, credits))
+        section.drop_tree()
+    return stories
+
+
+def html_blocks(root: HtmlElement) -> list[tuple[str, str]]:
+    """(kind, text) of the innermost block elements under ``root`` (used for related-story items)."""
+    pieces = []
+    for element in root.iter(*BLOCK_TAGS):
+        if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+            continue
+        kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
+        pieces.append((kind, _text_with_breaks(element, "br")))
+    return pieces
+
+
+class StoryCandidates:
+    """The page's leaf text blocks (before trafilatura prunes the tree): to put back prose it left out, and to
+    take out page chrome it kept.
+
+    trafilatura takes the first container that looks like the article body; a story split over sibling
+    sections ("article-body", "article-body participants") or ending in an author note loses its tail. The
+    story's own container is the headline's nearest ancestor whose leaves hold most of what trafilatura kept;
+    prose leaves in it (not in menus, share bars, comments, related blocks) that trafilatura dropped are put
+    back where they stand in the page. On short pages trafilatura falls back to taking all text; a block that
+    is exactly a short link list on the page (a share bar, a menu, a linked site name) is dropped again.
+    """
+
+    def __init__(self, headline, leaves: list[tuple[HtmlElement, str, str, frozenset]], chrome: set[str],
+                 held: dict | None = None):
+        self.headline = headline
+        self.leaves = leaves  # (element, kind, text, ids of its ancestors)
+        self.chrome = chrome - {clean_text(text) for _, _, text, _ in leaves}
+        self.held = held or {}  # lxml gives an element nobody holds a new proxy (a new id): the ancestors are held
+
+    @classmethod
+    def collect(cls, tree: HtmlElement) -> "StoryCandidates":
+        body = tree.find("body")
+        if body is None:
+            return cls(None, [], set())
+        headline = next(iter(tree.xpath("//article//h1|//main//h1") or tree.xpath("//h1")), None)
+        above = list(headline.iterancestors()) if headline is not None else [body, *body.iterancestors()]
+        story_line = {id(a) for a in above}
+        leaves, chrome = [], set()
+        held = {id(a): a for a in above}
+        verdicts: dict[int, tuple] = {}  # boilerplate or not, per container (many leaves share one)
+        for element in body.iter(*BLOCK_TAGS):
+            if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+                continue
+            ancestors = list(element.iterancestors())
+            text = _text_with_breaks(element, "br")
+            if _mostly_links(element, clean_text(text)):
+                chrome.add(clean_text(text))
+                continue
+            # a container of the headline ("<body class='has-sidebar'>") says nothing about its blocks
+            if any(_is_boilerplate(a, verdicts) for a in [element, *ancestors] if id(a) not in story_line):
+                continue
+            kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
+            leaves.append((element, kind, text, frozenset(map(id, ancestors))))
+            held.update((id(a), a) for a in ancestors)
+        return cls(headline, leaves, chrome, held)
+
+    def recover(self, pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """trafilatura's blocks without page chrome, with the story's dropped prose put back in page order.
+
+        A heading trafilatura dropped between two blocks it kept ("Marta Kowalska" between two paragraphs)
+        is part of the story's flow wherever the story sits, and comes back too.
+        """
+        pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in self.chrome]
+        if not pieces or not self.leaves:
+            return pieces
+        kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
+        found = [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
+        story = self._story(found)
+        last_hit = max((i for i, hit in enumerate(found) if hit), default=-1)
+        first_hit = found.index(True) if last_hit >= 0 else -1
+        closing = self._section(self.leaves[last_hit][0], story) if story is not None and last_hit >= 0 else None
+        merged: list[tuple[str, str]] = []
+        position = 0
+        heading, under = None, []  # a dropped heading comes back only with a section of prose under it
+        for index, ((element, kind, text, within), hit) in enumerate(zip(self.leaves, found)):
+            plain = clean_text(text.replace(LINE_BREAK, " "))
+            if hit:
+                merged.extend(under if heading else [])  # a lone paragraph under a dropped heading: kept, headless
+                heading, under = None, []
+                while position < len(pieces):  # trafilatura's blocks up to the one holding this leaf
+                    merged.append(pieces[position])
+                    position += 1
+                    if plain in clean_text(merged[-1][1].replace(LINE_BREAK, " ")):
+                        break
+            elif kind == "heading" and plain and self._between_kept_sentences(index, found):
+                merged.append((kind, text))
+            elif story is None or id(story) not in within:
+                continue
+            elif kind == "heading" and plain:
+                merged.extend(under if heading else [])
+                heading, under = (kind, text), []
+            elif (self._is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
+                    or (len(plain) >= MIN_INLINE_CHARS and first_hit < index < last_hit):
+                if heading is None:
+                    merged.append((kind, text))
+                    continue
+                under.append((kind, text))
+                if len(under) == MIN_SECTION_PARAGRAPHS:
+                    merged.extend([heading, *under])
+                    heading, under = None, []
+        return merged + (under if heading else []) + pieces[position:]
+
+    @staticmethod
+    def _section(element, story):
+        """The child of ``story`` that holds ``element``."""
+        for ancestor in element.iterancestors():
+            if ancestor is story:
+                return element
+            element = ancestor
+        return None
+
+    def _continues(self, element, story, closing) -> bool:
+        """Whether prose after trafilatura's last block continues the story: in the same section of the story
+        container, or in a sibling section of the same class ("article-body" → "article-body participants")."""
+        section = self._section(element, story)
+        if section is None or closing is None:
+            return False
+        if section is closing:
+            return True
+        first_class = (closing.get("class") or "").split()[:1]
+        return bool(first_class) and (section.get("class") or "").split()[:1] == first_class
+
+    def _between_kept_sentences(self, index: int, found: list[bool]) -> bool:
+        if not 0 < index < len(found) - 1 or not (found[index - 1] and found[index + 1]):
+            return False
+        neighbours = (self.leaves[index - 1], self.leaves[index + 1])
+        return all(kind == "paragraph" and SENTENCE_END.search(clean_text(text)) for _, kind, text, _ in neighbours)
+
+    def _story(self, found: list[bool]):
+        """The headline's nearest ancestor (below <body>) whose leaves hold most of what trafilatura kept."""
+        kept_chars = sum(len(clean_text(text)) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
+        if self.headline is None or not kept_chars:
+            return None
+        for ancestor in self.headline.iterancestors():
+            if ancestor.tag in ("body", "html"):
+                return None
+            inside = sum(len(clean_text(text)) for (_, _, text, within), hit in zip(self.leaves, found)
+                         if hit and id(ancestor) in within)
+            if inside >= STORY_COVERAGE * kept_chars:
+                return ancestor
+        return None
+
+    @staticmethod
+    def _is_prose(plain: str) -> bool:
+        return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
+
+
+def _is_boilerplate(element, verdicts: dict[int, tuple]) -> bool:
+    """Whether an element is page furniture by tag or class; ``verdicts`` caches (element, verdict) by id,
+    holding the element so that its id stays its own."""
+    cached = verdicts.get(id(element))
+    if cached is None:
+        verdict = element.tag in BOILERPLATE_TAGS or bool(BOILERPLATE_CLASS.search(classes_of(element)))
+        cached = verdicts[id(element)] = (element, verdict)
+    return cached[1]
+
+
+def _mostly_links(element, plain: str) -> bool:
+    """A short block that is mostly link text (in the page's <a> or trafilatura's <ref>): a share bar or link list."""
+    linked = sum(len(clean_text(" ".join(a.itertext()))) for a in element.iter("a", "ref"))
+    return bool(plain) and len(plain) < LINK_LIST_MAX_CHARS and linked >= LINK_LIST_SHARE * len(plain)
+
+
+# ---------------------------------------------------------------- trafilatura's XML → blocks
+
+
+def xml_blocks(body: etree._Element) -> list[tuple[str, str]]:
+    """(kind, text) for each block of trafilatura's output, in order: head → heading, table row → row
+    ("cell, cell, cell", header rows skipped), a paragraph almost all in bold → heading, others → paragraph."""
+    pieces: list[tuple[str, str]] = []
+    if body.text and body.text.strip():
+        pieces.append(("paragraph", body.text))
+    _walk_blocks(body, pieces)
+    return pieces
+
+
+def _walk_blocks(container: etree._Element, pieces: list[tuple[str, str]]) -> None:
+    for element in container:
+        if not isinstance(element.tag, str):
+            pass
+        elif element.tag == "row":
+            cells = [clean_text(" ".join(cell.itertext())) for cell in element.iter("cell")]
+            if any(cells) and not all(cell.get("role") == "head" for cell in element.iter("cell")):
+                pieces.append(("row", ", ".join(cell for cell in cells if cell)))  # a header row names columns
+        elif element.tag in ("head", "p", "code") or (element.tag in ("item", "quote") and element.find(".//p") is None):
+            text = _text_with_breaks(element, "lb", skip=("list",) if element.tag == "item" else ())
+            if not _mostly_links(element, clean_text(text.replace(LINE_BREAK, " "))):
+                heading = element.tag == "head" or (element.tag == "p" and _mostly_bold(element, text))
+                pieces.append(("heading" if heading else "paragraph", text))
+            if element.tag == "item":
+                for nested in element.findall("list"):
+                    _walk_blocks(nested, pieces)
+        elif element.tag not in ("graphic", "lb", "ref", "hi"):
+            _walk_blocks(element, pieces)  # list, table, quote or item holding paragraphs, div
+        if element.tail and element.tail.strip() and container.tag in LOOSE_TEXT_PARENTS:
+            pieces.append(("paragraph", element.tail))  # text straight in the body, after a heading or a list
+
+
+def _text_with_breaks(element, break_tag: str, skip: tuple[str, ...] = ()) -> str:
+    """The element's text with each line break as LINE_BREAK (nested ``skip`` elements left out)."""
+    parts = [element.text or ""]
+    for child in element:
+        if not isinstance(child.tag, str):
+            parts.append(child.tail or "")
+            continue
+        if child.tag == break_tag:
+            parts.append(LINE_BREAK)
+        elif child.tag not in skip:
+            parts.append(_text_with_breaks(child, break_tag, skip))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _mostly_bold(element, text: str) -> bool:
+    plain = clean_text(text.replace(LINE_BREAK, " "))
+    bold = "".join(clean_text(" ".join(h.itertext())) for h in element.iter("hi") if h.get("rend") in ("#b", "#strong"))
+    return bool(bold) and len(bold) >= BOLD_HEADING_SHARE * len(plain.replace(" ", "")) \
+        and len(plain) <= MAX_BOLD_HEADING_CHARS and not plain.endswith(".")
+
+
+# ---------------------------------------------------------------- the layer after trafilatura
+
+
+def finish_blocks(pieces: list[tuple[str, str]], marks: PageMarks, title: str | None, date_text: str | None,
+                  byline: str | None) -> tuple[list[tuple[str, str]], list[str]]:
+    """Split line breaks, give captions and footnotes their kind, take photo credits and metadata lines out."""
+    blocks: list[tuple[str, str]] = []
+    credits: list[str] = []
+    for kind, raw in pieces:
+        for line in raw.split(LINE_BREAK):
+            text = clean_text(line)
+            if not text:
+                continue
+            stripped = _strip_image_files(text)
+            if kind == "paragraph" and stripped in marks.captions:
+                kind_here = "caption"
+            elif kind == "paragraph" and _footnote_text(text) in marks.footnotes:
+                kind_here = "footnote"
+            else:
+                kind_here = kind
+            text = stripped if kind_here == "caption" or IMAGE_FILE.match(text) else text
+            if not text:
+                continue
+            if CREDIT_START.match(text) or text in marks.credits:
+                credits.append(text)
+                continue
+            if m := TRAILING_CREDIT.search(text):
+                credits.append(m.group(1).strip())
+                text = text[: m.start()].strip()
+            if kind_here == "footnote":
+                text = _footnote_text(text)
+            if text and not _is_metadata(text, title, date_text, byline):
+                blocks.append((kind_here, text))
+    return repair_split_words(blocks), credits
+
+
+def _strip_image_files(text: str) -> str:
+    return IMAGE_FILE.sub("", text).strip()
+
+
+def _footnote_text(text: str) -> str:
+    return re.sub(r"^\[?\d{1,2}\]?\s*", "", text).rstrip("↩ ").strip()
+
+
+def _is_metadata(text: str, title: str | None, date_text: str | None, byline: str | None) -> bool:
+    if title and text == title:
+        return True
+    if date_text and text == date_text:
+        return True
+    if byline and re.sub(r"^by\s+", "", text, flags=re.I) == byline and len(text) <= MAX_BYLINE_CHARS:
+        return True
+    return bool(re.fullmatch(r"(posted|published)( on)?\s*[:\-]?\s*", text, re.I))
+
+
+def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Join a paragraph that ends mid-sentence with the next one that starts in lower case.
+
+    A word cut in two ("trans" / "formation") is glued back when the glued form occurs elsewhere on the page;
+    otherwise the two parts are joined with a space.
+    """
+    vocabulary = {w.lower() for _, text in blocks for w in re.findall(r"[A-Za-z]+", text)}
+    repaired: list[tuple[str, str]] = []
+    for kind, text in blocks:
+        if repaired and kind == "paragraph" and repaired[-1][0] == "paragraph" and re.match(r"^[a-z]", text) \
+                and re.search(r"[A-Za-z,]$", repaired[-1][1]):
+            previous = repaired[-1][1]
+            tail = re.search(r"([A-Za-z]+)$", previous)
+            head = re.match(r"([a-z]+)", text)
+            glue = "" if tail and head and (tail.group(1) + head.group(1)).lower() in vocabulary else " "
+            repaired[-1] = (kind, previous + glue + text)
+            continue
+        repaired.append((kind, text))
+    return repaired

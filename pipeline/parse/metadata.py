@@ -1,0 +1,192 @@
+"""parse, metadata: canonical URL, headline, published date and byline, read off the page's own markup."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+from lxml.html import HtmlElement
+
+from ..normalize import normalize_date
+
+TITLE_WORD_SHARE = 0.5  # an h1 whose words are mostly in the declared title is the headline, abbreviated or not
+MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
+MAX_BYLINE_CHARS = 80
+DATELINE_SEARCH_BLOCKS = 4
+RELATED_HEADING = re.compile(r"^(related|more|other|you may also|see also|read more)\b", re.I)
+DATE_CLASS = re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date|meta|post-meta|byline)([-_ ]|$)")
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}},? \d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+                          rf"\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}})\b")
+DATELINE_PREFIX = re.compile(r"^(?P<place>[A-Z][A-Z .'-]{2,40}),\s+(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2},? \d{4})"
+                             r"\s*[-–—:]\s")
+BY_LINE_XPATH = ".//*[self::p or self::div or self::span][starts-with(translate(normalize-space(text()), 'BY', 'by'), 'by ')]"
+BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by", "Text and photos by"
+BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
+
+
+def clean_text(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def text_of(element) -> str:
+    return clean_text(" ".join(element.itertext()))
+
+
+def classes_of(element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+def canonical_url(tree: HtmlElement) -> str | None:
+    """The page's canonical (or og:url) address, the basis of a stable article id."""
+    for value in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
+        if value.strip():
+            return value.strip()
+    return None
+
+
+def find_title(tree: HtmlElement) -> str | None:
+    """Headline: the article's h1, else og:title, else <title> without the site suffix. An h1 outside
+    <article>/<main> that shares few words with the page's declared title is often the site's name, and yields."""
+    declared = [clean_text(v) for v in tree.xpath('//meta[@property="og:title"]/@content') if v.strip()]
+    declared += [re.split(r"\s+[|–—-]\s+", text)[0] for t in tree.xpath("//title") if (text := text_of(t))]
+    for path in ("//article//h1", "//main//h1"):
+        for candidate in tree.xpath(path):
+            if text := text_of(candidate):
+                return text
+    for candidate in tree.xpath("//h1"):
+        if (text := text_of(candidate)) and (not declared or any(_shares_words(text, d) for d in declared)):
+            return text
+    return next((d for d in declared if d), None)
+
+
+def _shares_words(headline: str, declared: str) -> bool:
+    words = set(re.findall(r"\w+", headline.casefold()))
+    return len(words & set(re.findall(r"\w+", declared.casefold()))) >= TITLE_WORD_SHARE * len(words)
+
+
+def find_published(tree: HtmlElement) -> tuple[dt.date | None, str | None]:
+    """Publication date from <time>, meta tags, JSON-LD or a short date line; also the text as shown."""
+    for time in tree.iter("time"):
+        if _inside_related(time):
+            continue
+        shown = text_of(time)
+        if parsed := day_date(time.get("datetime") or shown):
+            line = _meta_line(time) or shown
+            # the line as printed becomes the dateline only if it shows the date ("2 months ago" does not)
+            return parsed, line if line and (date_in_line(line) or day_date(line)) else None
+    for attribute, value in (("property", "article:published_time"), ("name", "date"), ("itemprop", "datePublished"),
+                             ("name", "dc.date"), ("name", "DC.date.issued"), ("name", "publish-date"),
+                             ("property", "og:published_time"), ("name", "pubdate")):
+        for content in tree.xpath(f'//meta[@{attribute}="{value}"]/@content'):
+            if parsed := day_date(content):
+                return parsed, None
+    if parsed := json_ld_date(tree):
+        return parsed, None
+    for element in tree.xpath("//*[@class]"):
+        if not isinstance(element.tag, str) or not DATE_CLASS.search(element.get("class")) or _inside_related(element):
+            continue
+        shown = text_of(element)
+        if len(shown) <= MAX_DATE_LINE_CHARS and (parsed := date_in_line(shown)):
+            return parsed, shown  # the line as shown ("7 May 2023 · By Desk") is the article's dateline
+    return None, None
+
+
+def _meta_line(element) -> str | None:
+    """The short date/byline line a <time> stands in ("Posted on 14 June 2021", "30 June 2022 · By X")."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "article", "main", "header") or len(text_of(ancestor)) > MAX_DATE_LINE_CHARS:
+            return None
+        if DATE_CLASS.search(ancestor.get("class") or "") and ancestor.tag in ("p", "div", "span"):
+            return text_of(ancestor)
+    return None
+
+
+def json_ld_date(tree: HtmlElement) -> dt.date | None:
+    """datePublished (else dateCreated) of the page's JSON-LD."""
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        for key in ("datePublished", "dateCreated"):
+            if (value := _find_key(data, key)) and (parsed := day_date(value)):
+                return parsed
+    return None
+
+
+def _find_key(data, key: str) -> str | None:
+    if isinstance(data, dict):
+        if isinstance(data.get(key), str):
+            return data[key]
+        data = list(data.values())
+    if isinstance(data, list):
+        for item in data:
+            if found := _find_key(item, key):
+                return found
+    return None
+
+
+def _inside_related(element) -> bool:
+    return any(RELATED_HEADING.match(classes_of(a).strip()) or "related" in classes_of(a).lower()
+               for a in element.iterancestors())
+
+
+def date_in_line(text: str) -> dt.date | None:
+    """The first full calendar date in a short line ("Posted on March 12, 2024 by ...", "30/11/2021 · Stories")."""
+    match = DATE_IN_LINE.search(text)
+    return day_date(match.group(1)) if match else None
+
+
+def day_date(value: str) -> dt.date | None:
+    """A calendar day from an ISO timestamp or a short date text; None for a month, a year or no date."""
+    value = value.strip()
+    if m := re.match(r"^(\d{4})-(\d{2})-(\d{2})", value):
+        try:
+            return dt.date(*map(int, m.groups()))
+        except ValueError:
+            return None
+    parsed = normalize_date(value) if value and len(value) <= 40 else None
+    return parsed.start_date if parsed and parsed.precision == "day" else None
+
+
+def published_from_blocks(blocks: list[tuple[str, str]]) -> dt.date | None:
+    """Fallback: a dateline ("BANGKOK, 3 May 2021 –") or a short date line among the first blocks."""
+    for _, text in blocks[:DATELINE_SEARCH_BLOCKS]:
+        if (m := DATELINE_PREFIX.match(text)) and (parsed := normalize_date(m.group("date"))):
+            return parsed.start_date
+        if len(text) <= MAX_DATE_LINE_CHARS and (parsed := date_in_line(text)):
+            return parsed
+    return None
+
+
+def find_byline(tree: HtmlElement) -> tuple[str | None, str | None]:
+    """Author or team, from a byline/author element or a short "By ..." line (outside related blocks); also
+    the line as printed."""
+    body = tree.find("body") if tree.find("body") is not None else tree
+    for element in body.xpath(".//*[contains(@class, 'author') or contains(@class, 'byline') or contains(@id, 'author')"
+                              " or contains(@id, 'byline') or contains(@class, 'Author') or contains(@class, 'Byline')]"):
+        if not _inside_related(element) and (text := text_of(element)) and len(text) <= MAX_DATE_LINE_CHARS:
+            return re.sub(r"^by\s+", "", text, flags=re.I), text
+    for element in body.xpath(BY_LINE_XPATH):  # elements whose own text starts with "By " (tested in libxml2)
+        text = text_of(element)
+        if re.match(r"^by\s+\S", text, re.I) and len(text) <= MAX_BYLINE_CHARS:
+            return re.sub(r"^by\s+", "", text, flags=re.I), text
+    return None, None
+
+
+def split_byline(text: str | None) -> tuple[str | None, dt.date | None]:
+    """"Staff | 18 March 2024" → ("Staff", 2024-03-18): a byline with a date glued on gives both apart."""
+    if not text:
+        return None, None
+    names, date = [], None
+    for part in BYLINE_SEPARATOR.split(text):
+        part = BYLINE_LEAD.sub("", part.strip())
+        part_date = day_date(part) or (date_in_line(part) if len(part) <= MAX_DATE_LINE_CHARS else None)
+        if part_date:
+            date = date or part_date
+            part = DATE_IN_LINE.sub("", part).strip(" ,-")
+            part = re.sub(r"\s*\b(?:on|posted|published)\s*$", "", part, flags=re.I)
+        if part:
+            names.append(part)
+    return (", ".join(names) or None), date

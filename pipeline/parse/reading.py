@@ -1,0 +1,99 @@
+"""parse, reading: a page file on disk → decoded text → lxml tree, or a ParseError naming the file and why."""
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import logging
+import re
+from pathlib import Path
+
+import charset_normalizer
+import trafilatura
+from lxml.html import HtmlElement
+
+log = logging.getLogger("pipeline.parse")
+
+
+class ParseError(ValueError):
+    """A page that cannot become an article; the message names the file and says why."""
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+# Real article pages are well under a few MB; a compressed page that inflates beyond this is a
+# compression bomb or not a page, and is refused rather than read into memory.
+MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
+PARSER_DEPTH_LIMIT = 255  # libxml2 stops nesting there (its guard against stack exhaustion); deeper text is cut
+SNIFF_BYTES = 4096  # the head of the file where a BOM, NUL bytes or a declared charset are looked for
+MARKUP_SNIFF_CHARS = 20000
+DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Browsers read these labels as Windows-1252, a superset that also covers the curly quotes pages mislabel.
+WINDOWS_1252_ALIASES = {"latin_1", "iso8859-1", "ascii", "cp1252"}
+
+
+def read_page_bytes(path: Path) -> bytes:
+    """The page's bytes, gunzipped when compressed (refused beyond MAX_DECOMPRESSED_BYTES)."""
+    data = path.read_bytes()
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:  # reads in chunks: the cap holds while inflating
+            inflated = stream.read(MAX_DECOMPRESSED_BYTES + 1)
+    except (OSError, EOFError) as error:
+        raise ParseError(f"{path}: corrupt gzip data ({error})") from None
+    if len(inflated) > MAX_DECOMPRESSED_BYTES:
+        raise ParseError(f"{path}: decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes, refused")
+    return inflated
+
+
+def decode_html(data: bytes, path: Path) -> str:
+    """Bytes → text: a BOM, else UTF-8, else the declared charset, else charset-normalizer's guess."""
+    if not data.strip():
+        raise ParseError(f"{path}: empty file")
+    head = data[:SNIFF_BYTES]
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if head.startswith(bom):
+            return _check_markup(data.decode(encoding, errors="replace"), path)
+    if b"\x00" in head:
+        raise ParseError(f"{path}: binary content, not HTML")
+    try:
+        return _check_markup(data.decode("utf-8"), path)
+    except UnicodeDecodeError:
+        pass
+    encoding = _declared_encoding(head) or _guessed_encoding(data)
+    return _check_markup(data.decode(encoding, errors="replace"), path)
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    match = DECLARED_CHARSET.search(head)
+    if not match:
+        return None
+    try:
+        name = codecs.lookup((match.group(1) or match.group(2)).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return "cp1252" if name in WINDOWS_1252_ALIASES or name == "utf-8" else name  # a UTF-8 label on non-UTF-8 bytes lies
+
+
+def _guessed_encoding(data: bytes) -> str:
+    best = charset_normalizer.from_bytes(data[:MARKUP_SNIFF_CHARS * 4]).best()
+    name = codecs.lookup(best.encoding).name if best else "cp1252"
+    return "cp1252" if name in WINDOWS_1252_ALIASES else name
+
+
+def _check_markup(text: str, path: Path) -> str:
+    if not re.search(r"<\s*(html|body|p|div|h1|article|title)\b", text[:MARKUP_SNIFF_CHARS], re.I):
+        raise ParseError(f"{path}: no HTML markup found")
+    return XML_DECLARATION.sub("", text, count=1)
+
+
+def load_tree(html: str, path: Path) -> HtmlElement:
+    """The page's lxml tree (trafilatura's loader, which repairs common breakage)."""
+    tree = trafilatura.utils.load_html(html)
+    if tree is None:
+        raise ParseError(f"{path}: the HTML parser could not read the page")
+    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in trafilatura.utils.HTML_PARSER.error_log):
+        log.warning("%s: markup nested deeper than libxml2's limit (%d levels); the text below it is not read",
+                    path, PARSER_DEPTH_LIMIT)
+    return tree
