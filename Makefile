@@ -7,9 +7,12 @@ EXTRACTED ?= extracted
 GOLD      ?= tests/fixtures/gold
 SITE      ?= https://jaif.asean.org/beneficiaries_voice/
 DELAY     ?= 1
+FUZZ_PAGES ?= 5000
+FUZZ_SEED  ?= 0
+KILLS      ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 bench fetch update dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 bench fuzz killtest fetch update dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,6 +52,12 @@ eval-holdout2: setup ## Extract and score the second held-out set (tests/holdout
 
 bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy
 	$(PY) -m pipeline.bench
+
+fuzz: setup ## Bad pages, good ones mixed in: crashes, hangs, lost pages (FUZZ_PAGES=5000 FUZZ_SEED=0)
+	$(PY) -m pipeline.fuzz --pages $(FUZZ_PAGES) --seed $(FUZZ_SEED)
+
+killtest: setup ## Kill an extraction KILLS times (default 50); tables must stay readable and consistent
+	CRASH_SAFETY_KILLS=$(KILLS) $(PY) -m pytest -q tests/test_crash_safety.py
 
 fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 	$(PY) -m pipeline fetch --start-url $(SITE) --raw $(RAW) --delay $(DELAY)

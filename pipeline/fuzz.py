@@ -58,7 +58,7 @@ class Scale:
 
 
 MEDIUM = Scale(huge_line=64 * 1024, depth=500, width=1_000)
-FULL = Scale(huge_line=1024 * 1024, depth=20_000, width=50_000)
+FULL = Scale(huge_line=1024 * 1024, depth=20_000, width=10_000)
 
 
 @dataclass(frozen=True)
