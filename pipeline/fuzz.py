@@ -458,6 +458,8 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
                 scratch: Path, progress: bool = True) -> list[PageResult]:
     """Each page through ``extract_corpus`` on its own, in ``workers`` processes; a page past ``hang_seconds``
     has its worker killed and counts as a hang, a worker that dies counts its page as a crash."""
+    from .nlp import build_nlp
+    build_nlp(model)  # loaded once here: a worker started again after a hang forks with it in memory
     os.environ["FUZZ_PAGES_DIR"] = str(folder.resolve())
     os.environ["STORY_EXTRACTOR_PROCESSES"] = "1"  # the workers are the parallelism
     context = multiprocessing.get_context("fork")
