@@ -25,9 +25,9 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
@@ -409,38 +409,50 @@ def landed_articles(out: Path) -> dict[str, set[str]]:
 class PageResult:
     name: str
     kind: str
-    outcome: str  # extracted | reported | crash | hang | lost
+    outcome: str  # extracted | reported | internal-error (reported, with a traceback: a bug) | crash | hang | lost
     seconds: float
     detail: str = ""  # failure reason, or the traceback of a crash
 
 
-def _check_one(raw_dir: Path, out_dir: Path, name: str, model: str | None) -> tuple[str, str]:
-    """Extract one page in a folder of its own; (outcome, detail)."""
-    from .run import extract_corpus
+def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
+    """One page through the stages as ``run.extract_corpus`` chains them, up to the validated tables but without
+    writing them (the whole-folder pass writes); (outcome, detail)."""
+    import datetime as dt
+    import hashlib
 
-    for folder in (raw_dir, out_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-    (raw_dir / name).symlink_to(Path(os.environ["FUZZ_PAGES_DIR"]) / name)
+    from .fetch import Snapshot
+    from .parse import ParseError, RawPage, parse_page
+    from .run import _extract_page, _Page
+    from .write import build_tables
+
+    path = folder / name
     try:
-        summary = extract_corpus(raw_dir, out_dir, model=model, progress=False)
-    except Exception:  # noqa: BLE001 - an escaped error is exactly what we are counting
+        articles = parse_page(RawPage(path, None, name))
+    except (ParseError, OSError, ValueError) as error:  # what run.py reports as a plain failure
+        return "reported", str(error)
+    except Exception:  # noqa: BLE001 - run.py reports it too, with a logged traceback: a parser bug
+        return "internal-error", traceback.format_exc()
+    page = _Page(Snapshot(None, path, hashlib.sha256(path.read_bytes()).hexdigest(), None), [], articles)
+    rows, failures = _extract_page(page, model, dt.datetime.now(dt.timezone.utc))
+    if failures:  # run.py reports it, with a logged traceback: an extraction bug
+        return "internal-error", "; ".join(f.reason for f in failures)
+    try:
+        tables = build_tables(rows)
+    except Exception:  # noqa: BLE001 - in run.py nothing catches this: the whole run fails
         return "crash", traceback.format_exc()
-    if summary.failures:
-        return "reported", "; ".join(f.reason for f in summary.failures)
-    if name in landed_articles(out_dir):
+    if name in {row["source_path"] for row in tables["articles"].select(["source_path"]).to_pylist()}:
         return "extracted", ""
-    return "lost", summary.line()
+    return "lost", f"{len(articles)} articles parsed, none in the tables"
 
 
-def _worker(connection: Connection, scratch: Path, model: str | None) -> None:
+def _worker(connection: Connection, folder: Path, model: str | None) -> None:
     import logging
     logging.disable(logging.CRITICAL)  # failures are counted here, not logged
     while True:
         name = connection.recv()
         if name is None:
             return
-        outcome, detail = _check_one(scratch / "raw", scratch / "out", name, model)
+        outcome, detail = _check_one(folder, name, model)
         connection.send((outcome, detail))
 
 
@@ -455,12 +467,11 @@ class _Slot:
 
 
 def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_seconds: float, workers: int,
-                scratch: Path, progress: bool = True) -> list[PageResult]:
-    """Each page through ``extract_corpus`` on its own, in ``workers`` processes; a page past ``hang_seconds``
-    has its worker killed and counts as a hang, a worker that dies counts its page as a crash."""
+                progress: bool = True) -> list[PageResult]:
+    """Each page on its own, in ``workers`` processes; a page past ``hang_seconds`` has its worker killed and
+    counts as a hang, a worker that dies counts its page as a crash."""
     from .nlp import build_nlp
     build_nlp(model)  # loaded once here: a worker started again after a hang forks with it in memory
-    os.environ["FUZZ_PAGES_DIR"] = str(folder.resolve())
     os.environ["STORY_EXTRACTOR_PROCESSES"] = "1"  # the workers are the parallelism
     context = multiprocessing.get_context("fork")
     queue = list(reversed(pages))
@@ -471,7 +482,7 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
         nonlocal started_workers
         started_workers += 1
         parent, child = context.Pipe()
-        process = context.Process(target=_worker, args=(child, scratch / f"worker-{started_workers}", model), daemon=True)
+        process = context.Process(target=_worker, args=(child, folder, model), daemon=True)
         process.start()
         child.close()
         return _Slot(process, parent)
@@ -485,6 +496,20 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
             slot.page = None
 
     slots = [start_slot() for _ in range(workers)]
+    try:
+        _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress)
+    finally:  # stopped early (Ctrl-C, an error): no worker is left behind on a page that hangs
+        for slot in slots:
+            if slot.process.is_alive() and slot.page is not None:
+                slot.process.kill()
+    for slot in slots:
+        slot.connection.send(None)
+        slot.process.join(timeout=10)
+    return results
+
+
+def _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress) -> None:
+    """The dispatch loop of ``check_pages``: collect answers, kill workers past the limit, feed the next page."""
     for slot in slots:
         feed(slot)
     while any(slot.page for slot in slots):
@@ -513,10 +538,6 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
             if progress and len(results) % 250 == 0:
                 print(f"  {len(results)}/{len(pages)} pages checked", file=sys.stderr, flush=True)
             feed(slot)
-    for slot in slots:
-        slot.connection.send(None)
-        slot.process.join(timeout=10)
-    return results
 
 
 # --- the report ---------------------------------------------------------------------------------------------
@@ -534,13 +555,14 @@ class FuzzReport:
         return Counter(result.outcome for result in self.per_page)
 
     def problems(self) -> list[PageResult]:
-        return [r for r in self.per_page if r.outcome in ("crash", "hang", "lost")]
+        return [r for r in self.per_page if r.outcome in ("crash", "hang", "lost", "internal-error")]
 
     def page_lines(self) -> list[str]:
         """Counts of the page-by-page pass, per kind, and the first problems."""
         counts = self.counts()
         lines = [f"fuzz: {self.pages} pages generated in {self.generate_seconds:.1f} s",
-                 f"page by page: {counts['extracted']} extracted, {counts['reported']} reported, {counts['crash']} crashes, "
+                 f"page by page: {counts['extracted']} extracted, {counts['reported'] + counts['internal-error']} reported "
+                 f"({counts['internal-error']} of them by an internal error), {counts['crash']} crashes, "
                  f"{counts['hang']} hangs, {counts['lost']} lost; wall time {self.check_seconds:.1f} s"]
         slowest = max(self.per_page, key=lambda r: r.seconds, default=None)
         if slowest:
@@ -586,6 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--medium", action="store_true", help="medium-size pages (as the test) instead of 1 MB ones")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the workers are stopped on the way out
 
     shutil.rmtree(args.work, ignore_errors=True)
     raw = args.work / "raw"
@@ -593,8 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = generate(raw, args.pages, args.seed, MEDIUM if args.medium else FULL)
     report = FuzzReport(len(pages), generate_seconds=time.monotonic() - started)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(dir=args.work) as scratch:
-        report.per_page = check_pages(raw, pages, args.model, args.hang_seconds, args.workers, Path(scratch))
+    report.per_page = check_pages(raw, pages, args.model, args.hang_seconds, args.workers)
     report.check_seconds = time.monotonic() - started
     print("\n".join(report.page_lines()), flush=True)
     # The whole-folder run leaves out the pages that hung on their own (already counted), so one hang does
