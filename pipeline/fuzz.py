@@ -450,8 +450,6 @@ def _worker(connection: Connection, folder: Path, model: str | None) -> None:
     logging.disable(logging.CRITICAL)  # failures are counted here, not logged
     while True:
         name = connection.recv()
-        if name is None:
-            return
         outcome, detail = _check_one(folder, name, model)
         connection.send((outcome, detail))
 
@@ -498,13 +496,10 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
     slots = [start_slot() for _ in range(workers)]
     try:
         _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress)
-    finally:  # stopped early (Ctrl-C, an error): no worker is left behind on a page that hangs
+    finally:  # done, or stopped early: no worker is left behind (each holds the others' pipes, so none sees EOF)
         for slot in slots:
-            if slot.process.is_alive() and slot.page is not None:
-                slot.process.kill()
-    for slot in slots:
-        slot.connection.send(None)
-        slot.process.join(timeout=10)
+            slot.process.kill()
+            slot.process.join()
     return results
 
 
