@@ -433,7 +433,10 @@ def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
     except Exception:  # noqa: BLE001 - run.py reports it too, with a logged traceback: a parser bug
         return "internal-error", traceback.format_exc()
     page = _Page(Snapshot(None, path, hashlib.sha256(path.read_bytes()).hexdigest(), None), [], articles)
-    rows, failures = _extract_page(page, model, dt.datetime.now(dt.timezone.utc))
+    try:
+        rows, failures = _extract_page(page, model, dt.datetime.now(dt.timezone.utc))
+    except Exception:  # noqa: BLE001 - escapes run.py's per-article guard: the whole run fails
+        return "crash", traceback.format_exc()
     if failures:  # run.py reports it, with a logged traceback: an extraction bug
         return "internal-error", "; ".join(f.reason for f in failures)
     try:
