@@ -95,3 +95,19 @@ def test_two_files_with_one_canonical_url_are_each_extracted_or_reported(tmp_pat
     run = _run(tmp_path / "raw", tmp_path / "out")
     assert run.status in (0, 1) and not run.traceback, run.stderr[-3000:]
     assert not run.lost([FuzzPage("copy-a.html", "good"), FuzzPage("copy-b.html", "good")]), run.stderr[-3000:]
+
+
+SPACY_MAX_CHARACTERS = 1_000_000  # spaCy's default nlp.max_length
+
+
+def test_a_page_longer_than_the_model_accepts_is_extracted_or_reported(tmp_path):
+    """One page of more text than spaCy takes at once must not sink the pages next to it."""
+    (tmp_path / "raw").mkdir()
+    words = "word " * (SPACY_MAX_CHARACTERS // len("word ") + 1)
+    (tmp_path / "raw" / "long.html").write_text(f"<html><body><h1>Long</h1><p>{words}</p></body></html>")
+    name, page = next(iter(Sources.load().devset.items()))
+    (tmp_path / "raw" / name).write_bytes(page)
+    run = _run(tmp_path / "raw", tmp_path / "out")
+    assert run.status in (0, 1) and not run.traceback, run.stderr[-3000:]
+    assert name in run.landed
+    assert not run.lost([FuzzPage("long.html", "huge-line"), FuzzPage(name, "good")]), run.stderr[-3000:]
