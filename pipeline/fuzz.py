@@ -422,7 +422,7 @@ def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
 
     from .fetch import Snapshot
     from .parse import ParseError, RawPage, parse_page
-    from .run import _extract_page, _Page
+    from .run import _drop_duplicate_articles, _extract_page, _Page
     from .write import build_tables
 
     path = folder / name
@@ -433,6 +433,7 @@ def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
     except Exception:  # noqa: BLE001 - run.py reports it too, with a logged traceback: a parser bug
         return "internal-error", traceback.format_exc()
     page = _Page(Snapshot(None, path, hashlib.sha256(path.read_bytes()).hexdigest(), None), [], articles)
+    _drop_duplicate_articles([page], {}, set())  # a related story carried twice is one article
     try:
         rows, failures = _extract_page(page, model, dt.datetime.now(dt.timezone.utc))
     except Exception:  # noqa: BLE001 - escapes run.py's per-article guard: the whole run fails
