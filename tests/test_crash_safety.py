@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-import pytest
 
 from pipeline.fuzz import ROOT, Sources
 from pipeline.schema import TABLES
