@@ -44,7 +44,7 @@ GOOD_PREFIX = "good-"
 BAD_PREFIX = "fuzz-"  # sorts before GOOD_PREFIX: a bad page never claims a good page's related stories first
 FAILED_LINE = re.compile(r"^failed: (?P<path>.+?): (?P<reason>.*)$")
 INTERNAL_ERROR_LINE = re.compile(r"^ERROR pipeline\.run: (?:parsing|extraction) failed for (?P<path>.+)$")
-DEFAULT_HANG_SECONDS = 60.0  # one page taking longer than this is a hang (the slowest good page takes < 1 s)
+DEFAULT_HANG_SECONDS = 20.0  # a page taking longer is a hang: the slowest good page takes < 1 s, 5 s on a busy machine
 CORPUS_SLACK = 3  # the whole-folder run may take this many times the page-by-page work before it is a hang
 
 
