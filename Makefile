@@ -15,9 +15,12 @@ REALDEV_TEXT ?= build/realdev/text
 REALDEV_RAW  := build/realdev/raw
 PAGES_FROM_TEXT ?= $(REALDEV)/../bin/pages-from-text
 export REALDEV REALDEV_TEXT
+FUZZ_PAGES ?= 5000
+FUZZ_SEED  ?= 0
+KILLS      ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale bench-parse fetch update report dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -83,6 +86,12 @@ bench-scale: setup ## Time and memory at 1x, 4x, 10x the corpus, no-op and one-p
 
 bench-parse: setup ## Main-content benchmark: parse stage vs trafilatura on its eval set (EVALSET=archive)
 	"$(PY)" -m pipeline.bench_parse --archive "$(EVALSET)"
+
+fuzz: setup ## Bad pages, good ones mixed in: crashes, hangs, lost pages (FUZZ_PAGES=5000 FUZZ_SEED=0)
+	$(PY) -m pipeline.fuzz --pages $(FUZZ_PAGES) --seed $(FUZZ_SEED)
+
+killtest: setup ## Kill an extraction KILLS times (default 50); tables must stay readable and consistent
+	CRASH_SAFETY_KILLS=$(KILLS) $(PY) -m pytest -q tests/test_crash_safety.py
 
 fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 	"$(PY)" -m pipeline fetch --start-url "$(SITE)" --raw "$(RAW)" --delay "$(DELAY)"

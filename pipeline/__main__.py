@@ -175,7 +175,7 @@ def _describe(error: Exception) -> tuple[int, str]:
     if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables, EngineError, StoreError)):
         return EXIT_USAGE, str(error)
     if isinstance(error, InvalidTables):  # a bug or old tables: nothing was written
-        return EXIT_FAILURES, f"tables not written: {error}"
+        return EXIT_FAILURES, str(error)
     if isinstance(error, OSError):
         where = f"{error.filename}: " if error.filename else ""
         return EXIT_FAILURES, f"{where}{error.strerror or error}"

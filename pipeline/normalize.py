@@ -118,7 +118,7 @@ def batch_number(text: str) -> int | None:
         return None
     match = re.search(r"\b(\d{1,3})(?:st|nd|rd|th)?\b", text)
     if match:
-        return int(match.group(1))
+        return int(match.group(1)) or None  # cohorts count from 1: "Batch 0" is no batch
     for word in re.findall(r"[a-z]+", text.lower()):
         if word in _ORDINAL_WORDS:
             return _ORDINAL_WORDS[word]
@@ -206,9 +206,13 @@ def _valid(year: int, month: int, day: int) -> bool:
     return True
 
 
-def _partial(a: tuple[int, int | None, int | None], b: tuple[int, int | None, int | None], precision: str) -> PartialDate:
+def _partial(a: tuple[int, int | None, int | None], b: tuple[int, int | None, int | None],
+             precision: str) -> PartialDate | None:
+    """The interval from ``a`` to ``b``; None when it runs backwards ("2019-1850" is no time the text gives)."""
     start_date, _ = _first_last(*a)
     _, end_date = _first_last(*b)
+    if end_date < start_date:
+        return None
     return PartialDate(_iso(*a), _iso(*b), start_date, end_date, precision)
 
 

@@ -76,7 +76,7 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
                 return PageResult({}, [Failure(task.rel, str(error) if expected else f"{type(error).__name__}: {error}",
                                                snapshot.url)])
             nlp = build_nlp(model)
-            for article in articles:
+            for article in _unique(articles):
                 bounded = _bounded(article, warnings)
                 try:
                     extraction = extract_article(bounded, segment(bounded), process_text(nlp, bounded.text))
@@ -92,6 +92,17 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
     except PageTimeout:
         return PageResult({}, [Failure(task.rel, f"timed out after {limit:g} s", snapshot.url)], warnings)
     return PageResult(dict(rows), [], warnings)
+
+
+def _unique(articles: list[Article]) -> list[Article]:
+    """A story carried twice in one page's related block is one article: the first copy is kept."""
+    seen: set[str] = set()
+    kept = []
+    for article in articles:
+        if article.article_id not in seen:
+            seen.add(article.article_id)
+            kept.append(article)
+    return kept
 
 
 # --- bounded work: one page can fail, never stall the run --------------------------------------------------

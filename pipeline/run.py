@@ -40,7 +40,8 @@ from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport
 from .pagework import Failure, PageResult, PageTask, extract_page
 from .rawfolder import scan
 from .store import INDEX_SCHEMA, PAGE_TABLES, PEOPLE, Store, Update, part_name, part_number, people_part
-from .validate import require_valid
+from .schema import SchemaError
+from .validate import InvalidTables, require_valid
 from .write import arrow_table, people_rows
 
 log = logging.getLogger(__name__)
@@ -278,6 +279,10 @@ class _Run:
             self.summary.warnings.extend(result.warnings)
             if result.failures:  # all or nothing: its previous rows stay, and the next run tries again
                 continue
+            invalid = _invalid_rows(result.rows)
+            if invalid is not None:  # a page whose rows break the schema's rules fails alone, like any other
+                self.summary.failures.append(Failure(task.rel, f"rows not written: {invalid}", task.snapshot.url))
+                continue
             had = self.old_ids.get(_task_key(task.snapshot, task.rel), set())
             # what this page still holds of what it had (its own page may since have taken a story over)
             mine = {aid for aid in had if aid in self.claimed and self.claimed[aid]["page"] in had}
@@ -371,6 +376,15 @@ class _Run:
             table = arrow_table(PEOPLE, kept.to_pylist() + fresh.get(part, []))
             require_valid({PEOPLE: table}, complete=False)
             self.update.write_part(PEOPLE, part, table)
+
+
+def _invalid_rows(rows: dict[str, list[dict]]) -> str | None:
+    """Why one page's rows break the schema's rules (checked among themselves), or None when they hold."""
+    try:
+        require_valid({name: arrow_table(name, items) for name, items in rows.items()}, complete=False)
+    except (InvalidTables, SchemaError) as error:
+        return str(error).removeprefix("tables not written: ")
+    return None
 
 
 def _only(table: pa.Table, article_ids: set[str]) -> pa.Table:

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 STR = pa.string()
 LIST_STR = pa.list_(pa.string())
+HTTP_URL = r"^https?://\S+$"  # what a stored URL must look like (parse ignores canonical links that do not)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), (
         _id("article_id", "art"),
         Reference(("parent_article_id",), "articles", ("article_id",)),
-        Format("url", r"^https?://\S+$", "an http(s) URL"),
+        Format("url", HTTP_URL, "an http(s) URL"),
         Format("content_sha256", "^[0-9a-f]{64}$", "64 hex digits (SHA-256)"),
         Format("source_sha256", "^[0-9a-f]{64}$", "64 hex digits (SHA-256)"),
     )),

@@ -314,3 +314,13 @@ def test_stable_id():
     assert stable_id("prf", "https://example.org/a", 3) != one  # so does the prefix
     assert stable_id("x", "ab", "c") != stable_id("x", "a", "bc")  # parts are delimited, not concatenated
     assert one == "art_" + hashlib.sha256("https://example.org/a\x1f3".encode("utf-8")).hexdigest()[:16]
+
+
+def test_a_range_that_runs_backwards_is_no_date():
+    assert normalize_date("2019-2018") is None and normalize_date("2019 to 1850") is None
+    assert normalize_date("2018-2019").start == "2018"
+
+
+def test_batch_zero_is_no_batch():
+    from pipeline.normalize import batch_number
+    assert batch_number("Batch 0") is None and batch_number("Batch 10") == 10

@@ -15,6 +15,7 @@ layer before and after trafilatura); this one wires them into Article records.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +23,16 @@ import trafilatura
 
 from ..normalize import stable_id
 from .blocks import (PageMarks, StoryCandidates, extract_related, extract_taxonomy, finish_blocks,
-                           prepare_for_extraction, xml_blocks)
+                     prepare_for_extraction, xml_blocks)
 from .reading import ParseError, decode_html, load_tree, read_page_bytes
 from .metadata import (MAX_BYLINE_CHARS, canonical_url, day_date, find_byline, find_published, find_title,
-                             published_from_blocks, split_byline)
+                       published_from_blocks, split_byline)
 from ..records import Article, Block
+
+# trafilatura and htmldate log what they discard on bad markup as warnings without naming the file; a page the
+# stage cannot use is reported as a failure line instead, so their chatter stays out of the run's output.
+for _library in ("trafilatura", "htmldate", "courlan", "justext"):
+    logging.getLogger(_library).setLevel(logging.ERROR)
 
 __all__ = ["ParseError", "RawPage", "parse_page"]
 

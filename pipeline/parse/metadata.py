@@ -8,6 +8,7 @@ import re
 from lxml.html import HtmlElement
 
 from ..normalize import normalize_date
+from ..schema import HTTP_URL
 
 TITLE_WORD_SHARE = 0.5  # an h1 whose words are mostly in the declared title is the headline, abbreviated or not
 MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
@@ -38,9 +39,10 @@ def classes_of(element) -> str:
 
 
 def canonical_url(tree: HtmlElement) -> str | None:
-    """The page's canonical (or og:url) address, the basis of a stable article id."""
+    """The page's canonical (or og:url) address, the basis of a stable article id; a value that is not an
+    http(s) URL (a mangled or relative link) is passed over, so the article falls back to its file path."""
     for value in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
-        if value.strip():
+        if re.match(HTTP_URL, value.strip()):
             return value.strip()
     return None
 
