@@ -78,7 +78,9 @@ def _programme_keys(ex: Extraction) -> dict[str, str | None]:
 
     An acronym the article defines ("X Programme (XP)" in a batch or a programme mention, or a name whose
     initials spell it) takes the key of the name it stands for, so "the 6th Batch of XP" joins "X Programme"."""
-    names = [m.text for m in ex.mentions if m.label == "PROGRAMME"] + [b.programme for b in ex.batches if b.programme]
+    text = ex.article.text
+    names = [m.text + _bracket_after(text, m.char_end) for m in ex.mentions if m.label == "PROGRAMME"] + \
+        [b.programme for b in ex.batches if b.programme]
     defined: dict[str, str] = {}
     for name in names:
         full, acronym = split_acronym(name)
@@ -94,6 +96,15 @@ def _programme_keys(ex: Extraction) -> dict[str, str | None]:
             stands_for = defined.get(b.programme.strip())
             keys[b.programme] = programme_key(stands_for if stands_for and stands_for != b.programme.strip() else b.programme)
     return keys
+
+
+def _bracket_after(text: str, end: int) -> str:
+    """A bracketed acronym printed right after a name ending at ``end`` (" (XP)"), or ""."""
+    match = BRACKET_AFTER.match(text, end)
+    return match.group(0) if match else ""
+
+
+BRACKET_AFTER = re.compile(r"\s*\([A-Z][A-Z0-9&-]*[A-Z0-9]\)")
 
 
 def _initialisms(name: str) -> set[str]:
