@@ -73,6 +73,10 @@ def extraction_rows(ex: Extraction, source_sha256: str, extracted_at: dt.datetim
     return rows
 
 
+BRACKET_AFTER = re.compile(r"\s*\([A-Z][A-Z0-9&-]*[A-Z0-9]\)")  # " (XP)" right after a programme's name
+MIN_INITIALISM = 3  # words a name needs before its initials count as its acronym
+
+
 def _programme_keys(ex: Extraction) -> dict[str, str | None]:
     """Programme key of every programme form of one article's batches.
 
@@ -104,18 +108,12 @@ def _bracket_after(text: str, end: int) -> str:
     return match.group(0) if match else ""
 
 
-BRACKET_AFTER = re.compile(r"\s*\([A-Z][A-Z0-9&-]*[A-Z0-9]\)")
-
-
 def _initialisms(name: str) -> set[str]:
     """The acronyms a name's initials spell: of every word, and of its content words ("Mekong Public Health
     Fellowship" → MPHF). Only names of at least ``MIN_INITIALISM`` words: two letters match too much."""
     words = re.findall(r"[^\W\d_]+", name)
     content = [w for w in words if w.lower() not in ORG_STOPWORDS]
     return {"".join(w[0] for w in ws).upper() for ws in (words, content) if len(ws) >= MIN_INITIALISM}
-
-
-MIN_INITIALISM = 3
 
 
 def people_rows(article_people: list[dict], countries: list[dict]) -> list[dict]:
