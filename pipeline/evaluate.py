@@ -13,22 +13,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from .normalize import fold, name_key
+from .normalize import fold, name_key, org_similar
 
-ORG_STOPWORDS = {"the", "of", "and", "at", "in", "for", "to", "a", "an"}
-ORG_MATCH = 0.5
 F1_FIELDS = ("articles", "people", "honorifics", "person_country", "role_title", "role_org", "batches",
              "batches_mentioned", "programmes", "dates")
 ACCURACY_FIELDS = ("published", "role_status", "role_start", "role_end", "batch_years")
-
-
-def _org_words(text: str | None) -> set[str]:
-    return set(fold(text or "").split()) - ORG_STOPWORDS
-
-
-def _similar(a: str | None, b: str | None) -> bool:
-    wa, wb = _org_words(a), _org_words(b)
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= ORG_MATCH
 
 
 class Counter:
@@ -49,7 +38,7 @@ class Counter:
         """Pairs (person, text) matched greedily by person equality and organisation similarity."""
         unmatched = list(got)
         for person, text in gold:
-            hit = next((g for g in unmatched if g[0] == person and _similar(g[1], text)), None)
+            hit = next((g for g in unmatched if g[0] == person and org_similar(g[1], text)), None)
             if hit:
                 unmatched.remove(hit)
                 self.tp += 1
@@ -193,9 +182,9 @@ def _matching_role(key: str, role: dict, got_roles: list[tuple]) -> dict | None:
         if person != key:
             continue
         if role["title"] and candidate["title"] and fold(role["title"]) == fold(candidate["title"]):
-            if not role["org"] or not candidate["org"] or _similar(role["org"], candidate["org"]):
+            if not role["org"] or not candidate["org"] or org_similar(role["org"], candidate["org"]):
                 return candidate
-        if not role["title"] and not candidate["title"] and _similar(role["org"], candidate["org"]):
+        if not role["title"] and not candidate["title"] and org_similar(role["org"], candidate["org"]):
             return candidate
     return None
 

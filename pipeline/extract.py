@@ -1649,10 +1649,13 @@ def _country_fact(ctx: Context, key: str, span: Span, source: str) -> CountryFac
     return CountryFact(key, ctx.article.article_id, iso, country_name(iso), span.start_char, span.end_char, source)
 
 
-def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: list[Span]) -> list[BatchFact]:
+def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: list[Span],
+                  programme_names: list[Chain]) -> list[BatchFact]:
     """Batches named in running text: "the 9th Batch for Young Planners", "she was in Cohort 3 of X"."""
     facts = []
     known = [b.programme for b in heading_batches if b.programme]
+    title_block = next((b for b in ctx.article.blocks if b.kind == "title"), None)
+    body_names = [c for c in programme_names if title_block is None or c.start >= title_block.end]  # a headline's run on
     heading_spans = {(b.char_start, b.char_end) for b in heading_batches}
     for span in batch_spans:
         if any(s <= span.start_char < e for s, e in heading_spans):
@@ -1664,7 +1667,7 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
             tail = doc[span.end + 1:tail_end]
             programme = _closest_programme(tail.text, known)
             if programme is None and (chain := capitalised_chain(ctx, span.end + 1, allow_comma=False)):
-                programme = chain.text
+                programme = _programme_name(chain.text, doc[span.end].lower_, body_names)
         holder = _member_after(ctx, span) or _batch_holder_before(ctx, span) or _bracketed_batch_holder(ctx, span)
         start_year, end_year = _years_after(ctx, span)
         facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text), start_year, end_year,
@@ -1717,6 +1720,24 @@ def _member_after(ctx: Context, span: Span) -> str | None:
         following = [ctx.mention_at[j] for j in range(span.end, sent_of(span).end) if j in ctx.mention_at]
         return following[0].key if following else None
     return None
+
+
+def _programme_name(phrase: str, preposition: str, names: list[Chain]) -> str | None:
+    """The programme a capitalised phrase after a batch names, or None when it names none.
+
+    A programme the article names elsewhere that begins the phrase is the name ("the 4th Batch of X Programme
+    Welcomed in Y", a headline's words run on); a phrase of generic words alone ("of the Programme") names
+    none; after "in", a phrase without a programme word is a place ("the 5th Batch in Osaka")."""
+    folded = fold(phrase)
+    words = folded.split()
+    if not set(words) - PROGRAMME_HEADS - {"the", "of", "for", "on", "and"}:
+        return None
+    starting = [c.text for c in names if fold(c.text) != folded and (folded + " ").startswith(fold(c.text) + " ")]
+    if starting:
+        return max(starting, key=len)
+    if preposition == "in" and not set(words) & PROGRAMME_HEADS and not phrase.isupper():
+        return None
+    return phrase
 
 
 def _closest_programme(tail: str, known: list[str]) -> str | None:
@@ -1837,8 +1858,8 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     main_key = max(counts, key=lambda k: (counts[k], -first_seen[k].start))
     main = first_seen[main_key]
     for fact in batches:  # "took part in the 2nd Batch", "accompanied the 4th Batch": of the article's programme
-        if fact.programme is None and fact.person_key and fact.batch is not None:
-            fact.programme = main.text
+        if fact.programme is None and (fact.person_key or len(counts) == 1) and fact.batch is not None:
+            fact.programme = main.text  # a batch nobody is tied to, too, when the article names no other programme
     title_text = ctx.article.title or ""
     title_batch = [s for s in batch_spans if title_block and s.end_char <= title_block.end]
     first_profile = min((p.char_start for p in ctx.profiles), default=len(ctx.article.text))
@@ -1849,8 +1870,8 @@ def link_programmes(ctx: Context, batches: list[BatchFact], batch_spans: list[Sp
     if main_batch is None and not set(fold(main.text).split()) - {"the", "of", "for", "on", "and", "asean"} <= title_words:
         return []
     years = _batch_years(ctx, batches, batch_spans, main_batch)
-    for fact in batches:  # "took part in the 2nd Batch", a card's "Period": of the article's programme
-        if fact.programme is None and fact.person_key:
+    for fact in batches:  # an article about a cohort: its batches (and a card's "Period") are of its programme
+        if fact.programme is None and (fact.person_key or fact.batch is not None):
             fact.programme = main.text
             if fact.batch is None and fact.source == "rule:batch/card":
                 fact.batch = main_batch
@@ -1993,13 +2014,13 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     roles += _of_organisation_affiliations(ctx, roles)
     for role in roles:
         role.profile_id = _profile_id(ctx, role.char_start)
-    numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
+    programme_names = programme_mentions_in(ctx)
+    numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans, programme_names)
     numbered_of: dict[str | None, list[BatchFact]] = defaultdict(list)
     for fact in numbered:
         numbered_of[fact.person_key].append(fact)
     batches = numbered + [p for p in programme_participation(ctx) if not _already_in_batch(p, numbered_of[p.person_key])]
     batches = _merge_card_batches(batches)
-    programme_names = programme_mentions_in(ctx)
     batches += link_programmes(ctx, batches, batch_spans, programme_names)
     fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)

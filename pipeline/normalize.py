@@ -45,6 +45,21 @@ def person_id(name: str) -> str:
     return stable_id("per", name_key(name))
 
 
+ORG_STOPWORDS = {"the", "of", "and", "at", "in", "for", "to", "a", "an"}
+ORG_MATCH = 0.5  # half the content words shared: "Delta Water Board" and "Delta Water Board of Thailand" match
+
+
+def _org_words(text: str | None) -> set[str]:
+    return set(fold(text or "").split()) - ORG_STOPWORDS
+
+
+def org_similar(a: str | None, b: str | None) -> bool:
+    """Organisations match when their content words overlap enough (Jaccard ≥ ``ORG_MATCH``): how the evaluator
+    scores organisations and how careers merge the same position printed two ways."""
+    wa, wb = _org_words(a), _org_words(b)
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= ORG_MATCH
+
+
 # ---------------------------------------------------------------- countries
 
 
@@ -125,11 +140,23 @@ def batch_number(text: str) -> int | None:
     return None
 
 
+BRACKETED_ACRONYM = re.compile(r"\s*\((?P<acronym>[A-Z][A-Z0-9&-]*[A-Z0-9])\)\s*$")  # "... Programme (SEA-TPDP)"
+
+
+def split_acronym(programme: str) -> tuple[str, str | None]:
+    """A programme name and the acronym printed in brackets after it, if any."""
+    match = BRACKETED_ACRONYM.search(programme)
+    if match is None or not programme[:match.start()].strip():
+        return programme.strip(), None
+    return programme[:match.start()].strip(), match.group("acronym")
+
+
 def programme_key(programme: str | None) -> str | None:
-    """Folded programme name, to group batches of the same programme across articles."""
+    """Folded programme name without a leading "the" or a bracketed acronym, to group batches of the same
+    programme across articles ("the X Programme (XP)" and "X Programme" are one)."""
     if not programme:
         return None
-    return fold(re.sub(r"^the\s+", "", programme, flags=re.I))
+    return fold(re.sub(r"^the\s+", "", split_acronym(programme)[0], flags=re.I)) or None
 
 
 # ---------------------------------------------------------------- dates

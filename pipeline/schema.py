@@ -172,6 +172,7 @@ _INTERVAL = (
 
 MENTION_LABELS = ("PERSON", "TITLE", "ORG", "COUNTRY", "PROGRAMME", "BATCH", "DATE")
 ROLE_STATUSES = ("current", "former", "unknown")
+PARTIAL_DATE_PRECISIONS = ("year", "month", "day")  # what an ISO partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`) can say
 DATE_PRECISIONS = ("day", "month", "quarter", "half", "year", "decade", "mixed")
 
 _ISO_PARTIAL = r"[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?"
@@ -302,12 +303,14 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("article_id", STR, "Article stating it.", "art_94a5…", False),
         _c("programme", STR, "Programme as printed.", "Exchange Programme for Young Planners"),
         _c("programme_key", STR, "Folded programme name for grouping.", "exchange programme for young planners"),
+        _c("programme_id", STR, "The programme (`programmes.programme_id`, from `programme_key`); null when no programme is named.", "prg_4f…"),
         _c("batch", pa.int32(), "Batch/cohort number; null when none is given.", "13"),
         _c("start_year", pa.int16(), "First year of the batch.", "2014"),
         _c("end_year", pa.int16(), "Last year of the batch.", "2015"),
         *_EVIDENCE,
     ), (
-        _id("batch_row_id", "bat"), AtLeast("batch", 1), Ordered("start_year", "end_year"), _IN_ARTICLE,
+        _id("batch_row_id", "bat"), _id("programme_id", "prg"), AtLeast("batch", 1), Ordered("start_year", "end_year"),
+        _IN_ARTICLE,
         _NAMED_IN_ARTICLE, *_evidence_rules(),
     )),
     Table("dates", "temporal expression in an article", ("date_id",), (
@@ -323,6 +326,48 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), (
         _id("date_id", "dat"), Accepted("precision", DATE_PRECISIONS), _IN_ARTICLE, _IN_PROFILE, *_interval_rules(),
         *_evidence_rules(),
+    )),
+    Table("careers", "(person, position) merged across articles: the same folded title at matching organisations",
+          ("career_id",), (
+        _c("career_id", STR, "Stable id: hash of person, `title_key` and `org_key`.", "car_7a…", False),
+        _c("person_id", STR, "Holder of the position.", "per_1b…", False),
+        _c("title_key", STR, "Folded job title (null for an affiliation without a title).", "chief engineer"),
+        _c("org_key", STR, "Folded organisation: the form most articles print (null when none names it).", "delta water board of thailand"),
+        _c("titles", LIST_STR, "The title as the articles print it.", "['Chief Engineer']"),
+        _c("orgs", LIST_STR, "The organisation as the articles print it.", "['Delta Water Board', 'Delta Water Board of Thailand']"),
+        _c("start", STR, "Earliest start the articles give, as an ISO partial date.", "2019-06"),
+        _c("start_precision", STR, "What `start` says: `year`, `month` or `day` (null without a start).", "month"),
+        _c("end", STR, "Latest end the articles give, as an ISO partial date. A reserved word in DuckDB SQL: quote "
+                       "it, `\"end\"`.", "2021"),
+        _c("end_precision", STR, "What `end` says: `year`, `month` or `day` (null without an end).", "year"),
+        _c("start_date", pa.date32(), "First day of `start`.", "2019-06-01"),
+        _c("end_date", pa.date32(), "Last day of `end`.", "2021-12-31"),
+        _c("first_seen", pa.date32(), "Publication date of the earliest article stating the position.", "2019-09-29"),
+        _c("last_seen", pa.date32(), "Publication date of the latest article stating the position.", "2024-03-12"),
+        _c("status", STR, "Whether the person holds it, as the latest article that says so states (accepted values "
+                          "below; `unknown` when none does).", "former", False),
+        _c("as_of", pa.date32(), "Publication date of the article `status` comes from.", "2024-03-12"),
+        _c("article_ids", LIST_STR, "Articles stating the position.", "['art_94a5…', 'art_0c1d…']", False),
+        _c("role_ids", LIST_STR, "The `roles` rows merged into this one.", "['rol_5e…', 'rol_9b…']", False),
+    ), (
+        _id("career_id", "car"), Reference(("person_id",), "people", ("person_id",)),
+        Accepted("start_precision", PARTIAL_DATE_PRECISIONS), Accepted("end_precision", PARTIAL_DATE_PRECISIONS),
+        Accepted("status", ROLE_STATUSES), *_interval_rules(), Ordered("first_seen", "last_seen"),
+        Reference(("article_ids",), "articles", ("article_id",)), Reference(("role_ids",), "roles", ("role_id",)),
+    )),
+    Table("programmes", "programme: the batches rows that share a `programme_key`", ("programme_id",), (
+        _c("programme_id", STR, "Stable id: hash of `programme_key`.", "prg_4f…", False),
+        _c("programme_key", STR, "Folded programme name (`batches.programme_key`).", "exchange programme for young planners", False),
+        _c("name", STR, "Canonical name: the form printed most often, the longest on a tie, without a bracketed acronym.",
+           "Exchange Programme for Young Planners", False),
+        _c("aliases", LIST_STR, "The other forms printed.", "['Exchange Programme for Young Planners (EPYP)']"),
+        _c("acronyms", LIST_STR, "Acronyms printed for it: in brackets after the name, or as its only form.", "['EPYP']"),
+        _c("batches", pa.list_(pa.int32()), "Distinct batch numbers seen, ascending.", "[3, 4, 5]"),
+        _c("people", pa.int32(), "Distinct people tied to one of its batches.", "12", False),
+        _c("article_ids", LIST_STR, "Articles naming it with a batch or a participant.", "['art_94a5…']", False),
+    ), (
+        _id("programme_id", "prg"), AtLeast("batches", 1), AtLeast("people", 0),
+        Reference(("article_ids",), "articles", ("article_id",)),
     )),
 )}
 

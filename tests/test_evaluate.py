@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.__main__ import main
-from pipeline.evaluate import _similar, evaluate
+from pipeline.evaluate import evaluate
+from pipeline.normalize import org_similar
 from pipeline.run import extract_corpus
 
 PAGE = """<html><head><link rel="canonical" href="https://example.org/news/harbour/"></head><body><article>
@@ -75,9 +76,9 @@ def test_wrong_status_lowers_status_accuracy(extracted):
 
 
 def test_organisations_match_on_word_overlap():
-    assert _similar("Consulate General of Viet Nam in Osaka", "Consulate General of Viet Nam in Osaka, Japan")
-    assert _similar("the Harbour Pilot Academy", "Harbour Pilot Academy")
-    assert not _similar("Ministry of Health", "Ministry of Foreign Affairs of Viet Nam")
+    assert org_similar("Consulate General of Viet Nam in Osaka", "Consulate General of Viet Nam in Osaka, Japan")
+    assert org_similar("the Harbour Pilot Academy", "Harbour Pilot Academy")
+    assert not org_similar("Ministry of Health", "Ministry of Foreign Affairs of Viet Nam")
 
 
 def test_not_dates_are_reported_when_extracted(extracted):

@@ -220,7 +220,9 @@ def test_a_good_edge_value_passes(good, name, column, value, where):
 def test_every_offending_row_is_counted_and_examples_are_few_and_distinct(good):
     roles = good["roles"]
     many = pa.concat_tables([roles] * 5)
-    many = many.set_column(0, many.schema.field(0), pa.array([stable_id("rol", i) for i in range(5)]))
+    ids = roles["role_id"].to_pylist()  # the first copy keeps its ids, which careers.role_ids refer to
+    ids += [stable_id("rol", i) for i in range(many.num_rows - len(ids))]
+    many = many.set_column(0, many.schema.field(0), pa.array(ids))
     statuses = pa.array(["past", "past", "then", "ex", "later"])
     tables = dict(good, roles=many.set_column(many.schema.get_field_index("status"), many.schema.field("status"), statuses))
     [violation] = _violations(tables)
