@@ -39,10 +39,11 @@ from .engine import LocalEngine
 from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, fetch_site
 from .pagework import Failure, PageResult, PageTask, extract_page
 from .rawfolder import scan
-from .store import INDEX_SCHEMA, PAGE_TABLES, PEOPLE, Store, Update, part_name, part_number, people_part
 from .schema import SchemaError
+from .store import (CAREERS, INDEX_SCHEMA, PAGE_TABLES, PEOPLE, PROGRAMMES, Store, Update, id_part, part_name,
+                    part_number, people_part)
 from .validate import InvalidTables, require_valid
-from .write import arrow_table, people_rows
+from .write import CAREER_COLUMNS, PROGRAMME_COLUMNS, arrow_table, career_rows, people_rows, programme_rows
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,7 @@ class _Run:
         self.summary = summary
         self.now = now
         self.affected_people: set[str] = set()
+        self.affected_programmes: set[str] = set()  # programme keys whose batches rows changed
 
     def write(self, work: dict[str, _PartWork], engine, model: str | None, progress: bool) -> None:
         self.update = self.store.begin()
@@ -258,6 +260,8 @@ class _Run:
                         bar.update(1)
                     self._rewrite_part(part, work[part], done)
             self._rewrite_people()
+            self._rewrite_careers()
+            self._rewrite_programmes()
             self.update.write_index(_index_table(self.claimed))
             written = self.update.commit()
             self.summary.written = [name for name in written if name != "articles"] + \
@@ -319,6 +323,9 @@ class _Run:
             if name == "article_people":  # people whose article rows leave or arrive
                 self.affected_people |= set(_only(old, drop).column("person_id").to_pylist())
                 self.affected_people |= {row["person_id"] for row in new_rows.get(name, [])}
+            if name == "batches":
+                self.affected_programmes |= set(_only(old, drop).column("programme_key").drop_null().to_pylist())
+                self.affected_programmes |= {row["programme_key"] for row in new_rows.get(name, []) if row["programme_key"]}
             rows = kept.to_pylist() + new_rows.get(name, [])
             if name == "articles":
                 self._mark_gone(rows, work.gone, work.back)
@@ -336,6 +343,8 @@ class _Run:
             kept = _without(old, {holder["article_id"]})
             if name == "article_people":
                 self.affected_people |= set(old.column("person_id").to_pylist())
+            if name == "batches":
+                self.affected_programmes |= set(_only(old, {holder["article_id"]}).column("programme_key").drop_null().to_pylist())
             if kept.num_rows != old.num_rows:
                 self.update.write_part(name, holder["part"], kept)
         self.claimed.pop(holder["article_id"], None)
@@ -357,6 +366,26 @@ class _Run:
                 row["gone_at"] = None
             if row["article_id"] in self.claimed:
                 self.claimed[row["article_id"]]["gone_at"] = row["gone_at"]
+
+    def _rewrite_careers(self) -> None:
+        """Recompute the careers of the people whose article rows changed in this run, from all their roles."""
+        if not self.affected_people:
+            return
+        folder = self.update.folder
+        roles = self.store.read_rows("roles", "person_id", self.affected_people, folder, list(CAREER_COLUMNS)).to_pylist()
+        articles = self.store.read_rows("articles", "article_id", {r["article_id"] for r in roles}, folder,
+                                        ["article_id", "published"]).to_pylist()
+        fresh = career_rows(roles, {a["article_id"]: a["published"] for a in articles})
+        _rewrite_derived(self.update, CAREERS, "career_id", "person_id", self.affected_people, fresh)
+
+    def _rewrite_programmes(self) -> None:
+        """Recompute the programmes whose batches rows changed in this run, from all their batches rows."""
+        if not self.affected_programmes:
+            return
+        batches = self.store.read_rows("batches", "programme_key", self.affected_programmes, self.update.folder,
+                                       list(PROGRAMME_COLUMNS)).to_pylist()
+        _rewrite_derived(self.update, PROGRAMMES, "programme_id", "programme_key", self.affected_programmes,
+                         programme_rows(batches))
 
     def _rewrite_people(self) -> None:
         """Recompute the people whose article rows changed in this run, and rewrite their people parts."""
@@ -385,6 +414,26 @@ def _invalid_rows(rows: dict[str, list[dict]]) -> str | None:
     except (InvalidTables, SchemaError) as error:
         return str(error).removeprefix("tables not written: ")
     return None
+
+
+def _rewrite_derived(update: Update, table: str, id_column: str, key_column: str, affected: set[str],
+                     fresh: list[dict]) -> None:
+    """Replace the rows of ``affected`` keys (``key_column``) in the parts of a derived table by ``fresh`` ones.
+
+    Old rows of an affected key may sit in any part (their id need not be the key), so every existing part is
+    filtered; fresh rows go to the part of their ``id_column``."""
+    by_part: dict[str, list[dict]] = defaultdict(list)
+    for row in fresh:
+        by_part[id_part(table, row[id_column])].append(row)
+    wanted = pa.array(sorted(affected), pa.string())
+    for part in sorted(set(update.parts(table)) | set(by_part)):
+        old = update.read_part(table, part)
+        kept = old.filter(pa.compute.invert(pa.compute.is_in(old[key_column], wanted))) if old.num_rows else old
+        if kept.num_rows == old.num_rows and part not in by_part:
+            continue
+        rows = arrow_table(table, kept.to_pylist() + by_part.get(part, []))
+        require_valid({table: rows}, complete=False)
+        update.write_part(table, part, rows)
 
 
 def _only(table: pa.Table, article_ids: set[str]) -> pa.Table:

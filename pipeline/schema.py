@@ -309,8 +309,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("end_year", pa.int16(), "Last year of the batch.", "2015"),
         *_EVIDENCE,
     ), (
-        _id("batch_row_id", "bat"), _id("programme_id", "prg"), AtLeast("batch", 1), Ordered("start_year", "end_year"),
-        _IN_ARTICLE,
+        _id("batch_row_id", "bat"), Reference(("programme_id",), "programmes", ("programme_id",)), AtLeast("batch", 1),
+        Ordered("start_year", "end_year"), _IN_ARTICLE,
         _NAMED_IN_ARTICLE, *_evidence_rules(),
     )),
     Table("dates", "temporal expression in an article", ("date_id",), (

@@ -36,12 +36,16 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .schema import TABLES
+from .write import arrow_table, career_rows, programme_rows
 
 STORE_DIR = ".store"
 CURRENT = "current"
 INDEX_FILE = "index.parquet"
 PEOPLE = "people"
-PAGE_TABLES = tuple(name for name in TABLES if name != PEOPLE)
+CAREERS = "careers"
+PROGRAMMES = "programmes"
+DERIVED_TABLES = (PEOPLE, CAREERS, PROGRAMMES)  # corpus-wide, partitioned by their own id, recomputed per id
+PAGE_TABLES = tuple(name for name in TABLES if name not in DERIVED_TABLES)
 PEOPLE_BUCKETS = 16  # people parts, by the first hex digit of the person id's hash: few files, bounded rewrites
 EMPTY_PART = "empty"  # a table with no rows keeps one empty file, so readers still get its columns
 KEEP_VERSIONS = 2  # the current version and the one before, which a reader may still be reading
@@ -76,8 +80,13 @@ def part_number(name: str) -> int:
 
 def people_part(person_id: str) -> str:
     """The people part of a person id (``per_<hex>``): its first hex digit."""
-    digit = person_id.split("_", 1)[-1][:1]
-    return f"people-{digit if digit else '0'}"
+    return id_part(PEOPLE, person_id)
+
+
+def id_part(table: str, row_id: str) -> str:
+    """The part of a derived table holding an id (``per_<hex>``, ``prg_<hex>``): its first hex digit."""
+    digit = row_id.split("_", 1)[-1][:1]
+    return f"{table}-{digit if digit else '0'}"
 
 
 class Store:
@@ -113,14 +122,17 @@ class Store:
     def read_part(self, table: str, part: str) -> pa.Table:
         return _read_part(self.parts(table).get(part), table)
 
-    def read_rows(self, table: str, column: str, values: Iterable[str], version: Path | None = None) -> pa.Table:
-        """The rows of ``table`` whose ``column`` is one of ``values``, across all parts (filtered as read)."""
+    def read_rows(self, table: str, column: str, values: Iterable[str], version: Path | None = None,
+                  columns: list[str] | None = None) -> pa.Table:
+        """The rows of ``table`` whose ``column`` is one of ``values``, across all parts (filtered as read);
+        only ``columns`` when given."""
         files = [str(path) for path in self.parts(table, version).values()]
         wanted = pa.array(sorted(set(values)), pa.string())
         if not files or len(wanted) == 0:
-            return TABLES[table].schema.empty_table()
+            empty = TABLES[table].schema.empty_table()
+            return empty.select(columns) if columns else empty
         dataset = ds.dataset(files, schema=TABLES[table].schema, format="parquet")
-        return dataset.to_table(filter=pc.field(column).isin(wanted))
+        return dataset.to_table(columns=columns, filter=pc.field(column).isin(wanted))
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table, from the part files' footers (no data is read)."""
@@ -138,12 +150,15 @@ class Store:
         files = {name: self.out_dir / f"{name}.parquet" for name in TABLES}
         if self.current is not None or not any(path.is_file() and not path.is_symlink() for path in files.values()):
             return False
-        missing = [name for name, path in files.items() if not path.is_file()]
+        later = (CAREERS, PROGRAMMES)  # tables an earlier version did not write: derived below when missing
+        missing = [name for name, path in files.items() if not path.is_file() and name not in later]
         if missing:
             raise StoreError(f"{self.out_dir} holds one-file tables of an earlier version but not "
                              f"{', '.join(missing)}; move the folder away or restore them")
         tables = {}
         for name, path in files.items():
+            if name in later and not path.is_file():
+                continue
             try:
                 table = pq.read_table(path)
             except (OSError, pa.ArrowInvalid) as error:
@@ -152,6 +167,11 @@ class Store:
                 raise StoreError(f"{path} has other columns than this version's {name} table; move it away")
             tables[name] = table.cast(TABLES[name].schema)
         articles = tables["articles"].to_pylist()
+        if CAREERS not in tables:
+            published = {a["article_id"]: a["published"] for a in articles}
+            tables[CAREERS] = arrow_table(CAREERS, career_rows(tables["roles"].to_pylist(), published))
+        if PROGRAMMES not in tables:
+            tables[PROGRAMMES] = arrow_table(PROGRAMMES, programme_rows(tables["batches"].to_pylist()))
         pages = sorted({row["parent_article_id"] or row["article_id"] for row in articles})
         part_of_page = {page: part_name(position // part_pages + 1) for position, page in enumerate(pages)}
         index = [{"article_id": row["article_id"], "page": row["parent_article_id"] or row["article_id"],
@@ -165,9 +185,10 @@ class Store:
                 parts = pa.array([part_of_article.get(aid, "") for aid in tables[name]["article_id"].to_pylist()])
                 for part in sorted(set(part_of_page.values())):
                     update.write_part(name, part, tables[name].filter(pc.equal(parts, part)))
-            people_parts = pa.array([people_part(pid) for pid in tables[PEOPLE]["person_id"].to_pylist()])
-            for part in sorted(set(people_parts.to_pylist())):
-                update.write_part(PEOPLE, part, tables[PEOPLE].filter(pc.equal(people_parts, part)))
+            for name, id_column in ((PEOPLE, "person_id"), (CAREERS, "career_id"), (PROGRAMMES, "programme_id")):
+                parts = pa.array([id_part(name, row_id) for row_id in tables[name][id_column].to_pylist()])
+                for part in sorted(set(parts.to_pylist())):
+                    update.write_part(name, part, tables[name].filter(pc.equal(parts, part)))
             update.write_index(pa.Table.from_pylist(index, schema=INDEX_SCHEMA))
             update.commit()
         except BaseException:
@@ -236,8 +257,10 @@ class Update:
         old = self.parts(table).get(part)
         if old is None and not rows.num_rows:
             return
-        if old is not None and pq.read_table(old).cast(rows.schema).equals(rows):
-            return
+        if old is not None:
+            stored = pq.read_table(old)  # a part of an earlier schema is rewritten even when its rows are the same
+            if stored.schema.names == rows.schema.names and stored.cast(rows.schema).equals(rows):
+                return
         if old is not None:
             old.unlink()
         if rows.num_rows:
@@ -281,7 +304,19 @@ class Update:
 
 
 def _read_part(path: Path | None, table: str) -> pa.Table:
-    return pq.read_table(path).cast(TABLES[table].schema) if path else TABLES[table].schema.empty_table()
+    return _in_schema(pq.read_table(path), table) if path else TABLES[table].schema.empty_table()
+
+
+def _in_schema(stored: pa.Table, table: str) -> pa.Table:
+    """A part in this version's schema: a nullable column an earlier version did not write reads as nulls
+    (``batches.programme_id``); the pages it came from are extracted again, as the pipeline version changed."""
+    schema = TABLES[table].schema
+    for field in schema:
+        if field.name not in stored.column_names:
+            if not field.nullable:
+                raise StoreError(f"{table}: a part has no {field.name} column; move the output folder away")
+            stored = stored.append_column(field.name, pa.nulls(stored.num_rows, field.type))
+    return stored.select(schema.names).cast(schema)
 
 
 def _write_file(rows: pa.Table, folder: Path, part: str) -> Path:
