@@ -44,7 +44,9 @@ GOOD_PREFIX = "good-"
 BAD_PREFIX = "fuzz-"  # sorts before GOOD_PREFIX: a bad page never claims a good page's related stories first
 FAILED_LINE = re.compile(r"^failed: (?P<path>.+?): (?P<reason>.*)$")
 INTERNAL_ERROR_LINE = re.compile(r"^ERROR pipeline\.run: (?:parsing|extraction) failed for (?P<path>.+)$")
-DEFAULT_HANG_SECONDS = 20.0  # a page taking longer is a hang: the slowest good page takes < 1 s, 5 s on a busy machine
+# A page taking longer is a hang. The largest pages written here are 1 MB, and the budget for a 1 MB page is
+# 30 s (issue 11's bound; make bench measures it); good story pages take under 1 s.
+DEFAULT_HANG_SECONDS = 30.0
 CORPUS_SLACK = 3  # the whole-folder run may take this many times the page-by-page work before it is a hang
 
 
@@ -624,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus_raw = args.work / "raw-without-hangs"
     corpus_raw.mkdir()
     for page in pages:
-        (corpus_raw / page.name).symlink_to((raw / page.name).resolve())
+        os.link(raw / page.name, corpus_raw / page.name)  # a hard link: symlinks out of a folder are not followed
     limit = args.hang_seconds + CORPUS_SLACK * sum(r.seconds for r in report.per_page if r.name not in hung)
     try:
         report.corpus = run_command(corpus_raw, args.work / "out", args.model, timeout=limit)
