@@ -9,23 +9,22 @@ section is about. Short names ("Novak", "Prof. Lind", "Mr. Tanaka") resolve to t
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 from spacy.tokens import Doc, Span, Token
 
-from .normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
+from ..normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
                         normalize_date)
-from .patterns import lexicon, load_jsonl
-from .records import (Article, BatchFact, Block, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
+from ..patterns import lexicon, load_jsonl
+from ..records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Person,
                       Profile, Role)
-from .segment import BATCH_PAREN, ProfileLocator, looks_like_name, split_fields, strip_leading_honorifics
+from ..segment import BATCH_PAREN, looks_like_name, split_fields, strip_leading_honorifics
+from .context import (CONNECTORS, MODEL, PRONOUNS, Chain, Context, PersonMention, defined_acronyms, entities_over,
+                      entity_at, ents_of, full_title, profile_id_at, sent_of, span_source, status_cue, word_set)
 
-CONNECTORS = {"of", "and", "the", "for", "in", "on", "at", "with", "to", "&", "'s", "’s", "de", "du", "des", "del", "la", "le",
-              "et", "y", "/", "-"}
-PRONOUNS = {"he", "she", "his", "her", "him", "hers", "himself", "herself", "i"}  # "I": the person quoted or interviewed
 CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "as", "to", "from",
              "promoted", "appointed", "named", "elected", "designated", "serves", "served", "serving", "works",
              "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
@@ -35,54 +34,6 @@ CHANGE_VERBS = {"promoted", "appointed", "named", "elected", "designated", "star
                 "become", "began", "took", "moved", "transferred", "hired", "recruited", "seconded"}
 AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
 CUE_WINDOW = 7
-MODEL = "model:ner"
-
-
-# ------------------------------------------------------------------------------------------------ helpers
-
-
-def sent_of(item: Token | Span) -> Span:
-    """The sentence of a token or span, from a per-doc table (spaCy's ``.sent`` rescans the doc on every call)."""
-    doc = item.doc
-    table = doc.user_data.get("sentence_of_token")
-    if table is None:
-        table = [None] * len(doc)
-        for sentence in doc.sents:
-            for i in range(sentence.start, sentence.end):
-                table[i] = sentence
-        doc.user_data["sentence_of_token"] = table
-    return table[item.i if isinstance(item, Token) else item.start]
-
-
-def ents_of(doc: Doc) -> tuple[Span, ...]:
-    """The model's entities, built once per doc (``doc.ents`` makes new spans on every access)."""
-    cached = doc.user_data.get("entities")
-    if cached is None:
-        cached = doc.user_data["entities"] = tuple(doc.ents)
-    return cached
-
-
-def entity_at(doc: Doc, index: int) -> Span | None:
-    """The model's entity covering token ``index`` (entities never overlap), from a per-doc table, so a
-    check per token or per name does not scan every entity of a long page."""
-    table = doc.user_data.get("entity_of_token")
-    if table is None:
-        table = doc.user_data["entity_of_token"] = {i: ent for ent in ents_of(doc) for i in range(ent.start, ent.end)}
-    return table.get(index)
-
-
-def entities_over(doc: Doc, start: int, end: int) -> list[Span]:
-    """The model's entities overlapping tokens ``start``..``end`` (exclusive), in document order."""
-    found: list[Span] = []
-    for i in range(start, end):
-        ent = entity_at(doc, i)
-        if ent is not None and (not found or found[-1] is not ent):
-            found.append(ent)
-    return found
-
-
-def _rule(span: Span) -> str:
-    return f"rule:{span.label_.lower()}/{span.id_}" if span.id_ else f"rule:{span.label_.lower()}"
 
 
 def _is_name_token(token: Token) -> bool:
@@ -120,101 +71,6 @@ def _non_name_words() -> set[str]:
         heads = {w for row in load_jsonl("titles") if row["id"] == "title-head" for w in row["pattern"][1]["LOWER"]["IN"]}
         _NON_NAME = {w.lower() for w in lex["not_name_words"] + lex["org_keywords"] + lex["programme_keywords"]} | months | heads
     return _NON_NAME
-
-
-@dataclass
-class Chain:
-    """A capitalised phrase (organisation or programme) with its character span."""
-
-    text: str
-    start: int
-    end: int
-
-
-@dataclass
-class PersonMention:
-    start: int  # char offsets
-    end: int
-    text: str
-    source: str
-    honorifics: list[str] = field(default_factory=list)
-    key: str | None = None
-    tok_start: int = 0
-    tok_end: int = 0
-
-
-@dataclass
-class Context:
-    """Everything the linkers share for one article."""
-
-    article: Article
-    doc: Doc
-    profiles: list[Profile]
-    titles: list[Span]
-    dates: list[Span]
-    countries: list[Span]
-    honorific_tokens: set[int]
-    title_tokens: dict[int, Span]
-    date_tokens: dict[int, Span]
-    country_tokens: dict[int, Span] = field(default_factory=dict)
-    stop_tokens: set[int] = field(default_factory=set)  # token indices that end a chain (people, honorifics)
-    people: dict[str, Person] = field(default_factory=dict)
-    mentions: list[PersonMention] = field(default_factory=list)
-    mention_at: dict[int, PersonMention] = field(default_factory=dict)  # token index → mention
-    profile_person: dict[str, str] = field(default_factory=dict)
-    linked_titles: list[tuple[Span, str, str]] = field(default_factory=list)  # every title occurrence tied to a person
-    locator: ProfileLocator | None = None
-    _mention_ends: tuple[int, list[int]] | None = None  # (id of ``mentions``, their end offsets) for focus_person
-    _dates_by_sentence: tuple[int, dict[int, list[Span]]] | None = None  # (id of ``dates``, sentence start → dates)
-    _titles_by_start: tuple[int, dict[int, Span]] | None = None  # (id of ``titles``, start char → first title there)
-    _block_starts: list[int] | None = None  # start of each block of the article, when they are in order
-
-    def countries_at(self, index: int) -> Span | None:
-        """The country or demonym span covering token ``index``."""
-        return self.country_tokens.get(index)
-
-    def locate(self, char: int) -> Profile | None:
-        """The profile covering character ``char``."""
-        if self.locator is None or self.locator.profiles is not self.profiles:
-            self.locator = ProfileLocator(self.profiles)
-        return self.locator.at(char)
-
-    def dates_in_sentence(self, sentence: Span) -> list[Span]:
-        """The kept dates whose first token is in ``sentence``, in the order of ``dates`` (looked up, not scanned)."""
-        if self._dates_by_sentence is None or self._dates_by_sentence[0] != id(self.dates):
-            grouped: dict[int, list[Span]] = defaultdict(list)
-            for date in self.dates:
-                grouped[sent_of(date).start].append(date)
-            self._dates_by_sentence = (id(self.dates), grouped)
-        return self._dates_by_sentence[1].get(sentence.start, [])
-
-    def title_starting_at(self, char: int) -> Span | None:
-        """The first of ``titles`` that starts at character ``char``."""
-        if self._titles_by_start is None or self._titles_by_start[0] != id(self.titles):
-            first: dict[int, Span] = {}
-            for title in self.titles:
-                first.setdefault(title.start_char, title)
-            self._titles_by_start = (id(self.titles), first)
-        return self._titles_by_start[1].get(char)
-
-    def blocks_starting_within(self, start: int, end: int) -> list[Block]:
-        """The article's blocks that start in ``start``..``end`` (exclusive), in order, by binary search (parse
-        makes them in text order; if they were not, every block is returned for the caller to filter)."""
-        if self._block_starts is None:
-            starts = [block.start for block in self.article.blocks]
-            self._block_starts = starts if all(a <= b for a, b in zip(starts, starts[1:])) else []
-        if not self._block_starts and self.article.blocks:
-            return self.article.blocks
-        return self.article.blocks[bisect_left(self._block_starts, start):bisect_left(self._block_starts, end)]
-
-    def mentions_ending_by(self, char: int) -> int | None:
-        """How many of ``mentions`` end at or before ``char``, by binary search; None when their ends are not
-        in order (then the caller scans)."""
-        if self._mention_ends is None or self._mention_ends[0] != id(self.mentions):
-            ends = [m.end for m in self.mentions]
-            self._mention_ends = (id(self.mentions), ends if all(a <= b for a, b in zip(ends, ends[1:])) else None)
-        ends = self._mention_ends[1]
-        return None if ends is None else bisect_right(ends, char)
 
 
 # ------------------------------------------------------------------------------------------------ chains
@@ -465,23 +321,12 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
     span = doc[start:end]
     if any(ctx.countries_at(i) for i in range(span.start, span.end)) or not looks_like_name(span.text):
         return None
-    if _organisation_position(ctx, start) or any(t.text in _defined_acronyms(doc) for t in span):
+    if _organisation_position(ctx, start) or any(t.text in defined_acronyms(doc) for t in span):
         return None
     if len(span) == 1 and (span.text.isupper() or not _single_name_supported(ctx, span)):
         return None
     return PersonMention(span.start_char, span.end_char, span.text, MODEL, _honorifics_before(ctx, start),
                          tok_start=span.start, tok_end=span.end)
-
-
-def _defined_acronyms(doc: Doc) -> frozenset[str]:
-    """Acronyms the text defines in brackets ("the Management Team (JMT)"): organisations, never part of a
-    name, even where the model reads a headline such as "JMT Provides a Briefing" as a person."""
-    cached = doc.user_data.get("defined_acronyms")
-    if cached is None:
-        cached = doc.user_data["defined_acronyms"] = frozenset(
-            t.text for t in doc[1:-1] if t.text.isupper() and len(t.text) >= 2 and t.is_alpha
-            and doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")")
-    return cached
 
 
 def _ends_portfolio(doc: Doc, start: int) -> bool:
@@ -741,7 +586,7 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
             person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
             status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
             char_end=max(title.start_char + len(title_text) if title_text.startswith(title.text) else title.end_char,
-                         org.end if org else title.end_char), source=f"{_rule(title)}+{how}",
+                         org.end if org else title.end_char), source=f"{span_source(title)}+{how}",
             trigger=_cue_text(ctx, cue_start, title.start)), strength)
         _dates_for(ctx, title, draft, cue_start)
         drafts.append(draft)
@@ -759,11 +604,6 @@ def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
         return False
     between = ctx.article.text[previous.role.char_end:title.start_char]
     return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
-
-
-def _title_text(title: Span) -> str:
-    abbreviations = lexicon()["title_abbreviations"]
-    return abbreviations.get(title.text, title.text)
 
 
 def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
@@ -877,7 +717,7 @@ def _org_for(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     "Minister" of "Health of Cambodia"), as the reference annotations do."""
     doc = ctx.doc
     sent_end = sent_of(title).end
-    title_text = _title_text(title)
+    title_text = full_title(title)
     start = title.end
     if how == "title-before-name":
         if split := _org_then_portfolio(ctx, title):
@@ -980,7 +820,6 @@ def _after_portfolio(ctx: Context, title: Span) -> int:
     return title.end
 
 
-
 MAX_SPLIT_ORG_WORDS = 3  # "ASEAN", "the Council": a longer phrase before "for" is an organisation's own name
 
 
@@ -1069,19 +908,6 @@ def _cue_text(ctx: Context, cue_start: int, title_start: int) -> str:
     return ctx.doc[cue_start:title_start].text if cue_start < title_start else ""
 
 
-@lru_cache(maxsize=None)
-def word_set(name: str) -> frozenset[str]:
-    """One word list of ``lexicon.json`` as a set (built once: the linkers ask for them per token)."""
-    return frozenset(lexicon()[name])
-
-
-@lru_cache(maxsize=None)
-def _cue(name: str) -> re.Pattern:
-    """A word-boundary regex of one list of ``lexicon.json``'s ``status_cues``."""
-    words = lexicon()["status_cues"][name]
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
-
-
 def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, int]:
     """(status, strength): strength 2 when the text says it, 1 for the default, 0 for a bare reference."""
     doc = ctx.doc
@@ -1089,24 +915,24 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
         return "unknown", 2
     sent = sent_of(title)
     near = doc[max(sent.start, title.start - 3):title.start].text.lower()
-    if _cue("former_near").search(near) or _cue("former_sentence").search(doc[sent.start:title.start].text.lower()) \
+    if status_cue("former_near").search(near) or status_cue("former_sentence").search(doc[sent.start:title.start].text.lower()) \
             or "the late" in doc[title.end:min(sent.end, title.end + 4)].text.lower():
         return "former", 2  # "... Executive Director, the late Mr. X"
     if how == "reference":
         return "unknown", 0
     window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
-    if re.search(_cue("appointment_verbs").pattern + r"\s+from\b", window) and not re.search(r"\bto\b", window):
+    if re.search(status_cue("appointment_verbs").pattern + r"\s+from\b", window) and not re.search(r"\bto\b", window):
         return "former", 2  # "promoted from X (to Y)": X is over
     clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
-    if _cue("ending_verbs").search(clause) and not _cue("starting_verbs").search(window):
+    if status_cue("ending_verbs").search(clause) and not status_cue("starting_verbs").search(window):
         return "former", 2  # "retired on 30 June 2021 as Director"
-    if _cue("starting_verbs").search(window):
+    if status_cue("starting_verbs").search(window):
         return "current", 2
-    if _cue("present_words").search(window + " " + near):
+    if status_cue("present_words").search(window + " " + near):
         return "current", 2
-    if _cue("unknown_verbs").search(window):
+    if status_cue("unknown_verbs").search(window):
         return "unknown", 1
-    if _cue("past_verbs").search(window):
+    if status_cue("past_verbs").search(window):
         return "former", 2
     return "current", 1
 
@@ -1124,7 +950,7 @@ def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> N
     sent = sent_of(title)
     window = doc[cue_start:title.start].text.lower()
     clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
-    ending = bool(_cue("ending_verbs").search(clause))  # "retired on 30 June 2021 as Director"
+    ending = bool(status_cue("ending_verbs").search(clause))  # "retired on 30 June 2021 as Director"
     change = ending or any(verb in clause.split() for verb in CHANGE_VERBS)
     promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)) \
         or ending
@@ -1173,7 +999,7 @@ def _quote_between(ctx: Context, title: Span, date: Span) -> bool:
 
 def _from_iso(iso: str) -> PartialDate:
     parts = [int(p) for p in iso.split("-")]
-    from .normalize import _first_last, _iso  # noqa: PLC0415 - shared calendar helpers
+    from ..normalize import _first_last, _iso  # noqa: PLC0415 - shared calendar helpers
     year, month, day = (parts + [None, None])[:3]
     first, last = _first_last(year, month, day)
     precision = "year" if month is None else "month" if day is None else "day"
@@ -1193,7 +1019,7 @@ def _affiliations(ctx: Context) -> list[RoleDraft]:
         if doc[token.i - 1].i > 0 and doc[token.i - 2].lower_ in {"their", "his", "her", "my", "our", "your", "its"}:
             continue
         chain = capitalised_chain(ctx, token.i + 1)
-        if chain is None or not (_org_like(chain.text) or chain.text in _defined_acronyms(doc)) \
+        if chain is None or not (_org_like(chain.text) or chain.text in defined_acronyms(doc)) \
                 or (len(chain.text.split()) < 2 and not chain.text.isupper()):
             continue
         holder = None
@@ -1260,7 +1086,7 @@ def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list
             rest = re.sub(r"^(of|at|for|to)\s+(the\s+)?", "", rest, flags=re.I)
             org_text = ", ".join([p for p in [rest] if p] + [p[0] for p in org_parts]) or None
             span_end = base + (org_parts[-1][2] if org_parts else end)
-            roles.append(RoleDraft(Role(holder, ctx.article.article_id, _title_text(title), org_text, "current", None, None,
+            roles.append(RoleDraft(Role(holder, ctx.article.article_id, full_title(title), org_text, "current", None, None,
                                         base + start, span_end, "rule:role/profile-heading"), 1))
         card_roles, card_countries, card_batches = _card_fields(ctx, profile, holder)
         roles += card_roles
@@ -1288,7 +1114,7 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
         if re.search(r"affiliation|organi[sz]ation|institution|employer|workplace", label):
             roles.append(RoleDraft(Role(holder, aid, None, value, "current", None, None, start, end, "rule:role/card-affiliation"), 1))
         if re.search(r"position|title|designation|job", label) and (title := _title_within(ctx, start, end)):
-            roles.append(RoleDraft(Role(holder, aid, _title_text(title), None, "current", None, None, start, end, "rule:role/card-position"), 1))
+            roles.append(RoleDraft(Role(holder, aid, full_title(title), None, "current", None, None, start, end, "rule:role/card-position"), 1))
         if re.search(r"country|nationality|affiliation", label):
             spans = [s for s in ctx.countries if start <= s.start_char and s.end_char <= end]
             if spans and (span := spans[-1]):
@@ -1370,8 +1196,6 @@ def _same_org(a: str, b: str) -> bool:
     return strip(a) == strip(b) or strip(a) in strip(b) or strip(b) in strip(a)
 
 
-
-
 def _sequence_career(drafts: list[RoleDraft]) -> None:
     """A role is over once a later one began: "joined as X in 2009 ... appointed Y in February 2012".
 
@@ -1385,7 +1209,7 @@ def _sequence_career(drafts: list[RoleDraft]) -> None:
     for items in by_person.values():
         items.sort(key=lambda d: (d.role.start.start_date, d.role.char_start))
         for index, earlier in enumerate(items):
-            if earlier.role.title is None or _cue("present_words").search(earlier.role.trigger.lower()):
+            if earlier.role.title is None or status_cue("present_words").search(earlier.role.trigger.lower()):
                 continue  # working for an organisation goes on while its titles change; "is" / "currently" is stated
             # the next post that replaces it: not a bounded stint ("seconded from 2018 to 2019") or an added one ("also")
             later = next((d for d in items[index + 1:] if d.role.start.start_date > earlier.role.start.start_date
@@ -1668,7 +1492,7 @@ def prose_batches(ctx: Context, heading_batches: list[BatchFact], batch_spans: l
         holder = _member_after(ctx, span) or _batch_holder_before(ctx, span) or _bracketed_batch_holder(ctx, span)
         start_year, end_year = _years_after(ctx, span)
         facts.append(BatchFact(holder, ctx.article.article_id, programme, batch_number(span.text), start_year, end_year,
-                               span.start_char, span.end_char, _rule(span)))
+                               span.start_char, span.end_char, span_source(span)))
     return facts
 
 
@@ -1992,7 +1816,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     _term_dates(ctx, roles)
     roles += _of_organisation_affiliations(ctx, roles)
     for role in roles:
-        role.profile_id = _profile_id(ctx, role.char_start)
+        role.profile_id = profile_id_at(ctx, role.char_start)
     numbered = heading_batches + prose_batches(ctx, heading_batches, batch_spans)
     numbered_of: dict[str | None, list[BatchFact]] = defaultdict(list)
     for fact in numbered:
@@ -2004,7 +1828,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)
     countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
-    date_facts = [DateFact(article.article_id, _profile_id(ctx, d.start_char), d.text, d.start_char, d.end_char, value, _rule(d))
+    date_facts = [DateFact(article.article_id, profile_id_at(ctx, d.start_char), d.text, d.start_char, d.end_char, value, span_source(d))
                   for d in ctx.dates if (value := normalize_date(d.text, article.published))]
     mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
     return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
@@ -2121,11 +1945,6 @@ def _already_in_batch(participation: BatchFact, batches: list[BatchFact]) -> boo
                for b in batches)
 
 
-def _profile_id(ctx: Context, char: int) -> str | None:
-    profile = ctx.locate(char)
-    return profile.profile_id if profile else None
-
-
 def _dedupe_countries(facts: list[CountryFact]) -> list[CountryFact]:
     seen, kept = set(), []
     for fact in facts:
@@ -2157,7 +1976,7 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
     aid = ctx.article.article_id
     rows = [Mention(aid, "PERSON", m.text, m.start, m.end, m.source, ctx.people[m.key].name, m.key) for m in ctx.mentions]
     for span, holder, source in ctx.linked_titles:  # every occurrence, "the Rector" references included
-        rows.append(Mention(aid, "TITLE", span.text, span.start_char, span.end_char, source, _title_text(span), holder))
+        rows.append(Mention(aid, "TITLE", span.text, span.start_char, span.end_char, source, full_title(span), holder))
     for role in roles:
         if role.title:
             rows.append(Mention(aid, "TITLE", role.title, role.char_start, role.char_start + len(role.title), role.source,
@@ -2174,11 +1993,11 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
     for span in ctx.countries:
         iso = country_iso3(span.text) if span.label_ == "COUNTRY" else demonym_iso3(span.text)
         if iso:
-            rows.append(Mention(aid, "COUNTRY", span.text, span.start_char, span.end_char, _rule(span), iso,
+            rows.append(Mention(aid, "COUNTRY", span.text, span.start_char, span.end_char, span_source(span), iso,
                                 holder_of_country.get((span.start_char, span.end_char))))
     for span in batch_spans:
         number = batch_number(span.text)
-        rows.append(Mention(aid, "BATCH", span.text, span.start_char, span.end_char, _rule(span), None if number is None else str(number)))
+        rows.append(Mention(aid, "BATCH", span.text, span.start_char, span.end_char, span_source(span), None if number is None else str(number)))
     rows.extend(programme_mentions)
     for chain in programme_names:
         rows.append(Mention(aid, "PROGRAMME", chain.text, chain.start, chain.end, "rule:programme/name", chain.text))
@@ -2187,6 +2006,6 @@ def _mentions(ctx: Context, roles, country_facts, batch_spans, programme_mention
                             fact.value.start if fact.value.start == fact.value.end else f"{fact.value.start}/{fact.value.end}"))
     unique = {}
     for row in rows:
-        row.profile_id = _profile_id(ctx, row.char_start)
+        row.profile_id = profile_id_at(ctx, row.char_start)
         unique.setdefault((row.label, row.char_start, row.char_end, row.person_key), row)
     return sorted(unique.values(), key=lambda r: (r.char_start, r.label))
