@@ -11,329 +11,24 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
 
 from ..normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold,
                         normalize_date)
 from ..patterns import lexicon
-from ..records import (Article, BatchFact, CountryFact, DateFact, Extraction, Mention, PartialDate, Profile,
-                      Role)
+from ..records import Article, BatchFact, CountryFact, Extraction, Mention, Profile, Role
 from ..segment import BATCH_PAREN, split_fields
-from .context import (CONNECTORS, MODEL, PRONOUNS, Chain, Context, PersonMention, defined_acronyms, ents_of,
-                      full_title, profile_id_at, sent_of, span_source, status_cue, word_set)
+from .context import (CONNECTORS, MODEL, PRONOUNS, Chain, Context, PersonMention, ents_of, full_title, profile_id_at,
+                      sent_of, span_source, word_set)
 from .coreference import focus_person, resolve_people
-from .organisations import (_portfolio_in_title, after_portfolio, bracketed_abbreviation_at, capitalised_chain,
-                            of_organisation_affiliations, org_like, organisation_before_title, organisation_then_portfolio,
-                            title_and_organisation)
+from .dates import date_facts, end_previous_in_sentence, keep_date, term_dates, took_office_today
+from .organisations import _portfolio_in_title, capitalised_chain, of_organisation_affiliations
 from .people import find_person_mentions
+from .roles import RoleDraft, link_roles, merge_roles
 
 # The entry point, and what the tests check directly.
 __all__ = ["extract_article", "Chain", "_portfolio_in_title"]
-
-CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "as", "to", "from",
-             "promoted", "appointed", "named", "elected", "designated", "serves", "served", "serving", "works",
-             "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
-             "assumed", "took", "up", "remains", "remained", "into", "continues", "then", "presently"}
-BLOCKING_PREPOSITIONS = {"by", "with", "among", "including", "like", "than", "through", "via", "under", "between"}
-CHANGE_VERBS = {"promoted", "appointed", "named", "elected", "designated", "started", "assumed", "joined", "became",
-                "become", "began", "took", "moved", "transferred", "hired", "recruited", "seconded"}
-AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
-CUE_WINDOW = 7
-
-
-# ------------------------------------------------------------------------------------------------ chains
-
-
-# ------------------------------------------------------------------------------------------------ roles
-
-
-@dataclass
-class RoleDraft:
-    role: Role
-    strength: int  # how explicit the status is: 2 stated, 1 default, 0 unknown
-    promotion: bool = False
-    stint: bool = False  # start and end given together ("seconded from October 2018 to September 2019")
-
-
-def link_roles(ctx: Context) -> list[RoleDraft]:
-    """Attach every title span to its holder; organisation, status and dates from the same sentence."""
-    drafts: list[RoleDraft] = []
-    previous: RoleDraft | None = None
-    for title in sorted(ctx.titles, key=lambda t: t.start):
-        link = _holder(ctx, title)
-        coordinated = link is None and _coordinated(ctx, previous, title)
-        if link is None and not coordinated:
-            continue
-        holder, how, cue_start = link or (previous.role.person_key, "coordinated", title.start)
-        if title.text.lower() in {"professor"} and how == "title-before-name":
-            continue
-        title_text, org = title_and_organisation(ctx, title, how)
-        status, strength = (previous.role.status, previous.strength) if coordinated else _status(ctx, title, how, cue_start)
-        draft = RoleDraft(Role(
-            person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
-            status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
-            char_end=max(title.start_char + len(title_text) if title_text.startswith(title.text) else title.end_char,
-                         org.end if org else title.end_char), source=f"{span_source(title)}+{how}",
-            trigger=_cue_text(ctx, cue_start, title.start)), strength)
-        _dates_for(ctx, title, draft, cue_start)
-        drafts.append(draft)
-        previous = draft
-        ctx.linked_titles.append((title, holder, draft.role.source))
-    drafts.extend(_affiliations(ctx))
-    return drafts
-
-
-def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
-    """"Advisor to X and the Chair of Y": a title joined by "and"/"," to the previous linked one shares its holder."""
-    if previous is None or previous.role.char_end > title.start_char:
-        return False
-    if sent_of(ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand")) != sent_of(title):
-        return False
-    between = ctx.article.text[previous.role.char_end:title.start_char]
-    return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
-
-
-def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
-    doc = ctx.doc
-    sent = sent_of(title)
-    # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name",
-    # "Secretary-General of ASEAN Name", "Deputy Secretary-General of ASEAN for the Economic Community Name"
-    split = organisation_then_portfolio(ctx, title)
-    nxt = split[2] if split else after_portfolio(ctx, title)
-    while nxt < sent.end and nxt in ctx.honorific_tokens:
-        nxt += 1
-    if nxt < sent.end and nxt in ctx.mention_at and title.text[:1].isupper() and nxt == ctx.mention_at[nxt].tok_start:
-        return ctx.mention_at[nxt].key, "title-before-name", title.start
-    # appositive: "Name, Title of Org" / "Name, the Title" / "Name, Org Title" (the organisation before the title)
-    prefix_start, _ = organisation_before_title(ctx, title)
-    prev = prefix_start - 1
-    while prev > sent.start and (doc[prev].lower_ in APPOSITIVE_FILLERS or _demonym_at(ctx, prev)):
-        prev -= 1  # "Name, a former Philippine Minister of Trade"
-    if prev > sent.start and doc[prev].text == ",":
-        named = _name_before_comma(ctx, prev)
-        if named is not None:
-            return named, "appositive", title.start
-    # reversed appositive: "the first Executive Director, the late Mr. X" (not "her supervisor, Mr. X": a relation),
-    # also past what the title is of: "Indonesia's Minister of Finance, Name, said"
-    after = _after_title_object(ctx, title)
-    if after < sent.end and doc[after].text == "," and not (title.start > sent.start and doc[title.start - 1].lower_ in POSSESSIVES):
-        after += 1
-        while after < sent.end and (doc[after].lower_ in {"the", "late"} or after in ctx.honorific_tokens):
-            after += 1
-        if after in ctx.mention_at and ctx.mention_at[after].tok_start == after and \
-                (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
-                 or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}):
-            return ctx.mention_at[after].key, "appositive", title.start
-    # reference: "the Rector said", "the former Exchange Fellow added", "the JMT Director said"
-    before = doc[prefix_start - 1].lower_ if prefix_start > sent.start else ""
-    before2 = doc[prefix_start - 2].lower_ if prefix_start - 1 > sent.start else ""
-    after_i = title.end + 3 if bracketed_abbreviation_at(doc, title.end) else title.end  # "the Secretary-General (SG) of X"
-    after = doc[after_i] if after_i < sent.end else None
-    if (before == "the" or (before == "former" and before2 == "the")) and not (after is not None and after.lower_ in {"of", "at", "for", "to", "in"}):
-        holder = _reference_holder(ctx, title)
-        if holder:
-            return holder, "reference", title.start
-        return None
-    # verbal: nearest person or pronoun before, with a cue word between it and the title, close to the title
-    if before in BLOCKING_PREPOSITIONS or (before in {"a", "an", "former"} and before2 in BLOCKING_PREPOSITIONS):
-        return None
-    for i in range(title.start - 1, sent.start - 1, -1):
-        possessive = doc[i].lower_ in {"his", "her"} and any(j in ctx.mention_at or doc[j].lower_ in {"he", "she"}
-                                                             for j in range(sent.start, i))
-        if i in ctx.mention_at or (doc[i].lower_ in PRONOUNS and not possessive):
-            window_start = max(i + 1, title.start - CUE_WINDOW)
-            cues = [t.i for t in doc[window_start:title.start] if t.lower_ in CUE_WORDS and not
-                    (t.lower_ in {"to", "from"} and not any(v.lower_ in CHANGE_VERBS for v in doc[i + 1:t.i]))]
-            if not cues:
-                return None
-            holder = ctx.mention_at[i].key if i in ctx.mention_at else focus_person(ctx, doc[i].idx, doc[i].text)
-            return (holder, "verbal", cues[0]) if holder else None
-    return None
-
-
-def _after_title_object(ctx: Context, title: Span) -> int:
-    """Token after "of/to/for X" following a title ("Minister of Finance", "Ambassador to Japan"), else after the title."""
-    doc, end = ctx.doc, title.end
-    if end + 1 < sent_of(title).end and doc[end].lower_ in {"of", "to", "for"}:
-        start = end + 1 + (doc[end + 1].lower_ == "the")
-        chain = capitalised_chain(ctx, start, allow_comma=False) if start < len(doc) else None
-        if chain is not None:
-            return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
-    return end
-
-
-def _demonym_at(ctx: Context, index: int) -> bool:
-    span = ctx.countries_at(index)
-    return span is not None and span.label_ == "DEMONYM"
-
-
-POSSESSIVES = {"her", "his", "their", "my", "our", "your", "its"}
-APPOSITIVE_FILLERS = {"the", "a", "an", "another", "former", "current", "currently", "newly", "appointed", "then", "previously",
-                      "formerly", "now", "also", "recently"}
-
-
-def _name_before_comma(ctx: Context, comma: int) -> str | None:
-    """The person an appositive after ``comma`` describes: "Name, Title", "Name from (the) Country, Title"."""
-    doc = ctx.doc
-    i = comma - 1
-    country = ctx.countries_at(i)
-    if country is not None:
-        i = country.start - 1
-        while i >= 0 and doc[i].lower_ in {"the", "from"}:
-            i -= 1
-        if i >= 0 and i in ctx.mention_at and doc[country.start - 1].lower_ in {"from", "the"}:
-            return ctx.mention_at[i].key
-        return None
-    return ctx.mention_at[i].key if i in ctx.mention_at else None
-
-
-def _reference_holder(ctx: Context, title: Span) -> str | None:
-    profile = ctx.locate(title.start_char)
-    if profile and profile.profile_id in ctx.profile_person:
-        return ctx.profile_person[profile.profile_id]
-    return focus_person(ctx, title.start_char)
-
-
-def _cue_text(ctx: Context, cue_start: int, title_start: int) -> str:
-    return ctx.doc[cue_start:title_start].text if cue_start < title_start else ""
-
-
-def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, int]:
-    """(status, strength): strength 2 when the text says it, 1 for the default, 0 for a bare reference."""
-    doc = ctx.doc
-    if fold(title.text) in {fold(t) for t in lexicon()["timeless_titles"]}:
-        return "unknown", 2
-    sent = sent_of(title)
-    near = doc[max(sent.start, title.start - 3):title.start].text.lower()
-    if status_cue("former_near").search(near) or status_cue("former_sentence").search(doc[sent.start:title.start].text.lower()) \
-            or "the late" in doc[title.end:min(sent.end, title.end + 4)].text.lower():
-        return "former", 2  # "... Executive Director, the late Mr. X"
-    if how == "reference":
-        return "unknown", 0
-    window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
-    if re.search(status_cue("appointment_verbs").pattern + r"\s+from\b", window) and not re.search(r"\bto\b", window):
-        return "former", 2  # "promoted from X (to Y)": X is over
-    clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
-    if status_cue("ending_verbs").search(clause) and not status_cue("starting_verbs").search(window):
-        return "former", 2  # "retired on 30 June 2021 as Director"
-    if status_cue("starting_verbs").search(window):
-        return "current", 2
-    if status_cue("present_words").search(window + " " + near):
-        return "current", 2
-    if status_cue("unknown_verbs").search(window):
-        return "unknown", 1
-    if status_cue("past_verbs").search(window):
-        return "former", 2
-    return "current", 1
-
-
-DATE_REACH = 12  # tokens between a title and a date that can still belong to it
-
-
-def _dates_for(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) -> None:
-    """Start/end from the same sentence: "since D", "from D1 to D2", "until D", or "in D" with a change verb.
-
-    Of the dates in reach, the one nearest the title wins ("has worked at X since 2015 and previously
-    served as Y from 2010 to 2015": Y gets 2010-2015).
-    """
-    doc = ctx.doc
-    sent = sent_of(title)
-    window = doc[cue_start:title.start].text.lower()
-    clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
-    ending = bool(status_cue("ending_verbs").search(clause))  # "retired on 30 June 2021 as Director"
-    change = ending or any(verb in clause.split() for verb in CHANGE_VERBS)
-    promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)) \
-        or ending
-    draft.promotion = bool(re.search(r"\b(promoted|appointed|elected|named)\b", window))
-
-    def distance(date: Span) -> int:
-        return title.start - date.end if date.end <= title.start else date.start - title.end
-
-    reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
-    # a date that opens the sentence ("From October 2018 to September 2019 she was ...") covers all of it
-    opening = sent.start + 2
-    near = [d for d in ctx.dates_in_sentence(sent) if (distance(d) <= reach or d.start <= opening)
-            and not _quote_between(ctx, title, d)]
-    if any(d.start <= opening for d in near):
-        change = change or any(t.lower_ in CHANGE_VERBS for t in doc[sent.start:title.start])
-    for date in sorted(near, key=distance):
-        value = normalize_date(date.text, ctx.article.published)
-        if value is None:
-            continue
-        lead = doc[date.start - 1].lower_ if date.start > sent.start else ""
-        ranged = date.text.lower().startswith(("from", "between")) or value.start != value.end
-        if lead in {"since", "from"} or (ranged and date.text.lower().startswith(("from", "between"))):
-            draft.role.start = _from_iso(value.start)
-            if ranged:
-                draft.role.end = _from_iso(value.end)
-                draft.stint = True
-            if lead == "since" and draft.strength < 2:
-                draft.role.status = "current"
-        elif lead in {"until", "till"}:
-            draft.role.end = _from_iso(value.end)
-        elif change and lead in {"in", "last", "on", "during", "of", ",", "early", "late", "by", ""}:
-            if promoted_from:
-                draft.role.end = _from_iso(value.end)
-            else:
-                draft.role.start = _from_iso(value.start)
-        else:
-            continue
-        return
-
-
-def _quote_between(ctx: Context, title: Span, date: Span) -> bool:
-    """A date inside a quotation is the speaker's topic, not the speaker's appointment."""
-    start, end = sorted((title.end_char, date.start_char))
-    return any(mark in ctx.article.text[start:end] for mark in ("“", "”", '"'))
-
-
-def _from_iso(iso: str) -> PartialDate:
-    parts = [int(p) for p in iso.split("-")]
-    from ..normalize import _first_last, _iso  # noqa: PLC0415 - shared calendar helpers
-    year, month, day = (parts + [None, None])[:3]
-    first, last = _first_last(year, month, day)
-    precision = "year" if month is None else "month" if day is None else "day"
-    return PartialDate(_iso(year, month, day), _iso(year, month, day), first, last, precision)
-
-
-def _affiliations(ctx: Context) -> list[RoleDraft]:
-    """"Since working for the Ministry of X in 1996": an affiliation without a stated title."""
-    drafts = []
-    doc = ctx.doc
-    for token in doc:
-        if token.lower_ not in {"for", "at", "with"} or token.i < 1:
-            continue
-        prefix = doc[max(sent_of(token).start, token.i - 1):token.i + 1].text
-        if not AFFILIATION.search(prefix + " "):
-            continue
-        if doc[token.i - 1].i > 0 and doc[token.i - 2].lower_ in {"their", "his", "her", "my", "our", "your", "its"}:
-            continue
-        chain = capitalised_chain(ctx, token.i + 1)
-        if chain is None or not (org_like(chain.text) or chain.text in defined_acronyms(doc)) \
-                or (len(chain.text.split()) < 2 and not chain.text.isupper()):
-            continue
-        holder = None
-        for i in range(token.i - 1, sent_of(token).start - 1, -1):
-            if i in ctx.mention_at:
-                holder = ctx.mention_at[i].key
-                break
-        holder = holder or focus_person(ctx, token.idx)
-        if holder is None:
-            continue
-        sentence = sent_of(token).text.lower()
-        since = sentence.startswith("since") or " since " in sentence[: token.idx - sent_of(token).start_char + 5]
-        status = "current" if since or re.search(r"\b(works|is working|has worked|has been working)\b", sentence) else "former" if "worked" in sentence else "unknown"
-        draft = RoleDraft(Role(holder, ctx.article.article_id, None, chain.text, status, None, None,
-                               doc[token.i - 1].idx, chain.end, "rule:role/affiliation", trigger=prefix), 2 if status != "unknown" else 0)
-        for date in (d for d in ctx.dates_in_sentence(sent_of(token)) if d.end <= sent_of(token).end):
-            value = normalize_date(date.text, ctx.article.published)
-            if value and doc[date.start - 1].lower_ in {"in", "since", "from"}:
-                draft.role.start = _from_iso(value.start)
-                break
-        drafts.append(draft)
-    return drafts
 
 
 def header_roles(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], list[BatchFact], list[Mention]]:
@@ -440,92 +135,6 @@ def _heading_batch(ctx: Context, holder: str, value: str, start: int) -> BatchFa
     return BatchFact(holder, ctx.article.article_id, programme, batch_number(paren.group(0)),
                      int(years[0]) if years else None, int(years[-1]) if years else None,
                      start, start + len(value), "rule:batch/profile-heading")
-
-
-def merge_roles(drafts: list[RoleDraft], published) -> list[Role]:
-    """One role per (person, title, organisation): a role without organisation joins the one with it."""
-    merged: list[RoleDraft] = []
-    # the same drafts by person and title (as ``_same_title`` compares them), so each looks only at its own
-    merged_of: dict[tuple[str, str | None], list[RoleDraft]] = defaultdict(list)
-    for draft in sorted(drafts, key=lambda d: (d.role.org is None, d.role.char_start)):
-        role = draft.role
-        bucket = (role.person_key, None if role.title is None else fold(role.title))
-        same = next((m for m in merged_of[bucket] if _same_title(m.role.title, role.title)
-                     and (role.org is None or m.role.org is None or _same_org(m.role.org, role.org))
-                     and not (role.title is None and m.role.org is None)), None)
-        if same is None and role.org is None and any(m.role.person_key == role.person_key and
-                                                     _portfolio_title_of(m.role.title, role.title) for m in merged):
-            continue  # a short reference to the portfolio title; its status and dates may be another post's
-        if same is None:
-            merged.append(draft)
-            merged_of[bucket].append(draft)
-            continue
-        target = same.role
-        if target.org is None and role.org:
-            target.org = role.org
-        if draft.strength > same.strength:
-            target.status, same.strength = role.status, draft.strength
-        target.start = target.start or role.start
-        target.end = target.end or role.end
-        same.promotion = same.promotion or draft.promotion
-    _sequence_career(merged)
-    return [d.role for d in merged]
-
-
-def _same_title(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return fold(a) == fold(b)
-
-
-def _portfolio_title_of(full: str | None, short: str | None) -> bool:
-    """"Minister" later in the text is the "Minister for Trade" named before (see _portfolio_in_title)."""
-    return bool(full and short) and fold(full).startswith(fold(short) + " for ")
-
-
-def _same_org(a: str, b: str) -> bool:
-    strip = lambda s: re.sub(r"^the\s+", "", fold(s))  # noqa: E731
-    return strip(a) == strip(b) or strip(a) in strip(b) or strip(b) in strip(a)
-
-
-def _sequence_career(drafts: list[RoleDraft]) -> None:
-    """A role is over once a later one began: "joined as X in 2009 ... appointed Y in February 2012".
-
-    Of a person's dated titled roles, each one followed by a later start becomes former and ends when the
-    next begins, unless the text says it is still held ("currently", "is", "serves").
-    """
-    by_person: dict[str, list[RoleDraft]] = defaultdict(list)
-    for draft in drafts:
-        if draft.role.start is not None:
-            by_person[draft.role.person_key].append(draft)
-    for items in by_person.values():
-        items.sort(key=lambda d: (d.role.start.start_date, d.role.char_start))
-        for index, earlier in enumerate(items):
-            if earlier.role.title is None or status_cue("present_words").search(earlier.role.trigger.lower()):
-                continue  # working for an organisation goes on while its titles change; "is" / "currently" is stated
-            # the next post that replaces it: not a bounded stint ("seconded from 2018 to 2019") or an added one ("also")
-            later = next((d for d in items[index + 1:] if d.role.start.start_date > earlier.role.start.start_date
-                          and not d.stint and not re.search(r"\balso\b", d.role.trigger.lower())), None)
-            if later is not None:
-                earlier.role.status = "former"
-                earlier.role.end = earlier.role.end or later.role.start
-
-
-def _end_previous_in_sentence(ctx: Context, roles: list[Role]) -> None:
-    """"previously Deputy Director ..., who became its Director on 1 July 2021": the earlier post ended then."""
-    sentence_of = {}
-    same_sentence: dict[tuple[str, int | None], list[Role]] = defaultdict(list)  # one person's roles in one sentence
-    for role in roles:
-        span = ctx.doc.char_span(role.char_start, role.char_start + 1, alignment_mode="expand")
-        sentence_of[id(role)] = sent_of(span).start if span is not None else None
-        same_sentence[(role.person_key, sentence_of[id(role)])].append(role)
-    for earlier in roles:
-        if earlier.status != "former" or earlier.end is not None or earlier.start is not None:
-            continue
-        later = [r for r in same_sentence[(earlier.person_key, sentence_of[id(earlier)])] if r is not earlier
-                 and r.start is not None and r.char_start > earlier.char_start]
-        if later:
-            earlier.end = min(later, key=lambda r: r.char_start).start
 
 
 def participant_titles_former(roles: list[Role], batches: list[BatchFact], published) -> None:
@@ -1047,30 +656,6 @@ def fill_batch_years(ctx: Context, batches: list[BatchFact], batch_spans: list[S
         fact.start_year, fact.end_year = years
 
 
-def keep_date(ctx: Context, span: Span) -> bool:
-    """Drop years that are part of a name ("Blueprint 2030", "Vision 2040") or a count ("2000 participants")."""
-    doc = ctx.doc
-    if span.id_ == "date-month-alone":
-        return span.start > 0 and doc[span.start - 1].lower_ in _MONTH_LEADS
-    if span.id_ not in {"date-year", "date-year-range", "date-year-range-token"}:
-        return True
-    prev = doc[span.start - 1] if span.start > 0 else None
-    nxt = doc[span.end] if span.end < len(doc) else None
-    if prev is not None and not prev.is_sent_start and prev.text[:1].isupper() and prev.lower_ not in _DATE_LEADS \
-            and sent_of(prev) == sent_of(span) and not ctx.countries_at(prev.i):
-        return False
-    if nxt is not None and (nxt.text in {"%", "-year", "km"} or nxt.lower_ in {"participants", "people", "students", "members", "delegates", "units", "persons", "km", "hectares"}):
-        return False
-    return True
-
-
-_MONTH_LEADS = {"in", "since", "until", "till", "by", "during", "from", "last", "next", "this", "early", "late", "before",
-                "after", "of", "to", "and", "through"}
-_DATE_LEADS = {"in", "since", "from", "by", "until", "during", "the", "of", "early", "late", "mid", "before", "after",
-               "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-               "november", "december"}
-
-
 # ------------------------------------------------------------------------------------------------ entry point
 
 
@@ -1102,10 +687,10 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     heading_title_chars = {d.role.char_start for d in drafts}
     ctx.titles = [t for t in titles if t.start_char not in heading_title_chars]
     drafts += link_roles(ctx)
-    roles = merge_roles(drafts, article.published)
-    _end_previous_in_sentence(ctx, roles)
-    _took_office_today(ctx, roles)
-    _term_dates(ctx, roles)
+    roles = merge_roles(drafts)
+    end_previous_in_sentence(ctx, roles)
+    took_office_today(ctx, roles)
+    term_dates(ctx, roles)
     roles += of_organisation_affiliations(ctx, roles)
     for role in roles:
         role.profile_id = profile_id_at(ctx, role.char_start)
@@ -1120,59 +705,10 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     fill_batch_years(ctx, batches, batch_spans)
     participant_titles_former(roles, batches, article.published)
     countries_found = _dedupe_countries(heading_countries + person_countries(ctx, roles))
-    date_facts = [DateFact(article.article_id, profile_id_at(ctx, d.start_char), d.text, d.start_char, d.end_char, value, span_source(d))
-                  for d in ctx.dates if (value := normalize_date(d.text, article.published))]
-    mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, date_facts)
-    return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, date_facts,
+    dates_found = date_facts(ctx)
+    mention_rows = _mentions(ctx, roles, countries_found, batch_spans, programme_mentions, programme_names, dates_found)
+    return Extraction(article, profiles, ctx.people, mention_rows, roles, countries_found, batches, dates_found,
                       dict(ctx.profile_person))
-
-
-def _took_office_today(ctx: Context, roles: list[Role]) -> None:
-    """"Today, Deputy Secretary-General ... Name took office", "Name assumed the post of X today": the current
-    roles named in that sentence begin on the article's date."""
-    published = ctx.article.published
-    if published is None:
-        return
-    phrases = word_set("office_taking_phrases")
-    for sent in ctx.doc.sents:
-        lowered = sent.text.lower()
-        if not re.search(r"\btoday\b", lowered) or not any(phrase in lowered for phrase in phrases):
-            continue
-        for role in roles:
-            if role.status == "current" and role.start is None and sent.start_char <= role.char_start < sent.end_char:
-                role.start = _from_iso(published.isoformat())
-
-
-TERM_WORDS = {"term", "tenure", "mandate"}
-
-
-def _term_dates(ctx: Context, roles: list[Role]) -> None:
-    """"The five-year tenure of Mr Name will be from 1 January 2013 to 31 December 2017", "Name and Name will each
-    serve a three-year term from 2021 to 2024": a term's range dates the current role of each person named before
-    it (or of "his"/"her" person), when that role is the person's only undated current one."""
-    doc = ctx.doc
-    for date in ctx.dates:
-        sent = sent_of(date)
-        term = next((t.i for t in doc[sent.start:date.start] if t.lower_ in TERM_WORDS), None)
-        if term is None:
-            continue
-        value = normalize_date(date.text, ctx.article.published)
-        if value is None or value.start == value.end:
-            continue
-        # the clause of the term: "Following ... led by Name, Name and Name will each serve a term from ..."
-        clause = max((t.i + 1 for t in doc[sent.start:term] if t.text in {",", ";"}), default=sent.start)
-        people = {ctx.mention_at[i].key for i in range(clause, date.start) if i in ctx.mention_at}
-        pronoun = next((t for t in doc[clause:date.start] if t.lower_ in {"his", "her"}), None)
-        if not people and pronoun is not None and (holder := focus_person(ctx, pronoun.idx, pronoun.text)):
-            people = {holder}
-        for key in people:
-            current = [r for r in roles if r.person_key == key and r.status == "current" and r.end is None
-                       and (r.start is None or r.start.start[:4] == value.start[:4])]
-            if len(current) == 1:
-                role = current[0]
-                if role.start is None or len(role.start.start) <= len(value.start):  # keep the more precise start
-                    role.start = _from_iso(value.start)
-                role.end = _from_iso(value.end)
 
 
 def _merge_card_batches(batches: list[BatchFact]) -> list[BatchFact]:
