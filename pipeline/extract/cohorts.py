@@ -4,7 +4,8 @@ the 2019 Regional Dialogue"), with their years.
 A batch belongs to the person named as its member ("the Batch 8 alumnus Name"), before it with words of
 taking part ("she joined the 2nd Batch"), or in brackets after the one person of the sentence. An article
 whose headline names a programme or batch links its profiled people and self-described participants to it.
-A batch's years come from a heading, a card or a date range right after the batch.
+A batch's years come from a heading, a card or a date range right after the batch. A title named after a
+programme the person finished before publication ("Exchange Fellow") is then a former one.
 """
 from __future__ import annotations
 

@@ -4,13 +4,16 @@ programmes, dates), one row each, linked to its person where a fact ties it to o
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
+
+from spacy.tokens import Span
 
 from ..normalize import batch_number, country_iso3, demonym_iso3
-from ..records import Mention
-from .context import MODEL, Context, ents_of, full_title, profile_id_at, span_source
+from ..records import CountryFact, DateFact, Mention, Role
+from .context import MODEL, Chain, Context, ents_of, full_title, profile_id_at, span_source
 
 
-def _overlap_test(spans: list[tuple[int, int]]):
+def _overlap_test(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
     """A function telling whether a character range overlaps any of ``spans``: sorted starts and the running
     maximum of their ends answer it by binary search, instead of a scan of every span per entity."""
     spans = sorted(spans)
@@ -27,7 +30,8 @@ def _overlap_test(spans: list[tuple[int, int]]):
     return overlaps
 
 
-def mention_rows(ctx: Context, roles, country_facts, batch_spans, programme_mentions, programme_names, date_facts) -> list[Mention]:
+def mention_rows(ctx: Context, roles: list[Role], country_facts: list[CountryFact], batch_spans: list[Span],
+                 programme_mentions: list[Mention], programme_names: list[Chain], date_facts: list[DateFact]) -> list[Mention]:
     """Every entity mention, linked to its person where a fact ties it to one."""
     aid = ctx.article.article_id
     rows = [Mention(aid, "PERSON", m.text, m.start, m.end, m.source, ctx.people[m.key].name, m.key) for m in ctx.mentions]

@@ -93,7 +93,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
     return _dedupe_mentions(found)
 
 
-MAX_LISTED_NAME_WORDS = 3
+MAX_LISTED_NAME_WORDS = 3  # words of one bare name in a list of names joined by "and"
 
 
 def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[PersonMention]:

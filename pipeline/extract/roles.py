@@ -29,7 +29,7 @@ CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "becom
              "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
              "assumed", "took", "up", "remains", "remained", "into", "continues", "then", "presently"}
 BLOCKING_PREPOSITIONS = {"by", "with", "among", "including", "like", "than", "through", "via", "under", "between"}
-CUE_WINDOW = 7
+CUE_WINDOW = 7  # tokens before a title in which a verb cue ("was promoted to") ties it to the person before
 AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
 
 
