@@ -13,7 +13,7 @@ from collections import defaultdict
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.extract import PROGRAMME_HEADS, Chain, _programme_name
+from pipeline.extract.cohorts import PROGRAMME_HEADS, Chain, _programme_name
 from pipeline.normalize import fold, programme_key, stable_id
 from pipeline.parse import assemble
 from pipeline.records import BatchFact, Extraction, Mention

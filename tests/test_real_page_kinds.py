@@ -2,7 +2,8 @@
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.extract import Chain, _portfolio_in_title
+from pipeline.extract.context import Chain
+from pipeline.extract.organisations import _portfolio_in_title
 from pipeline.run import extract_corpus
 
 SPLITS = [  # (title, preposition, what follows it) -> (title, organisation)
