@@ -146,7 +146,8 @@ def measure_large_page(kind: str, size: int, work: Path) -> dict:
     characters of profiles) or "one-person" (one person over ``size`` paragraphs). The model is loaded
     and a small page extracted first; the per-page time limit is off so the real time is seen."""
     from .nlp import build_nlp
-    from .run import PAGE_TIME_LIMIT_ENV, extract_corpus
+    from .pagework import PAGE_TIME_LIMIT_ENV
+    from .run import extract_corpus
     from .synthetic import one_person_page, profiles_page
 
     os.environ[PAGE_TIME_LIMIT_ENV] = "0"
