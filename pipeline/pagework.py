@@ -73,7 +73,8 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
                 expected = isinstance(error, (ParseError, OSError, ValueError))
                 if not expected:
                     log.exception("parsing failed for %s", task.rel)
-                return PageResult({}, [Failure(task.rel, str(error) if expected else f"{type(error).__name__}: {error}",
+                reason = str(error).removeprefix(f"{snapshot.path}: ")  # the failure line names the file already
+                return PageResult({}, [Failure(task.rel, reason if expected else f"{type(error).__name__}: {reason}",
                                                snapshot.url)])
             nlp = build_nlp(model)
             for article in _unique(articles):

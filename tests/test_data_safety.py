@@ -226,3 +226,11 @@ def test_symlinks_out_of_the_folder_are_followed_when_asked(tmp_path):
     assert sorted(s.path.name for s in scan(raw, follow_symlinks=True).snapshots) == \
         ["elsewhere.html", "harbour.html", "quarry.html"]
     assert [s.path.name for s in scan(raw).snapshots] == ["harbour.html"]
+
+
+def test_a_failure_line_names_the_file_once(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    (raw / "blank.html").write_bytes(b"")
+    assert _extract(raw, out) == 1
+    [line] = [line for line in capsys.readouterr().err.splitlines() if "blank.html" in line]
+    assert line == "failed: blank.html: empty file"
