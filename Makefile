@@ -88,10 +88,10 @@ bench-parse: setup ## Main-content benchmark: parse stage vs trafilatura on its 
 	"$(PY)" -m pipeline.bench_parse --archive "$(EVALSET)"
 
 fuzz: setup ## Bad pages, good ones mixed in: crashes, hangs, lost pages (FUZZ_PAGES=5000 FUZZ_SEED=0)
-	$(PY) -m pipeline.fuzz --pages $(FUZZ_PAGES) --seed $(FUZZ_SEED)
+	"$(PY)" -m pipeline.fuzz --pages "$(FUZZ_PAGES)" --seed "$(FUZZ_SEED)"
 
 killtest: setup ## Kill an extraction KILLS times (default 50); tables must stay readable and consistent
-	CRASH_SAFETY_KILLS=$(KILLS) $(PY) -m pytest -q tests/test_crash_safety.py
+	CRASH_SAFETY_KILLS="$(KILLS)" "$(PY)" -m pytest -q tests/test_crash_safety.py
 
 fetch: setup ## Download new or changed stories politely: make fetch SITE=url
 	"$(PY)" -m pipeline fetch --start-url "$(SITE)" --raw "$(RAW)" --delay "$(DELAY)"
