@@ -425,6 +425,7 @@ def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
     from .fetch import Snapshot
     from .pagework import PageTask, extract_page
     from .parse import ParseError, RawPage, parse_page
+    from .validate import InvalidTables
     from .write import build_tables
 
     path = folder / name
@@ -443,7 +444,9 @@ def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
         return "internal-error", "; ".join(f.reason for f in result.failures)
     try:
         tables = build_tables(result.rows)
-    except Exception:  # noqa: BLE001 - a run refuses to write such tables: the whole run fails
+    except InvalidTables as invalid:  # a run reports the page ("rows not written: ...") and keeps the rest
+        return "reported", str(invalid)
+    except Exception:  # noqa: BLE001 - anything else escapes the run's guards: the whole run fails
         return "crash", traceback.format_exc()
     if name in {row["source_path"] for row in tables["articles"].select(["source_path"]).to_pylist()}:
         return "extracted", ""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlElement
 
+from ..schema import HTTP_URL
 from .metadata import MAX_BYLINE_CHARS, RELATED_HEADING, day_date, classes_of, clean_text, text_of
 
 # Below this many characters of story text a related-block item is a teaser, not a story of its own.
@@ -131,7 +132,8 @@ def extract_related(tree: HtmlElement) -> list[tuple]:
             link = next(iter(item.xpath(".//a[@href]")), None)
             if link is None and not item.xpath(".//h4|.//h5"):
                 continue
-            url = link.get("href").strip() if link is not None else None
+            href = link.get("href").strip() if link is not None else ""
+            url = href if re.match(HTTP_URL, href) else None  # a relative or mangled link is no article's address
             title_el = next(iter(item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6")), link)
             title = text_of(title_el) if title_el is not None else None
             date_el = next(iter(item.xpath(".//*[contains(@class, 'date')] | .//time")), None)
