@@ -428,6 +428,9 @@ def _is_metadata(text: str, title: str | None, date_text: str | None, byline: st
     return bool(re.fullmatch(r"(posted|published)( on)?\s*[:\-]?\s*", text, re.I))
 
 
+SPLIT_WORD_REACH = 64  # letters looked at before a paragraph break; no word cut in two is longer
+
+
 def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Join a paragraph that ends mid-sentence with the next one that starts in lower case.
 
@@ -438,9 +441,10 @@ def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     repaired: list[tuple[str, str]] = []
     for kind, text in blocks:
         if repaired and kind == "paragraph" and repaired[-1][0] == "paragraph" and re.match(r"^[a-z]", text) \
-                and re.search(r"[A-Za-z,]$", repaired[-1][1]):
+                and re.search(r"[A-Za-z,]$", repaired[-1][1][-1:]):
             previous = repaired[-1][1]
-            tail = re.search(r"([A-Za-z]+)$", previous)
+            # only the end of the text so far is searched: a page of thousands of joined lines stays linear
+            tail = re.search(r"([A-Za-z]+)$", previous[-SPLIT_WORD_REACH:])
             head = re.match(r"([a-z]+)", text)
             glue = "" if tail and head and (tail.group(1) + head.group(1)).lower() in vocabulary else " "
             repaired[-1] = (kind, previous + glue + text)
