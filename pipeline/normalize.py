@@ -140,7 +140,7 @@ def batch_number(text: str) -> int | None:
     return None
 
 
-BRACKETED_ACRONYM = re.compile(r"\s*\((?P<acronym>[A-Z][A-Z0-9&-]*[A-Z0-9])\)\s*$")  # "... Programme (SEA-TPDP)"
+BRACKETED_ACRONYM = re.compile(r"\s*\((?P<acronym>[A-Z][A-Z0-9&-]*[A-Z0-9])\)\s*$")  # "... Programme (MRYL-TP)"
 
 
 def split_acronym(programme: str) -> tuple[str, str | None]:

@@ -254,7 +254,7 @@ def programme_rows(batches: list[dict]) -> list[dict]:
 
 
 def _is_acronym(text: str) -> bool:
-    """One word of capitals (digits, hyphens and "&" allowed): "SEA-TPDP", "JENESYS"."""
+    """One word of capitals (digits, hyphens and "&" allowed): "MRYL-TP", "REEFNET"."""
     return bool(re.fullmatch(r"[A-Z][A-Z0-9&-]*[A-Z0-9]", text.strip()))
 
 

@@ -212,7 +212,7 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
             if tail:
                 end = ctx.doc.char_span(tail.start, tail.end, alignment_mode="expand").end
         if end + 2 < sent_of(token).end and doc[end].text == "(" and doc[end + 2].text == ")" and doc[end + 1].text.upper() == doc[end + 1].text:
-            end += 3  # "... Programme (SEA-TPDP)"
+            end += 3  # "... Programme (MRYL-TP)"
         span = doc[start:end]
         if len(span) >= 2:
             current = [c for c in current if not (span.start_char <= c.start and c.end <= span.end_char)]

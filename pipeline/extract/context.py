@@ -92,8 +92,8 @@ def full_title(title: Span) -> str:
 
 
 def defined_acronyms(doc: Doc) -> frozenset[str]:
-    """Acronyms the text defines in brackets ("the Management Team (JMT)"): organisations, never part of a
-    name, even where the model reads a headline such as "JMT Provides a Briefing" as a person."""
+    """Acronyms the text defines in brackets ("the Harbour Liaison Office (HLO)"): organisations, never part of a
+    name, even where the model reads a headline such as "HLO Hosts a Briefing" as a person."""
     cached = doc.user_data.get("defined_acronyms")
     if cached is None:
         cached = doc.user_data["defined_acronyms"] = frozenset(

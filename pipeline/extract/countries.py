@@ -3,7 +3,7 @@
 "Name from (Place,) Thailand", "Name (Cambodia)", "Name of Indonesia", "Name, who represents Myanmar",
 "a Thai official Name", "Japan's Foreign Minister Name", "the Japanese expert said" (the person the passage
 is about), and a government body of a country in the person's role or service ("Ministry of Health, Viet
-Nam", "served at Indonesia's Ministry of Foreign Affairs"). A country merely named near a person is not theirs.
+Nam", "worked at Thailand's Ministry of Transport"). A country merely named near a person is not theirs.
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def _represented_country(ctx: Context, mention: PersonMention, sent: Span) -> Sp
 
 
 def _country_of_government(ctx: Context, span: Span) -> Token | None:
-    """The government body a country names: "the Viet Nam Ministry of ...", "Indonesia's Ministry", "Japan Mission"."""
+    """The government body a country names: "the Cambodia Ministry of ...", "Thailand's Ministry", "Norway Mission"."""
     doc = ctx.doc
     head = span.end + (1 if span.end < len(doc) and doc[span.end].text in {"'s", "’s"} else 0)
     if head < len(doc) and doc[head].text[:1].isupper() and doc[head].lower_ in GOVERNMENT_BODY_HEADS:
@@ -120,8 +120,8 @@ def _country_of_government(ctx: Context, span: Span) -> Token | None:
 
 
 def _government_service_countries(ctx: Context) -> list[CountryFact]:
-    """"He previously served various roles at Indonesia's Ministry of Foreign Affairs", "Name served numerous
-    appointments at the Viet Nam Ministry of ...": where the sentence's subject served (at, in, for) a country's
+    """"She earlier held several posts at Thailand's Ministry of Transport", "Name held many
+    appointments at the Cambodia Ministry of ...": where the sentence's subject served (at, in, for) a country's
     government body, that is the person's country. Working *with* a ministry says nothing."""
     doc, facts = ctx.doc, []
     for span in ctx.countries:

@@ -2,7 +2,7 @@
 
 Years that are part of a name ("Vision 2040") or a count ("2000 participants") are dropped. A role's dates
 come from its sentence ("since D", "from D1 to D2", "until D", "in D" with a change verb), from a term
-("will serve a three-year term from 2021 to 2024"), from taking office "today" (the article's date), and
+("will each hold a two-year mandate from 2022 to 2023"), from taking office "today" (the article's date), and
 from the career's order: a post ends when the person's next one begins.
 """
 from __future__ import annotations
@@ -185,8 +185,8 @@ TERM_WORDS = {"term", "tenure", "mandate"}
 
 
 def term_dates(ctx: Context, roles: list[Role]) -> None:
-    """"The five-year tenure of Mr Name will be from 1 January 2013 to 31 December 2017", "Name and Name will each
-    serve a three-year term from 2021 to 2024": a term's range dates the current role of each person named before
+    """"Ms Name's four-year mandate runs from 1 March 2016 to 28 February 2020", "Name and Name will each
+    hold a two-year mandate from 2022 to 2023": a term's range dates the current role of each person named before
     it (or of "his"/"her" person), when that role is the person's only undated current one."""
     doc = ctx.doc
     for date in ctx.dates:

@@ -2,8 +2,8 @@
 
 An organisation is read as a chain of capitalised words joined by connectors ("Ministry of Health",
 "Institute for Peace (IP)"), ended by a title, a person, a date or a clause. Around a title it can come
-after a preposition ("Director of X"), before the title as an acronym ("Name, JMT Director"), between a
-title and its holder ("Secretary-General of ASEAN Name"), or from a list's introduction ("the delegates
+after a preposition ("Director of X"), before the title as an acronym ("Name, HLO Director"), between a
+title and its holder ("Director-General of RFT Name"), or from a list's introduction ("the delegates
 from X: ..."). A field of responsibility ("for Trade") is part of the title, not the organisation.
 """
 from __future__ import annotations
@@ -106,7 +106,7 @@ def title_and_organisation(ctx: Context, title: Span, how: str) -> tuple[str, Ch
             org, portfolio, _ = split
             return (f"{title_text} for {portfolio.text}" if portfolio else title_text), org
         portfolio_end = after_portfolio(ctx, title)
-        if portfolio_end != title.end:  # "Deputy Secretary-General for the Socio-Cultural Community Dato' Dr Name"
+        if portfolio_end != title.end:  # "Deputy Director-General for the Coastal Affairs Division Dato' Dr Name"
             return title_text, capitalised_chain(ctx, title.end + 1, allow_comma=False)
         while start < sent_end and start in ctx.honorific_tokens:
             start += 1
@@ -141,7 +141,7 @@ LIST_INTRO_WINDOW = 8  # tokens between "from" and the colon: "the delegates fro
 
 
 def _org_of_list(ctx: Context, title: Span) -> Chain | None:
-    """"welcomed the delegates from SEAFDEC: DSG Name, Assistant Project Manager Name, and ...": every title of a
+    """"received the visitors from RFT: DDG Name, Project Officer Name, and ...": every title of a
     list introduced by "from/of ORG:" belongs to that organisation."""
     doc = ctx.doc
     sent = sent_of(title)
@@ -159,12 +159,12 @@ def _org_of_list(ctx: Context, title: Span) -> Chain | None:
     return None
 
 
-MAX_PREFIX_ACRONYMS = 2  # "JMT Director", "SEAFDEC IFRDMD Chief": longer runs of capitals are headlines
+MAX_PREFIX_ACRONYMS = 2  # "HLO Director", "RFT LCU Chief": longer runs of capitals are headlines
 
 
 def organisation_before_title(ctx: Context, title: Span) -> tuple[int, Chain | None]:
-    """(first token, organisation) of an acronym written just before a title: "Name, JMT Director",
-    "IGES Deputy Director Name". Not a title abbreviation ("DSG"), a country, an honorific or part of a name;
+    """(first token, organisation) of an acronym written just before a title: "Name, HLO Director",
+    "RFT Deputy Director Name". Not a title abbreviation ("DSG"), a country, an honorific or part of a name;
     without one, (title start, None)."""
     doc = ctx.doc
     sent_start = sent_of(title).start
@@ -187,8 +187,8 @@ def _prefix_acronym(ctx: Context, i: int) -> bool:
 
 
 def after_portfolio(ctx: Context, title: Span) -> int:
-    """Token after the field a title names before its holder ("Deputy Secretary-General for the Socio-Cultural
-    Community Dato' Dr Name"), else after the title; it tells where to look for the holder's name."""
+    """Token after the field a title names before its holder ("Deputy Director-General for the Coastal Affairs
+    Division Dato' Dr Name"), else after the title; it tells where to look for the holder's name."""
     doc = ctx.doc
     if title.end >= sent_of(title).end:
         return title.end
@@ -207,8 +207,8 @@ MAX_SPLIT_ORG_WORDS = 3  # "ASEAN", "the Council": a longer phrase before "for" 
 
 
 def _portfolio_in_title(title_text: str, preposition: str, chain: Chain) -> tuple[str, Chain]:
-    """(title, organisation) when the organisation and a portfolio are both stated: "Deputy Secretary-General of
-    ASEAN for the Economic Community" is the title "... for the Economic Community" at ASEAN, and "Minister for
+    """(title, organisation) when the organisation and a portfolio are both stated: "Deputy Director-General of
+    RFT for the Coastal Affairs Division" is the title "... for the Coastal Affairs Division" at RFT, and "Minister for
     Trade of Ruritania" the title "Minister for Trade" of Ruritania. Without the second part the portfolio
     stays the organisation, and "Director of the Institute for Peace" names one organisation."""
     text = chain.text
@@ -225,7 +225,7 @@ def _portfolio_in_title(title_text: str, preposition: str, chain: Chain) -> tupl
 
 def organisation_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain | None, int] | None:
     """(organisation, portfolio, token after them) of a title written before its holder with its organisation:
-    "Secretary-General of ASEAN Dato Name", "Deputy Secretary-General of ASEAN for the Economic Community Name".
+    "Director-General of RFT Dato Name", "Deputy Director-General of RFT for the Coastal Affairs Division Name".
     The organisation is an acronym or a country; None unless a person's name follows."""
     doc = ctx.doc
     sent_end = sent_of(title).end
@@ -255,7 +255,7 @@ def organisation_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain
 
 
 def _org_before_name(ctx: Context, start: int) -> tuple[Chain, None, int] | None:
-    """"Deputy Secretary-General for the X Community Department Name": an organisation (it has an organisation
+    """"Deputy Director-General for the X Affairs Department Name": an organisation (it has an organisation
     word) between a title and the holder's name."""
     chain = capitalised_chain(ctx, start, allow_comma=False)
     if chain is None or not org_like(chain.text):

@@ -97,7 +97,7 @@ MAX_LISTED_NAME_WORDS = 3  # words of one bare name in a list of names joined by
 
 
 def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[PersonMention]:
-    """"Grace, Vimala, and Rose Ann are three of them": a list of bare names joined by "and" that opens a
+    """"Lina, Marisol, and Ana Teresa are among the volunteers": a list of bare names joined by "and" that opens a
     sentence, one of which is already a person, names people throughout (the model may read a given name as a
     place). "Currently, Name is ..." is no list."""
     doc, out = ctx.doc, []

@@ -87,7 +87,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     doc = ctx.doc
     sent = sent_of(title)
     # title before a name: "Ambassador Lind", "DSG Tanaka", "Deputy Secretary-General Name",
-    # "Secretary-General of ASEAN Name", "Deputy Secretary-General of ASEAN for the Economic Community Name"
+    # "Director-General of RFT Name", "Deputy Director-General of RFT for the Coastal Affairs Division Name"
     split = organisation_then_portfolio(ctx, title)
     nxt = split[2] if split else after_portfolio(ctx, title)
     while nxt < sent.end and nxt in ctx.honorific_tokens:
@@ -114,7 +114,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
                 (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
                  or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}):
             return ctx.mention_at[after].key, "appositive", title.start
-    # reference: "the Rector said", "the former Exchange Fellow added", "the JMT Director said"
+    # reference: "the Rector said", "the former Exchange Fellow added", "the HLO Director said"
     before = doc[prefix_start - 1].lower_ if prefix_start > sent.start else ""
     before2 = doc[prefix_start - 2].lower_ if prefix_start - 1 > sent.start else ""
     after_i = title.end + 3 if bracketed_abbreviation_at(doc, title.end) else title.end  # "the Secretary-General (SG) of X"
