@@ -130,7 +130,8 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+    from .engine import ENGINES
+    parser.add_argument("--engine", choices=ENGINES, default="local",
                         help="where pages are extracted: this machine's cores, or a Dask cluster")
     parser.add_argument("--scheduler", metavar="ADDRESS", default=None,
                         help="Dask scheduler to use (e.g. tcp://10.0.0.5:8786); without it --engine dask starts a "

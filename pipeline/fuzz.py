@@ -336,15 +336,6 @@ def generate(folder: Path, pages: int, seed: int, scale: Scale = MEDIUM, sources
     return written
 
 
-def load_pages(folder: Path) -> list[FuzzPage]:
-    """The pages ``generate`` wrote into ``folder``, kinds read back from the file names."""
-    pages = []
-    for path in sorted(folder.glob("*.html")):
-        kind = "good" if path.name.startswith(GOOD_PREFIX) else path.stem.split("-", 2)[2]
-        pages.append(FuzzPage(path.name, kind))
-    return pages
-
-
 # --- judging a whole-folder run of the command --------------------------------------------------------------
 
 
@@ -482,11 +473,8 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
     context = multiprocessing.get_context("fork")
     queue = list(reversed(pages))
     results: list[PageResult] = []
-    started_workers = 0
 
     def start_slot() -> _Slot:
-        nonlocal started_workers
-        started_workers += 1
         parent, child = context.Pipe()
         process = context.Process(target=_worker, args=(child, folder, model), daemon=True)
         process.start()

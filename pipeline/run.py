@@ -41,7 +41,7 @@ from .pagework import Failure, PageResult, PageTask, extract_page
 from .rawfolder import scan
 from .schema import SchemaError
 from .store import (CAREERS, INDEX_SCHEMA, PAGE_TABLES, PEOPLE, PROGRAMMES, Store, Update, id_part, part_name,
-                    part_number, people_part)
+                    part_number)
 from .validate import InvalidTables, require_valid
 from .write import CAREER_COLUMNS, PROGRAMME_COLUMNS, arrow_table, career_rows, people_rows, programme_rows
 
@@ -388,23 +388,14 @@ class _Run:
                          programme_rows(batches))
 
     def _rewrite_people(self) -> None:
-        """Recompute the people whose article rows changed in this run, and rewrite their people parts."""
-        affected = self.affected_people
-        if not affected:
+        """Recompute the people whose article rows changed in this run, from all their article rows."""
+        if not self.affected_people:
             return
         folder = self.update.folder
-        article_people = self.store.read_rows("article_people", "person_id", affected, folder).to_pylist()
-        countries = self.store.read_rows("countries", "person_id", affected, folder).to_pylist()
-        fresh: dict[str, list[dict]] = defaultdict(list)
-        for row in people_rows(article_people, countries):
-            fresh[people_part(row["person_id"])].append(row)
-        for part in sorted({people_part(pid) for pid in affected}):
-            old = self.update.read_part(PEOPLE, part)
-            kept = old.filter(pa.compute.invert(pa.compute.is_in(old["person_id"], pa.array(sorted(affected), pa.string())))) \
-                if old.num_rows else old
-            table = arrow_table(PEOPLE, kept.to_pylist() + fresh.get(part, []))
-            require_valid({PEOPLE: table}, complete=False)
-            self.update.write_part(PEOPLE, part, table)
+        article_people = self.store.read_rows("article_people", "person_id", self.affected_people, folder).to_pylist()
+        countries = self.store.read_rows("countries", "person_id", self.affected_people, folder).to_pylist()
+        _rewrite_derived(self.update, PEOPLE, "person_id", "person_id", self.affected_people,
+                         people_rows(article_people, countries))
 
 
 def _invalid_rows(rows: dict[str, list[dict]]) -> str | None:
@@ -420,15 +411,16 @@ def _rewrite_derived(update: Update, table: str, id_column: str, key_column: str
                      fresh: list[dict]) -> None:
     """Replace the rows of ``affected`` keys (``key_column``) in the parts of a derived table by ``fresh`` ones.
 
-    Old rows of an affected key may sit in any part (their id need not be the key), so every existing part is
-    filtered; fresh rows go to the part of their ``id_column``."""
+    Fresh rows go to the part of their ``id_column``. Where the key is the id (people), old rows sit in the
+    parts of the affected ids; otherwise (careers, programmes) an old row's id need not follow from its key,
+    so every existing part is filtered."""
     by_part: dict[str, list[dict]] = defaultdict(list)
     for row in fresh:
         by_part[id_part(table, row[id_column])].append(row)
-    wanted = pa.array(sorted(affected), pa.string())
-    for part in sorted(set(update.parts(table)) | set(by_part)):
+    holding = {id_part(table, key) for key in affected} if key_column == id_column else set(update.parts(table))
+    for part in sorted(holding | set(by_part)):
         old = update.read_part(table, part)
-        kept = old.filter(pa.compute.invert(pa.compute.is_in(old[key_column], wanted))) if old.num_rows else old
+        kept = _without(old, affected, key_column)
         if kept.num_rows == old.num_rows and part not in by_part:
             continue
         rows = arrow_table(table, kept.to_pylist() + by_part.get(part, []))
@@ -442,10 +434,11 @@ def _only(table: pa.Table, article_ids: set[str]) -> pa.Table:
     return table.filter(pa.compute.is_in(table["article_id"], pa.array(sorted(article_ids), pa.string())))
 
 
-def _without(table: pa.Table, article_ids: set[str]) -> pa.Table:
-    if not article_ids or not table.num_rows:
+def _without(table: pa.Table, values: set[str], column: str = "article_id") -> pa.Table:
+    """The rows of ``table`` whose ``column`` is not one of ``values``."""
+    if not values or not table.num_rows:
         return table
-    return table.filter(pa.compute.invert(pa.compute.is_in(table["article_id"], pa.array(sorted(article_ids), pa.string()))))
+    return table.filter(pa.compute.invert(pa.compute.is_in(table[column], pa.array(sorted(values), pa.string()))))
 
 
 def _index_row(article: dict, page: str, part: str) -> dict:

@@ -46,7 +46,6 @@ CAREERS = "careers"
 PROGRAMMES = "programmes"
 DERIVED_TABLES = (PEOPLE, CAREERS, PROGRAMMES)  # corpus-wide, partitioned by their own id, recomputed per id
 PAGE_TABLES = tuple(name for name in TABLES if name not in DERIVED_TABLES)
-PEOPLE_BUCKETS = 16  # people parts, by the first hex digit of the person id's hash: few files, bounded rewrites
 EMPTY_PART = "empty"  # a table with no rows keeps one empty file, so readers still get its columns
 KEEP_VERSIONS = 2  # the current version and the one before, which a reader may still be reading
 _VERSION = re.compile(r"^v(\d{6})$")
@@ -78,13 +77,9 @@ def part_number(name: str) -> int:
     return int(name.rsplit("-", 1)[-1])
 
 
-def people_part(person_id: str) -> str:
-    """The people part of a person id (``per_<hex>``): its first hex digit."""
-    return id_part(PEOPLE, person_id)
-
-
 def id_part(table: str, row_id: str) -> str:
-    """The part of a derived table holding an id (``per_<hex>``, ``prg_<hex>``): its first hex digit."""
+    """The part of a derived table holding an id (``per_<hex>``, ``prg_<hex>``): its first hex digit, so 16 parts
+    at most: few files, and a rewrite touches a sixteenth of the table."""
     digit = row_id.split("_", 1)[-1][:1]
     return f"{table}-{digit if digit else '0'}"
 
@@ -257,14 +252,13 @@ class Update:
         old = self.parts(table).get(part)
         if old is None and not rows.num_rows:
             return
-        if old is not None:
-            stored = pq.read_table(old)  # a part of an earlier schema is rewritten even when its rows are the same
-            if stored.schema.names == rows.schema.names and stored.cast(rows.schema).equals(rows):
-                return
+        data, name = _serialized(rows, part)
+        if old is not None and old.name == name:
+            return  # the same bytes (a part of an earlier schema has other bytes, so it is rewritten)
         if old is not None:
             old.unlink()
         if rows.num_rows:
-            _write_file(rows, folder, part)
+            _write_bytes(data, folder / name)
         self.changed.add(table)
 
     def write_index(self, index: pa.Table) -> None:
@@ -319,17 +313,26 @@ def _in_schema(stored: pa.Table, table: str) -> pa.Table:
     return stored.select(schema.names).cast(schema)
 
 
-def _write_file(rows: pa.Table, folder: Path, part: str) -> Path:
-    """Write a part as ``<part>-<digest>.parquet`` (digest of its rows), via a temporary file."""
+def _serialized(rows: pa.Table, part: str) -> tuple[bytes, str]:
+    """A part's Parquet bytes and its file name, ``<part>-<digest of the bytes>.parquet``."""
     sink = pa.BufferOutputStream()
     pq.write_table(rows, sink)
-    data = sink.getvalue()
-    digest = hashlib.sha256(data.to_pybytes()).hexdigest()[:_DIGEST_CHARS]
-    path = folder / f"{part}-{digest}.parquet"
-    handle, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
+    data = sink.getvalue().to_pybytes()
+    return data, f"{part}-{hashlib.sha256(data).hexdigest()[:_DIGEST_CHARS]}.parquet"
+
+
+def _write_file(rows: pa.Table, folder: Path, part: str) -> Path:
+    """Write a part as ``<part>-<digest>.parquet``, via a temporary file."""
+    data, name = _serialized(rows, part)
+    _write_bytes(data, folder / name)
+    return folder / name
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    handle, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data.to_pybytes())
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temp, 0o644)  # mkstemp makes files owner-only; tables are for everyone to read
@@ -337,7 +340,6 @@ def _write_file(rows: pa.Table, folder: Path, part: str) -> Path:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
-    return path
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:

@@ -17,7 +17,7 @@ from pipeline.normalize import country_name, normalize_date, person_id, stable_i
 from pipeline.parse import assemble
 from pipeline.records import (BatchFact, CountryFact, DateFact, Extraction, Mention, Person, Profile, Role)
 from pipeline.schema import TABLES, SchemaError, data_dictionary, validate
-from pipeline.store import Store, people_part
+from pipeline.store import Store, id_part
 from pipeline.write import build_tables, extraction_rows, people_rows
 
 PART = "pages-000001"
@@ -30,7 +30,7 @@ def write_tables(tables: dict[str, pa.Table], out: Path) -> list[str]:
         if name != "people":
             update.write_part(name, PART, table)
             continue
-        parts = [people_part(pid) for pid in table["person_id"].to_pylist()]
+        parts = [id_part("people", pid) for pid in table["person_id"].to_pylist()]
         for part in sorted(set(parts)):
             update.write_part(name, part, table.filter(pa.array([p == part for p in parts])))
     return update.commit()
@@ -257,16 +257,16 @@ def test_a_crash_while_writing_leaves_the_previous_tables_whole(tables, tmp_path
     import pipeline.store as store
     write_tables(tables, tmp_path)
     before = read_tables(tmp_path)
-    real_write = store._write_file
+    real_write = store._write_bytes
     calls = []
 
-    def disk_full_on_roles(rows, folder, part):
-        calls.append(folder.name)
-        if folder.name == "roles.parquet":
+    def disk_full_on_roles(data, path):
+        calls.append(path.parent.name)
+        if path.parent.name == "roles.parquet":
             raise OSError("disk full")
-        return real_write(rows, folder, part)
+        return real_write(data, path)
 
-    monkeypatch.setattr(store, "_write_file", disk_full_on_roles)
+    monkeypatch.setattr(store, "_write_bytes", disk_full_on_roles)
     changed = {**_changed_tables(), "roles": tables["roles"].slice(0, 1)}
     with pytest.raises(OSError, match="disk full"):
         write_tables(changed, tmp_path)
