@@ -7,14 +7,17 @@ and ``make fuzz`` runs the pinned model page by page.
 """
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.fuzz import KINDS, MEDIUM, CorpusRun, FuzzPage, Sources, generate, run_command
+from pipeline.fuzz import (KINDS, MEDIUM, WALL_HANG_FACTOR, CorpusRun, FuzzPage, Sources, _cpu_seconds, _Slot,
+                           generate, run_command)
 
 PAGES = 240  # 16 of each bad kind, and every development page once
 SEED = 11
@@ -111,3 +114,32 @@ def test_a_page_longer_than_the_model_accepts_is_extracted_or_reported(tmp_path)
     assert run.status in (0, 1) and not run.traceback, run.stderr[-3000:]
     assert name in run.landed
     assert not run.lost([FuzzPage("long.html", "huge-line"), FuzzPage(name, "good")]), run.stderr[-3000:]
+
+
+def _spin(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    time.sleep(60)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="CPU time is read from /proc")
+def test_a_hang_is_counted_in_cpu_time_and_a_sleeping_worker_by_the_wall_clock():
+    """A worker waiting for a core is not hanging; one burning CPU past the limit is, and so is one asleep
+    for several times the limit."""
+    context = multiprocessing.get_context("fork")
+    busy = _Slot(context.Process(target=_spin, args=(1.5,), daemon=True), None)
+    sleeper = _Slot(context.Process(target=time.sleep, args=(60,), daemon=True), None)
+    try:
+        for slot in (busy, sleeper):
+            slot.process.start()
+            slot.cpu_started = _cpu_seconds(slot.process.pid)
+        time.sleep(2.5)
+        assert busy.cpu_spent() >= 1.0
+        assert busy.hung(limit=1.0, wall_seconds=2.5)
+        assert not sleeper.hung(limit=1.0, wall_seconds=2.5)
+        assert sleeper.hung(limit=1.0, wall_seconds=WALL_HANG_FACTOR * 1.0 + 0.1)
+    finally:
+        for slot in (busy, sleeper):
+            slot.process.kill()
+            slot.process.join()
