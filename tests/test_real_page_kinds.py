@@ -76,6 +76,9 @@ ROLES = [  # sentence -> (title, organisation) of its one person
     ("In her remarks, Haruka Ombara, RFT Director, thanked the partners.", ("Director", "RFT")),
     ("The trust welcomed the visitors from the Delta Institute: Field Coordinator Ms. Sari Utami.", ("Field Coordinator", "Delta Institute")),
     ("Mr. Aditya Kusumo, Minister for Marine Affairs of Indonesia, spoke.", ("Minister for Marine Affairs", "Indonesia")),
+    # an acronym spelled out in brackets, then the holder: "a talk by Title of ACR (Full Name), NAME, who ..."
+    ("The alumni enjoyed a talk by Executive Director of KDN (Kinabalu Development Network for Rivers), TAN Mei Ling, "
+     "who works with farmers.", ("Executive Director", "KDN (Kinabalu Development Network for Rivers)")),
 ]
 
 

@@ -46,9 +46,11 @@ def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_l
                 or i in ctx.date_tokens:
             break
         if token.text == "(":
-            close = next((j for j in range(i + 1, min(i + 8, sentence_end)) if doc[j].text == ")"), None)
+            close = next((j for j in range(i + 1, min(i + MAX_EXPANSION_TOKENS + 2, sentence_end)) if doc[j].text == ")"), None)
             inner = doc[i + 1:close] if close else None
-            if inner is not None and len(inner) <= 3 and any(t.is_upper or t.text[:1].isupper() for t in inner) and last is not None:
+            if inner is not None and last is not None and (
+                    (len(inner) <= MAX_BRACKETED_ABBREVIATION and any(t.is_upper or t.text[:1].isupper() for t in inner))
+                    or (doc[last].is_upper and len(doc[last].text) > 1 and _expansion(inner))):
                 last = close
                 i = close + 1
                 continue
@@ -77,6 +79,18 @@ def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_l
         return None
     span = doc[first:last + 1]
     return Chain(span.text, span.start_char, span.end_char)
+
+
+MAX_BRACKETED_ABBREVIATION = 3  # "Institute for Peace (IP)", "(UNDP Asia)": a short bracket after a name
+MAX_EXPANSION_TOKENS = 10  # "KDN (Kinabalu Development Network for Rivers)": an acronym spelled out after it
+
+
+def _expansion(inner: Span) -> bool:
+    """A bracket spelling out the acronym before it: starts with a capital, and its words are capitalised
+    or connectors ("Regional Network for Coastal Towns"), never a clause or a date."""
+    words = [t for t in inner if not t.is_punct]
+    return bool(words) and words[0].text[:1].isupper() and all(
+        t.text[:1].isupper() or t.lower_ in CONNECTORS or t.text in {"’s", "'s"} for t in words)
 
 
 def _next_content(doc: Doc, i: int, end: int) -> int | None:
