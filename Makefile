@@ -17,6 +17,7 @@ PAGES_FROM_TEXT ?= $(REALDEV)/../bin/pages-from-text
 export REALDEV REALDEV_TEXT
 FUZZ_PAGES ?= 5000
 FUZZ_SEED  ?= 0
+FUZZ_ARGS  ?=
 KILLS      ?= 50
 
 .DEFAULT_GOAL := help
@@ -87,8 +88,8 @@ bench-scale: setup ## Time and memory at 1x, 4x, 10x the corpus, no-op and one-p
 bench-parse: setup ## Main-content benchmark: parse stage vs trafilatura on its eval set (EVALSET=archive)
 	"$(PY)" -m pipeline.bench_parse --archive "$(EVALSET)"
 
-fuzz: setup ## Bad pages, good ones mixed in: crashes, hangs, lost pages (FUZZ_PAGES=5000 FUZZ_SEED=0)
-	"$(PY)" -m pipeline.fuzz --pages "$(FUZZ_PAGES)" --seed "$(FUZZ_SEED)"
+fuzz: setup ## Bad pages, good ones mixed in: crashes, hangs, lost pages (FUZZ_PAGES=5000 FUZZ_SEED=0 FUZZ_ARGS=--resume)
+	"$(PY)" -m pipeline.fuzz --pages "$(FUZZ_PAGES)" --seed "$(FUZZ_SEED)" $(FUZZ_ARGS)
 
 killtest: setup ## Kill an extraction KILLS times (default 50); tables must stay readable and consistent
 	CRASH_SAFETY_KILLS="$(KILLS)" "$(PY)" -m pytest -q tests/test_crash_safety.py

@@ -19,6 +19,7 @@ are one article, a case ``tests/test_fuzz.py`` tests on its own, and here it wou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -52,6 +53,7 @@ DEFAULT_HANG_SECONDS = 30.0
 # passed on the wall clock.
 WALL_HANG_FACTOR = 4
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+PROGRESS_EVERY = 250  # pages between two progress lines
 CORPUS_SLACK = 3  # the whole-folder run may take this many times the page-by-page work before it is a hang
 
 
@@ -491,10 +493,11 @@ class _Slot:
 
 
 def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_seconds: float, workers: int,
-                progress: bool = True) -> list[PageResult]:
+                progress: bool = True, log: Path | None = None) -> list[PageResult]:
     """Each page on its own, in ``workers`` processes; a page past ``hang_seconds`` of CPU time (or
     ``WALL_HANG_FACTOR`` times that on the wall clock) has its worker killed and counts as a hang, a worker that
-    dies counts its page as a crash."""
+    dies counts its page as a crash. Each result is appended to ``log`` (JSON lines) as it comes, so a long run
+    stopped part-way keeps what it found and ``--resume`` goes on from there."""
     from .nlp import build_nlp
     build_nlp(model)  # loaded once here: a worker started again after a hang forks with it in memory
     os.environ["STORY_EXTRACTOR_PROCESSES"] = "1"  # the workers are the parallelism
@@ -520,7 +523,8 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
 
     slots = [start_slot() for _ in range(workers)]
     try:
-        _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress)
+        with open(log, "a", encoding="utf-8") if log else contextlib.nullcontext() as log_file:
+            _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress, log_file)
     finally:  # done, or stopped early: no worker is left behind (each holds the others' pipes, so none sees EOF)
         for slot in slots:
             slot.process.kill()
@@ -528,7 +532,7 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
     return results
 
 
-def _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress) -> None:
+def _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, progress, log_file) -> None:
     """The dispatch loop of ``check_pages``: collect answers, kill workers past the limit, feed the next page."""
     for slot in slots:
         feed(slot)
@@ -556,8 +560,13 @@ def _run_slots(slots, queue, results, pages, hang_seconds, start_slot, feed, pro
             else:
                 continue
             results.append(PageResult(page.name, page.kind, outcome, seconds, detail, cpu))
-            if progress and len(results) % 250 == 0:
-                print(f"  {len(results)}/{len(pages)} pages checked", file=sys.stderr, flush=True)
+            if log_file:
+                log_file.write(json.dumps(vars(results[-1])) + "\n")
+                log_file.flush()
+            if progress and len(results) % PROGRESS_EVERY == 0:
+                counts = Counter(r.outcome for r in results)
+                print(f"  {len(results)}/{len(pages)} pages checked: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())),
+                      file=sys.stderr, flush=True)
             feed(slot)
 
 
@@ -619,6 +628,20 @@ class FuzzReport:
         return lines
 
 
+def _checked_before(log: Path) -> list[PageResult]:
+    """The page results a stopped run appended to ``log``. A last line cut by the stop is left out, and the log
+    is written back without it, so what is appended next starts on a line of its own."""
+    results = []
+    if log.exists():
+        for line in log.read_text(encoding="utf-8").splitlines():
+            try:
+                results.append(PageResult(**json.loads(line)))
+            except (json.JSONDecodeError, TypeError):
+                continue
+        log.write_text("".join(json.dumps(vars(result)) + "\n" for result in results), encoding="utf-8")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=5000)
@@ -629,16 +652,27 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"a page taking more CPU time is a hang (default: {DEFAULT_HANG_SECONDS:.0f})")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--medium", action="store_true", help="medium-size pages (as the test) instead of 1 MB ones")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on from the pages already checked in WORK/per-page.jsonl (same --pages and --seed)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the workers are stopped on the way out
 
-    shutil.rmtree(args.work, ignore_errors=True)
+    log = args.work / "per-page.jsonl"
+    done = _checked_before(log) if args.resume else []
+    if not args.resume:
+        shutil.rmtree(args.work, ignore_errors=True)
     raw = args.work / "raw"
+    shutil.rmtree(args.work / "raw-without-hangs", ignore_errors=True)
+    shutil.rmtree(raw, ignore_errors=True)
     started = time.monotonic()
-    pages = generate(raw, args.pages, args.seed, MEDIUM if args.medium else FULL)
+    pages = generate(raw, args.pages, args.seed, MEDIUM if args.medium else FULL)  # seeded: the same pages again
     report = FuzzReport(len(pages), generate_seconds=time.monotonic() - started)
+    checked = {r.name for r in done}
+    if done:
+        print(f"fuzz: resuming, {len(checked)} of {len(pages)} pages checked before", file=sys.stderr, flush=True)
     started = time.monotonic()
-    report.per_page = check_pages(raw, pages, args.model, args.hang_seconds, args.workers)
+    report.per_page = done + check_pages(raw, [p for p in pages if p.name not in checked], args.model,
+                                         args.hang_seconds, args.workers, log=log)
     report.check_seconds = time.monotonic() - started
     print("\n".join(report.page_lines()), flush=True)
     # The whole-folder run leaves out the pages that hung on their own (already counted), so one hang does

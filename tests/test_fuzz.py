@@ -7,6 +7,7 @@ and ``make fuzz`` runs the pinned model page by page.
 """
 from __future__ import annotations
 
+import json
 import multiprocessing
 import shutil
 import subprocess
@@ -143,3 +144,24 @@ def test_a_hang_is_counted_in_cpu_time_and_a_sleeping_worker_by_the_wall_clock()
         for slot in (busy, sleeper):
             slot.process.kill()
             slot.process.join()
+
+
+def test_a_stopped_fuzz_run_resumes_where_it_stopped(tmp_path, capsys):
+    """Each page's result is kept as it comes; --resume checks only the pages not yet checked, and the report
+    counts them all."""
+    from pipeline.fuzz import main
+    work = tmp_path / "work"
+    arguments = ["--pages", "12", "--seed", "3", "--medium", "--model", MODEL, "--work", str(work), "--workers", "1"]
+    main(arguments)
+    log = work / "per-page.jsonl"
+    lines = log.read_text().splitlines()
+    assert len(lines) == 12
+    log.write_text("\n".join(lines[:5]) + "\n" + lines[5][:20])  # stopped while writing the sixth
+    capsys.readouterr()
+    main(arguments + ["--resume"])
+    err = capsys.readouterr().err
+    assert "5 of 12 pages checked before" in err
+    resumed = [json.loads(line) for line in log.read_text().splitlines()]  # every line whole again
+    assert len(resumed) == 12 and [r["name"] for r in resumed[:5]] == [json.loads(line)["name"] for line in lines[:5]]
+    report = json.loads((work / "report.json").read_text())
+    assert sorted(r["name"] for r in report["per_page"]) == sorted(json.loads(line)["name"] for line in lines)
