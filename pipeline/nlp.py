@@ -1,10 +1,12 @@
 """The spaCy pipeline: the statistical English model for candidates, then one ``span_ruler`` per pattern family.
 
-Only the components extraction needs are loaded (NER and sentence boundaries, no parser, tagger or
-lemmatizer), which is where most of the speed over the bare model comes from.
+Only the components extraction needs are loaded (NER and sentence boundaries, no tagger or lemmatizer), which
+is where most of the speed over the bare model comes from. The dependency parser is loaded but runs only on the
+sentences that hold a title (``parse_title_sentences``), where ``extract.syntax`` looks for links.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import lru_cache
 
 import spacy
@@ -17,7 +19,11 @@ from .model import ModelNotFound, model_name
 from .normalize import country_phrases, demonym_phrases
 from .patterns import RULE_FAMILIES, lexicon, load_jsonl
 
-UNUSED_COMPONENTS = ["tagger", "parser", "attribute_ruler", "lemmatizer"]
+UNUSED_COMPONENTS = ["tagger", "attribute_ruler", "lemmatizer"]
+# Run on demand, on the sentences with a title only: the parser and the token vectors it listens to. Over a
+# whole page they cost about a sixth of the pipeline's time (make bench); the title sentences are a fraction.
+ON_DEMAND_COMPONENTS = ("tok2vec", "parser")
+SENTENCE_PARSES = "sentence_parses"  # Doc.user_data key: [(first token in the Doc, the parsed sentence)]
 
 
 @spacy.registry.misc("story_extractor.rules.v1")
@@ -82,9 +88,31 @@ def process_text(nlp: Language, text: str, limit: int = NLP_CHUNK_CHARS) -> Doc:
     """One Doc for ``text``: ``nlp(text)`` when it is short, else its pieces (``text_chunks``) processed
     separately and joined, with their entities, sentences and rule spans, at the same character offsets."""
     if len(text) <= limit:
-        return nlp(text)
-    docs = list(nlp.pipe(text_chunks(text, limit), batch_size=1))
-    return Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])
+        doc = nlp(text)
+    else:
+        docs = list(nlp.pipe(text_chunks(text, limit), batch_size=1))
+        doc = Doc.from_docs(docs, ensure_whitespace=False, exclude=["tensor", "user_data"])
+    doc.user_data[SENTENCE_PARSES] = parse_title_sentences(nlp, doc)
+    return doc
+
+
+def parse_title_sentences(nlp: Language, doc: Doc) -> list[tuple[int, Doc]]:
+    """(first token, dependency parse) of each sentence of ``doc`` that holds a title span; nothing when the
+    model has no parser (the blank model)."""
+    if not all(name in nlp.disabled for name in ON_DEMAND_COMPONENTS):  # no parser, or it parsed the whole Doc
+        return []
+    title_starts = sorted(title.start for title in doc.spans.get("titles", []))
+    if not title_starts:
+        return []
+    sentences = [sentence for sentence in doc.sents
+                 if bisect_left(title_starts, sentence.start) < bisect_left(title_starts, sentence.end)]
+    # a new Doc of the sentence's words: Span.as_doc copies every span group of the whole Doc each time, which
+    # made a page with thousands of title sentences quadratic
+    parsed = [Doc(doc.vocab, words=[t.text for t in sentence], spaces=[bool(t.whitespace_) for t in sentence])
+              for sentence in sentences]
+    for name in ON_DEMAND_COMPONENTS:
+        parsed = list(nlp.get_pipe(name).pipe(parsed))
+    return [(sentence.start, sentence_doc) for sentence, sentence_doc in zip(sentences, parsed)]
 
 
 @lru_cache(maxsize=4)
@@ -101,7 +129,11 @@ def build_nlp(model: str | None = None) -> Language:
             raise ModelNotFound(f"spaCy model {name!r} cannot be loaded: {error}") from None
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
-        if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+        if "parser" in nlp.pipe_names and "tok2vec" in nlp.pipe_names \
+                and nlp.get_pipe("tok2vec").listening_components == ["parser"]:
+            for component in ON_DEMAND_COMPONENTS:
+                nlp.disable_pipe(component)
+        elif "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
             nlp.remove_pipe("tok2vec")
         if not nlp.has_pipe("senter"):
             nlp.add_pipe("sentencizer", first=True)
@@ -115,5 +147,6 @@ def build_nlp(model: str | None = None) -> Language:
             "phrase_matcher_attr": "ORTH",
             "validate": True,
         })
-        ruler.add_patterns(country_patterns() if family == "countries" else rule_patterns(family))
+        with nlp.select_pipes(enable=[]):  # phrase patterns need only the tokenizer, not a parse of each
+            ruler.add_patterns(country_patterns() if family == "countries" else rule_patterns(family))
     return nlp

@@ -11,8 +11,9 @@ import json
 import pycountry
 import pytest
 
-from pipeline.nlp import build_nlp
+from pipeline.nlp import build_nlp, process_text
 from pipeline.normalize import country_iso3, demonym_iso3
+from pipeline.extract.syntax import LINK_PATTERNS, link_patterns, organisation_entities, parse_links
 from pipeline.patterns import PATTERN_DIR, RULE_FAMILIES, load_jsonl
 
 FAMILY_LABEL = {"dates": "DATE", "titles": "TITLE", "honorifics": "HONORIFIC", "batches": "BATCH"}
@@ -33,7 +34,7 @@ def spans(nlp, text: str, family: str) -> list[tuple[str, str, str]]:
 
 def test_rule_families_cover_every_rule_file():
     files = {p.stem for p in PATTERN_DIR.glob("*.jsonl")}
-    assert set(RULE_FAMILIES) | {"countries"} == files
+    assert set(RULE_FAMILIES) | {"countries", LINK_PATTERNS} == files
 
 
 @pytest.mark.parametrize("family", RULE_FAMILIES)
@@ -321,3 +322,39 @@ def test_countries_must_match(nlp, sentence, expected, label):
 ])
 def test_countries_must_not_match(nlp, sentence):
     assert spans(nlp, sentence, "countries") == []
+
+
+# ---------------------------------------------------------------- links of the dependency parse (links.jsonl)
+
+
+def links(nlp, sentence: str) -> list[tuple[str, str, str]]:
+    """(pattern id, title, person or organisation) of every link in ``sentence``; the model's PERSON entities
+    stand for the person mentions the extractor finds."""
+    doc = process_text(nlp, sentence)
+    people = [ent for ent in doc.ents if ent.label_ == "PERSON"]
+    return [(link.pattern_id, link.title.text, link.other.text)
+            for link in parse_links(doc, list(doc.spans["titles"]), people, organisation_entities(doc))]
+
+
+def test_every_link_pattern_has_an_id_a_relation_and_examples_both_ways():
+    patterns = link_patterns()
+    assert len({p["id"] for p in patterns}) == len(patterns)
+    for pattern in patterns:
+        assert pattern["relation"] in {"holder", "organisation"}
+        assert pattern["match"] and pattern["no_match"], pattern["id"]
+
+
+@pytest.mark.parametrize("pattern_id, sentence, title, other",
+                         [(p["id"], *example) for p in link_patterns() for example in p["match"]])
+def test_link_patterns_must_match(nlp, pattern_id, sentence, title, other):
+    assert (pattern_id, title, other) in links(nlp, sentence)
+
+
+@pytest.mark.parametrize("pattern_id, sentence", [(p["id"], s) for p in link_patterns() for s in p["no_match"]])
+def test_link_patterns_must_not_match(nlp, pattern_id, sentence):
+    assert [link for link in links(nlp, sentence) if link[0] == pattern_id] == []
+
+
+def test_a_doc_without_a_parse_has_no_links():
+    doc = process_text(build_nlp("blank"), "Ms. Lina Santos, the Director of the Bay Trust, spoke.")
+    assert parse_links(doc, list(doc.spans["titles"]), [doc[1:3]], []) == []

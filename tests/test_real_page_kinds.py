@@ -89,3 +89,38 @@ def test_title_and_organisation(tmp_path, sentence, expected):
     (raw / "page.html").write_text(PAGE.format(slug="roles", title="Meeting Opened", text=sentence))
     assert not extract_corpus(raw, out, progress=False).failures
     assert [(row["title"], row["org"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]
+
+
+PARSED = [  # sentence -> (person, title, the end of the role's source): ties only the dependency parse sees
+    ("Mr. Pedro Cruz, together with Ms. Ana Lim and two other fishermen from the village, later joined the Bay Trust "
+     "as a Coordinator.", ("Pedro Cruz", "Coordinator", "+dep:holder-as")),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", PARSED)
+def test_the_parse_ties_a_title_to_the_subject_of_its_verb(tmp_path, sentence, expected):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="parsed", title="Fishermen Join", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    people = {row["person_id"]: row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
+    person, title, source_end = expected
+    roles = [(people[row["person_id"]], row["title"], row["source"]) for row in pq.read_table(out / "roles.parquet").to_pylist()]
+    assert [(name, t) for name, t, _ in roles] == [(person, title)]
+    assert roles[0][2].endswith(source_end)
+
+
+CAPTIONS = [  # a photo caption -> (title, status, end): "(left)" says where someone stands, not that they left
+    ("Ms. Dara Lim (left), Programme Manager at the Blue Rivers Initiative, talks with farmers, 12 March 2022.",
+     ("Programme Manager", "current", None)),
+    ("Mr. Ben Soto left the Delta Agency in 2020 as Director.", ("Director", "former", "2020")),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", CAPTIONS)
+def test_a_position_in_a_photo_is_not_leaving_a_post(tmp_path, sentence, expected):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="captions", title="Farmers Visited", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    assert [(row["title"], row["status"], row["end"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]

@@ -12,7 +12,10 @@ uses them:
 - ``cohorts``: batches and programmes people took part in; ``countries``: a person's country;
 - ``mentions``: one row per entity named.
 
-Linking works on tokens and sentences only (no dependency parse).
+- ``syntax``: links the dependency parse finds between titles and people or organisations, where the words
+  around a title do not tell (``DependencyMatcher`` patterns in ``patterns/links.jsonl``).
+
+Linking works on tokens and sentences first, then on the parse.
 """
 from __future__ import annotations
 

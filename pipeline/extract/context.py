@@ -27,6 +27,15 @@ PRONOUNS = {"he", "she", "his", "her", "him", "hers", "himself", "herself", "i"}
 MODEL = "model:ner"  # the ``source`` of a fact the NER model proposed rather than a pattern
 
 
+# "(left)", "(second from right)", "(centre)": where a person stands in a photo, not a verb ("left the ministry")
+CAPTION_POSITION = re.compile(r"\([\w\s-]*\b(?:left|right|centre|center|middle|front|back|rear|top|bottom)\b[\w\s-]*\)", re.I)
+
+
+def without_positions(text: str) -> str:
+    """``text`` with photo-caption position markers blanked, for the word cues of status and dates."""
+    return CAPTION_POSITION.sub(" ", text)
+
+
 def sent_of(item: Token | Span) -> Span:
     """The sentence of a token or span, from a per-doc table (spaCy's ``.sent`` rescans the doc on every call)."""
     doc = item.doc

@@ -15,7 +15,7 @@ from spacy.tokens import Span
 
 from ..normalize import _first_last, _iso, normalize_date  # _first_last, _iso: the shared calendar helpers
 from ..records import DateFact, PartialDate, Role
-from .context import Context, profile_id_at, sent_of, span_source, status_cue, word_set
+from .context import Context, profile_id_at, sent_of, span_source, status_cue, without_positions, word_set
 from .coreference import focus_person
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def dates_for_role(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) 
     doc = ctx.doc
     sent = sent_of(title)
     window = doc[cue_start:title.start].text.lower()
-    clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
+    clause = without_positions(doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower())
     ending = bool(status_cue("ending_verbs").search(clause))  # "retired on 30 June 2021 as Director"
     change = ending or any(verb in clause.split() for verb in CHANGE_VERBS)
     promoted_from = bool(re.search(r"\b(promoted|moved|transferred)\s+from\b", window) and not re.search(r"\bto\b", window)) \

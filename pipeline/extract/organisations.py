@@ -283,6 +283,15 @@ def _org_before_name(ctx: Context, start: int) -> tuple[Chain, None, int] | None
     return None
 
 
+def organisation_chain(ctx: Context, entity: Span) -> Chain:
+    """An organisation the model found, with the boundaries this module gives organisations (the leading "the"
+    left out, a bracketed acronym after it kept), else as the model has it."""
+    chain = capitalised_chain(ctx, entity.start, stop_at_titles=False)
+    if chain is not None and chain.start >= entity.start_char:
+        return chain
+    return Chain(entity.text, entity.start_char, entity.end_char)
+
+
 def _org_after(ctx: Context, preposition: int) -> Chain | None:
     """The organisation after a title's ``preposition`` ("of", "at", ...); after "in" only an organisation-like one."""
     chain = capitalised_chain(ctx, preposition + 1, skip_lower=4)

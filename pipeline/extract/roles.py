@@ -1,9 +1,10 @@
 """Roles: who holds which title, at which organisation, with what status (current, former, unknown).
 
-Linking works on tokens and sentences (no dependency parse): a title belongs to the person it directly
-precedes ("Ambassador Name") or follows as an appositive ("Name, Title of Org"), to the nearest person or
-pronoun before it when a verb cue ("is", "was promoted to", "served as") sits within a few tokens, or, as
-"the Rector", to the person the section is about. A title joined to the previous one by "and" shares its
+Linking works first on tokens and sentences: a title belongs to the person it directly precedes ("Ambassador
+Name") or follows as an appositive ("Name, Title of Org"), to the nearest person or pronoun before it when a
+verb cue ("is", "was promoted to", "served as") sits within a few tokens, or, as "the Rector", to the person
+the section is about. Where those find no holder (or no organisation), the dependency parse may
+(``syntax``: "Name, whose team worked with Ms. Y, was appointed Director"). A title joined to the previous one by "and" shares its
 holder. Drafts of the same post merge into one role per person, title and organisation.
 """
 from __future__ import annotations
@@ -17,11 +18,13 @@ from spacy.tokens import Span
 from ..normalize import fold, normalize_date
 from ..patterns import lexicon
 from ..records import Role
-from .context import PRONOUNS, Context, defined_acronyms, sent_of, span_source, status_cue
+from .context import PRONOUNS, Context, defined_acronyms, sent_of, span_source, status_cue, without_positions
 from .coreference import focus_person
 from .dates import CHANGE_VERBS, DATE_REACH, dates_for_role, partial_date, sequence_career
 from .organisations import (after_portfolio, bracketed_abbreviation_at, capitalised_chain, org_like,
-                            organisation_before_title, organisation_then_portfolio, title_and_organisation)
+                            organisation_before_title, organisation_chain, organisation_then_portfolio,
+                            title_and_organisation)
+from .syntax import links_by_title, parsed_dep
 
 
 CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "become", "becomes", "as", "to", "from",
@@ -47,8 +50,16 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
     """Attach every title span to its holder; organisation, status and dates from the same sentence."""
     drafts: list[RoleDraft] = []
     previous: RoleDraft | None = None
+    parse_holders, parse_organisations = links_by_title(ctx)
     for title in sorted(ctx.titles, key=lambda t: t.start):
         link = _holder(ctx, title)
+        parsed = parse_holders.get(title.start)
+        if parsed and (link is None or (link[1] == "verbal" and link[0] != parsed[0] and _same_verb(ctx, link[2], parsed[2])
+                                        and not _coordinated_subject(ctx, title))):
+            # what the words around a title miss, the parse may tie; and where the nearest person before the verb
+            # is not its subject ("X, with Y and Z, joined ... as"), the parse knows better, if it read that verb
+            key, pattern_id, cue = parsed
+            link = key, f"dep:{pattern_id}", cue
         coordinated = link is None and _coordinated(ctx, previous, title)
         if link is None and not coordinated:
             continue
@@ -56,12 +67,15 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         if title.text.lower() in {"professor"} and how == "title-before-name":
             continue
         title_text, org = title_and_organisation(ctx, title, how)
+        org_how = ""
+        if org is None and title.start in parse_organisations:
+            org, org_how = organisation_chain(ctx, parse_organisations[title.start]), "+dep:organisation-of"
         status, strength = (previous.role.status, previous.strength) if coordinated else _status(ctx, title, how, cue_start)
         draft = RoleDraft(Role(
             person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
             status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
             char_end=max(title.start_char + len(title_text) if title_text.startswith(title.text) else title.end_char,
-                         org.end if org else title.end_char), source=f"{span_source(title)}+{how}",
+                         org.end if org else title.end_char), source=f"{span_source(title)}+{how}{org_how}",
             trigger=_cue_text(ctx, cue_start, title.start)), strength)
         dates_for_role(ctx, title, draft, cue_start)
         drafts.append(draft)
@@ -69,6 +83,23 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         ctx.linked_titles.append((title, holder, draft.role.source))
     drafts.extend(_affiliations(ctx))
     return drafts
+
+
+def _coordinated_subject(ctx: Context, title: Span) -> bool:
+    """The nearest person before ``title`` is coordinated with another ("X, ..., and Y, ..., served as"): the
+    verb is both people's, and the nearest one is the verbal rule's reading."""
+    for i in range(title.start - 1, sent_of(title).start - 1, -1):
+        if i in ctx.mention_at:
+            mention = ctx.mention_at[i]
+            return parsed_dep(ctx.doc, ctx.doc[mention.tok_start:mention.tok_end]) == "conj"
+    return False
+
+
+def _same_verb(ctx: Context, cue: int, parsed_verb: int) -> bool:
+    """The verbal rule's cue ("joined ... as", "was appointed") contains the verb the parse tied the title
+    through: both read the same clause. Where the parse took another clause's verb, it is not trusted."""
+    end = next((i for i in range(cue, sent_of(ctx.doc[cue]).end) if i in ctx.title_tokens), cue + 1)
+    return cue <= parsed_verb < end
 
 
 def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
@@ -197,8 +228,8 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
     if fold(title.text) in {fold(t) for t in lexicon()["timeless_titles"]}:
         return "unknown", 2
     sent = sent_of(title)
-    near = doc[max(sent.start, title.start - 3):title.start].text.lower()
-    if status_cue("former_near").search(near) or status_cue("former_sentence").search(doc[sent.start:title.start].text.lower()) \
+    near = without_positions(doc[max(sent.start, title.start - 3):title.start].text.lower())
+    if status_cue("former_near").search(near) or status_cue("former_sentence").search(without_positions(doc[sent.start:title.start].text.lower())) \
             or "the late" in doc[title.end:min(sent.end, title.end + 4)].text.lower():
         return "former", 2  # "... Executive Director, the late Mr. X"
     if how == "reference":
@@ -206,7 +237,7 @@ def _status(ctx: Context, title: Span, how: str, cue_start: int) -> tuple[str, i
     window = doc[max(sent.start, cue_start - 2):title.start].text.lower() if cue_start < title.start else ""
     if re.search(status_cue("appointment_verbs").pattern + r"\s+from\b", window) and not re.search(r"\bto\b", window):
         return "former", 2  # "promoted from X (to Y)": X is over
-    clause = doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower()
+    clause = without_positions(doc[max(sent.start, title.start - DATE_REACH):title.start].text.lower())
     if status_cue("ending_verbs").search(clause) and not status_cue("starting_verbs").search(window):
         return "former", 2  # "retired on 30 June 2021 as Director"
     if status_cue("starting_verbs").search(window):
