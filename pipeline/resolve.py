@@ -136,13 +136,11 @@ def compare_names(a: str, b: str) -> NameLevel:
 
 
 def blocking_keys(name: str) -> set[str]:
-    """Keys a name is blocked under: each full word with the first letter of each other word ("tanaka+h");
-    a one-word name is its own key."""
+    """Keys a name is blocked under: each full word with the first letter of each other word ("tanaka+h"),
+    and the whole order-free name, so the same name always meets itself (a one-word name, or one of initials)."""
     words = parse_name(name).words
-    if len(words) == 1:
-        return {words[0]}
-    return {f"{word}+{other[0]}" for i, word in enumerate(words) if not _is_initial(word)
-            for j, other in enumerate(words) if i != j}
+    return {" ".join(sorted(words))} | {f"{word}+{other[0]}" for i, word in enumerate(words) if not _is_initial(word)
+                                       for j, other in enumerate(words) if i != j}
 
 
 # ---------------------------------------------------------------- pairs

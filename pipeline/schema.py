@@ -235,7 +235,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), (
         _id("profile_id", "prf"), _IN_ARTICLE, _NAMED_IN_ARTICLE, AtLeast("seq", 0), InText("char_start", "char_end"),
     )),
-    Table("people", "distinct person in the corpus", ("person_id",), (
+    Table("people", "distinct person name in the corpus (order-free, folded; `person_links` says which are one person)", ("person_id",), (
         _c("person_id", STR, "Stable id: hash of the order-free, case- and accent-folded name, so \"TANAKA Hiroshi\" and \"Hiroshi Tanaka\" are one row. Name variants and namesakes across articles are resolved in `person_links.canonical_id`.", "per_1b…", False),
         _c("name", STR, "Fullest form of the name as printed.", "Marek Novak", False),
         _c("aliases", LIST_STR, "Other forms the articles use.", "['Novak']"),
