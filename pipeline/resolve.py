@@ -278,12 +278,16 @@ def _canonical_ids(clusters: list[list[PersonRecord]]) -> list[str]:
         claims[pid].append(index)
     ids = list(wanted)
     for pid, indexes in claims.items():
-        def rank(index: int) -> tuple[int, str]:
-            own = [r.article_id for r in clusters[index] if r.person_id == pid]
-            return -len(own), min(own)
-        for index in sorted(indexes, key=rank)[1:]:
-            ids[index] = stable_id("per", pid, rank(index)[1])
+        ranked = sorted((_claim(clusters[index], pid), index) for index in indexes)
+        for (_, earliest), index in ranked[1:]:
+            ids[index] = stable_id("per", pid, earliest)
     return ids
+
+
+def _claim(cluster: list[PersonRecord], pid: str) -> tuple[int, str]:
+    """How strongly a cluster claims a person_id: more records under it first, then the earliest article."""
+    own = [r.article_id for r in cluster if r.person_id == pid]
+    return -len(own), min(own)
 
 
 # ---------------------------------------------------------------- rows
