@@ -21,7 +21,7 @@ FUZZ_ARGS  ?=
 KILLS      ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-persons eval-real bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ eval-holdout: setup ## Extract and score the held-out set (tests/holdout)
 eval-holdout2: setup ## Extract and score the second held-out set (tests/holdout2)
 	"$(PY)" -m pipeline extract --raw tests/holdout2/raw --out build/holdout2 --quiet
 	"$(PY)" -m pipeline eval --gold tests/holdout2/gold --extracted build/holdout2
+
+eval-persons: setup ## Extract the cross-article set (tests/persons) and score person resolution against its gold links
+	"$(PY)" -m pipeline extract --raw tests/persons/raw --out build/persons --quiet
+	"$(PY)" -m pipeline.evaluate_links --gold tests/persons/gold/links.json --extracted build/persons
 
 eval-real: setup ## Extract and score the real pages (realdev); exits 2 if their local text is missing
 	@ls "$(REALDEV_TEXT)"/*.txt >/dev/null 2>&1 || { echo "eval-real: no page text in $(REALDEV_TEXT)/; rebuild it as $(REALDEV)/README.md says (REALDEV=$(REALDEV))"; exit 2; }

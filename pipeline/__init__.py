@@ -9,7 +9,8 @@ __version__ = "0.1.0"
 
 # The modules whose code decides what the rows hold (a module, or a package of that name, and its data files).
 # Wiring, storage, engines, evaluation and benchmarks are left out: changing them re-extracts nothing.
-EXTRACTION_MODULES = ("parse", "segment", "nlp", "extract", "normalize", "records", "write", "schema", "patterns")
+EXTRACTION_MODULES = ("parse", "segment", "nlp", "extract", "normalize", "records", "write", "resolve", "schema",
+                      "patterns")
 
 
 @lru_cache(maxsize=1)

@@ -40,8 +40,9 @@ from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport
 from .pagework import Failure, PageResult, PageTask, extract_page
 from .rawfolder import scan
 from .schema import SchemaError
-from .store import (CAREERS, INDEX_SCHEMA, PAGE_TABLES, PEOPLE, PROGRAMMES, Store, Update, id_part, part_name,
-                    part_number)
+from .resolve import LINK_COLUMNS, link_rows
+from .store import (CAREERS, INDEX_SCHEMA, PAGE_TABLES, PEOPLE, PERSON_LINKS, PROGRAMMES, Store, Update, id_part,
+                    part_name, part_number)
 from .validate import InvalidTables, require_valid
 from .write import CAREER_COLUMNS, PROGRAMME_COLUMNS, arrow_table, career_rows, people_rows, programme_rows
 
@@ -262,6 +263,7 @@ class _Run:
             self._rewrite_people()
             self._rewrite_careers()
             self._rewrite_programmes()
+            self._rewrite_person_links()
             self.update.write_index(_index_table(self.claimed))
             written = self.update.commit()
             self.summary.written = [name for name in written if name != "articles"] + \
@@ -396,6 +398,22 @@ class _Run:
         countries = self.store.read_rows("countries", "person_id", self.affected_people, folder).to_pylist()
         _rewrite_derived(self.update, PEOPLE, "person_id", "person_id", self.affected_people,
                          people_rows(article_people, countries))
+
+    def _rewrite_person_links(self) -> None:
+        """Resolve people across the whole corpus again when any person's article rows changed.
+
+        A new article can link two people named in other articles, or split a name in two, so resolution reads
+        the few columns it needs (``LINK_COLUMNS``) of every row, not only the affected people's; only the parts
+        whose rows came out different are rewritten. The fact tables keep their per-article ``person_id``."""
+        if not self.affected_people:
+            return
+        folder = self.update.folder
+        rows = {name: self.store.read_columns(name, list(columns), folder).to_pylist()
+                for name, columns in LINK_COLUMNS.items()}
+        fresh = link_rows(*(rows[name] for name in LINK_COLUMNS))
+        every = {row["person_id"] for row in fresh} | {row["person_id"] for row in
+                                                        self.store.read_columns(PERSON_LINKS, ["person_id"], folder).to_pylist()}
+        _rewrite_derived(self.update, PERSON_LINKS, "person_id", "person_id", every, fresh)
 
 
 def _invalid_rows(rows: dict[str, list[dict]]) -> str | None:

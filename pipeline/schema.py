@@ -235,8 +235,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     ), (
         _id("profile_id", "prf"), _IN_ARTICLE, _NAMED_IN_ARTICLE, AtLeast("seq", 0), InText("char_start", "char_end"),
     )),
-    Table("people", "distinct person in the corpus", ("person_id",), (
-        _c("person_id", STR, "Stable id: hash of the order-free, case- and accent-folded name; the same name in two articles is one person.", "per_1b…", False),
+    Table("people", "distinct person name in the corpus (order-free, folded; `person_links` says which are one person)", ("person_id",), (
+        _c("person_id", STR, "Stable id: hash of the order-free, case- and accent-folded name, so \"TANAKA Hiroshi\" and \"Hiroshi Tanaka\" are one row. Name variants and namesakes across articles are resolved in `person_links.canonical_id`.", "per_1b…", False),
         _c("name", STR, "Fullest form of the name as printed.", "Marek Novak", False),
         _c("aliases", LIST_STR, "Other forms the articles use.", "['Novak']"),
         _c("honorifics", LIST_STR, "Honorifics printed before the name.", "['Mr.']"),
@@ -354,6 +354,24 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Accepted("start_precision", PARTIAL_DATE_PRECISIONS), Accepted("end_precision", PARTIAL_DATE_PRECISIONS),
         Accepted("status", ROLE_STATUSES), *_interval_rules(), Ordered("first_seen", "last_seen"),
         Reference(("article_ids",), "articles", ("article_id",)), Reference(("role_ids",), "roles", ("role_id",)),
+    )),
+    Table("person_links", "(person, article): the person across articles that this article's person is, as "
+          "`pipeline/resolve.py` decides from name variants and the facts the articles give",
+          ("person_id", "article_id"), (
+        _c("person_id", STR, "The person as this article names them (`article_people.person_id`).", "per_1b…", False),
+        _c("article_id", STR, "The article.", "art_94a5…", False),
+        _c("canonical_id", STR, "The person across articles: rows with one `canonical_id` are one person. Usually the "
+                                "`person_id` most of them carry (so it is a `people` row); one name that is two people "
+                                "(the same name with conflicting countries or batches) gets a second id hashed from it.",
+           "per_1b…", False),
+        _c("name", STR, "The name as this article prints it.", "Ma. Cristina Reyes", False),
+        _c("score", pa.int32(), "Score of the row's strongest link to another row of its person (the same name "
+                                "scores 4, each agreeing fact 2; links need 4); null when the person is named once.", "6"),
+        _c("matched_on", LIST_STR, "What agreed on that link: the name level (`same`, `variant`, `initials`), then "
+                                   "`country`, `organisation`, `programme`; empty when alone.", "['variant', 'country']"),
+    ), (
+        _id("canonical_id", "per"), _IN_ARTICLE, _NAMED_IN_ARTICLE,
+        Accepted("matched_on", ("same", "variant", "initials", "country", "organisation", "programme")),
     )),
     Table("programmes", "programme: the batches rows that share a `programme_key`", ("programme_id",), (
         _c("programme_id", STR, "Stable id: hash of `programme_key`.", "prg_4f…", False),

@@ -11,7 +11,8 @@ Layout of the output folder ``OUT``::
 ``read_parquet('OUT/roles.parquet/*.parquet')`` read a table whole, as when it was one file.
 
 A *page part* holds every row of a group of pages in every per-article table, so an update rewrites only
-the parts of the pages it changed. ``people`` is partitioned by person id instead. A part file's name
+the parts of the pages it changed. The derived tables are partitioned by their id instead (``people`` and
+``person_links`` by person id). A part file's name
 carries a digest of its content, so a reader that lists one version and opens files after the switch
 fails loudly instead of mixing two versions.
 
@@ -36,6 +37,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from .schema import TABLES
+from .resolve import link_rows
 from .write import arrow_table, career_rows, programme_rows
 
 STORE_DIR = ".store"
@@ -44,7 +46,8 @@ INDEX_FILE = "index.parquet"
 PEOPLE = "people"
 CAREERS = "careers"
 PROGRAMMES = "programmes"
-DERIVED_TABLES = (PEOPLE, CAREERS, PROGRAMMES)  # corpus-wide, partitioned by their own id, recomputed per id
+PERSON_LINKS = "person_links"
+DERIVED_TABLES = (PEOPLE, CAREERS, PROGRAMMES, PERSON_LINKS)  # corpus-wide, partitioned by their own id, recomputed per id
 PAGE_TABLES = tuple(name for name in TABLES if name not in DERIVED_TABLES)
 EMPTY_PART = "empty"  # a table with no rows keeps one empty file, so readers still get its columns
 KEEP_VERSIONS = 2  # the current version and the one before, which a reader may still be reading
@@ -129,6 +132,13 @@ class Store:
         dataset = ds.dataset(files, schema=TABLES[table].schema, format="parquet")
         return dataset.to_table(columns=columns, filter=pc.field(column).isin(wanted))
 
+    def read_columns(self, table: str, columns: list[str], version: Path | None = None) -> pa.Table:
+        """Every row of ``table``, only ``columns``, across all parts."""
+        files = [str(path) for path in self.parts(table, version).values()]
+        if not files:
+            return TABLES[table].schema.empty_table().select(columns)
+        return ds.dataset(files, schema=TABLES[table].schema, format="parquet").to_table(columns=columns)
+
     def row_counts(self) -> dict[str, int]:
         """Rows per table, from the part files' footers (no data is read)."""
         return {name: sum(pq.ParquetFile(path).metadata.num_rows for path in self.parts(name).values())
@@ -145,7 +155,7 @@ class Store:
         files = {name: self.out_dir / f"{name}.parquet" for name in TABLES}
         if self.current is not None or not any(path.is_file() and not path.is_symlink() for path in files.values()):
             return False
-        later = (CAREERS, PROGRAMMES)  # tables an earlier version did not write: derived below when missing
+        later = (CAREERS, PROGRAMMES, PERSON_LINKS)  # tables an earlier version did not write: derived below when missing
         missing = [name for name, path in files.items() if not path.is_file() and name not in later]
         if missing:
             raise StoreError(f"{self.out_dir} holds one-file tables of an earlier version but not "
@@ -167,6 +177,9 @@ class Store:
             tables[CAREERS] = arrow_table(CAREERS, career_rows(tables["roles"].to_pylist(), published))
         if PROGRAMMES not in tables:
             tables[PROGRAMMES] = arrow_table(PROGRAMMES, programme_rows(tables["batches"].to_pylist()))
+        if PERSON_LINKS not in tables:
+            tables[PERSON_LINKS] = arrow_table(PERSON_LINKS, link_rows(
+                *(tables[name].to_pylist() for name in ("article_people", "countries", "roles", "batches"))))
         pages = sorted({row["parent_article_id"] or row["article_id"] for row in articles})
         part_of_page = {page: part_name(position // part_pages + 1) for position, page in enumerate(pages)}
         index = [{"article_id": row["article_id"], "page": row["parent_article_id"] or row["article_id"],
@@ -180,7 +193,8 @@ class Store:
                 parts = pa.array([part_of_article.get(aid, "") for aid in tables[name]["article_id"].to_pylist()])
                 for part in sorted(set(part_of_page.values())):
                     update.write_part(name, part, tables[name].filter(pc.equal(parts, part)))
-            for name, id_column in ((PEOPLE, "person_id"), (CAREERS, "career_id"), (PROGRAMMES, "programme_id")):
+            for name, id_column in ((PEOPLE, "person_id"), (CAREERS, "career_id"), (PROGRAMMES, "programme_id"),
+                                    (PERSON_LINKS, "person_id")):
                 parts = pa.array([id_part(name, row_id) for row_id in tables[name][id_column].to_pylist()])
                 for part in sorted(set(parts.to_pylist())):
                     update.write_part(name, part, tables[name].filter(pc.equal(parts, part)))

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from .normalize import ORG_STOPWORDS, fold, org_similar, person_id, programme_key, split_acronym, stable_id
 from .records import Extraction, PartialDate
+from .resolve import LINK_COLUMNS, link_rows
 from .schema import TABLES, validate
 from .validate import require_valid
 
@@ -268,13 +269,14 @@ def arrow_table(name: str, rows: list[dict]) -> pa.Table:
 
 
 def build_tables(rows: dict[str, list[dict]]) -> dict[str, pa.Table]:
-    """Every table from one set of rows (people, careers and programmes derived from the per-article rows), validated by every
+    """Every table from one set of rows (people, careers, programmes and person links derived from the per-article rows), validated by every
     rule of the schema; raises ``InvalidTables`` otherwise."""
     rows = dict(rows)
     rows["people"] = people_rows(rows.get("article_people", []), rows.get("countries", []))
     published = {a["article_id"]: a["published"] for a in rows.get("articles", [])}
     rows["careers"] = career_rows(rows.get("roles", []), published)
     rows["programmes"] = programme_rows(rows.get("batches", []))
+    rows["person_links"] = link_rows(*(rows.get(name, []) for name in LINK_COLUMNS))
     tables = {name: arrow_table(name, rows.get(name, [])) for name in TABLES}
     require_valid(tables)
     return tables

@@ -127,7 +127,7 @@ def line(new=0, changed=0, unchanged=0, gone=0, failed=0, tables="tables unchang
     return f"update: {new} new, {changed} changed, {unchanged} unchanged, {gone} gone, {failed} failed; {tables}\n"
 
 
-ALL_TABLES = "rewrote profiles, people, article_people, mentions, roles, countries, batches, dates, careers, programmes, articles"
+ALL_TABLES = "rewrote profiles, people, article_people, mentions, roles, countries, batches, dates, careers, person_links, programmes, articles"
 REWROTE_SOME = "rewrote ... articles"
 
 

@@ -127,7 +127,7 @@ def test_every_table_is_built_with_the_schema(tables):
 def test_row_counts_and_values(tables):
     counts = {name: table.num_rows for name, table in tables.items()}
     assert counts == {"articles": 2, "profiles": 2, "people": 1, "article_people": 2, "mentions": 4, "roles": 2,
-                      "countries": 2, "batches": 2, "dates": 2, "careers": 1, "programmes": 1}
+                      "countries": 2, "batches": 2, "dates": 2, "careers": 1, "person_links": 2, "programmes": 1}
     role = tables["roles"].to_pylist()[0]
     assert (role["start"], role["start_date"], role["end"], role["end_date"]) == ("2020-03", dt.date(2020, 3, 1), None, None)
     date = tables["dates"].to_pylist()[0]
