@@ -49,8 +49,9 @@ INTERNAL_ERROR_LINE = re.compile(r"^ERROR pipeline\.run: (?:parsing|extraction) 
 # the budget for a 1 MB page is 30 s (issue 11's bound; make bench measures it); good story pages take under
 # 1 s. CPU time, not wall time: on a shared machine a page waiting for a core is not hanging.
 DEFAULT_HANG_SECONDS = 30.0
-# A worker that sleeps or waits instead (a lock, a pipe) is a hang too, once this many times the limit has
-# passed on the wall clock.
+# A worker that sleeps or waits instead (a lock, a pipe) is a hang too, once it has used no CPU time at all for
+# this many times the limit. A worker starved by other jobs still gets some CPU time every few seconds, so it
+# is not taken for one waiting forever (a first version counted wall time and killed starved workers).
 WALL_HANG_FACTOR = 4
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PROGRESS_EVERY = 250  # pages between two progress lines
@@ -479,6 +480,8 @@ class _Slot:
     page: FuzzPage | None = None
     started: float = 0.0
     cpu_started: float | None = None
+    cpu_seen: float = -1.0  # the worker's CPU time when last looked at, and when it last grew
+    progressed: float = 0.0
 
     def cpu_spent(self) -> float | None:
         """CPU seconds the worker has spent on its current page (None without ``/proc``)."""
@@ -486,16 +489,21 @@ class _Slot:
         return None if now is None or self.cpu_started is None else now - self.cpu_started
 
     def hung(self, limit: float, wall_seconds: float) -> bool:
+        """Past ``limit`` seconds of CPU time on the page, or no CPU time used for ``WALL_HANG_FACTOR`` times
+        ``limit`` (asleep or blocked); without ``/proc``, past ``limit`` on the wall clock."""
         cpu = self.cpu_spent()
-        if cpu is None:  # no /proc: wall time is all there is
+        if cpu is None:
             return wall_seconds > limit
-        return cpu > limit or wall_seconds > WALL_HANG_FACTOR * limit
+        now = time.monotonic()
+        if cpu > self.cpu_seen or self.progressed < self.started:
+            self.cpu_seen, self.progressed = cpu, max(now, self.started)
+        return cpu > limit or now - self.progressed > WALL_HANG_FACTOR * limit
 
 
 def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_seconds: float, workers: int,
                 progress: bool = True, log: Path | None = None) -> list[PageResult]:
-    """Each page on its own, in ``workers`` processes; a page past ``hang_seconds`` of CPU time (or
-    ``WALL_HANG_FACTOR`` times that on the wall clock) has its worker killed and counts as a hang, a worker that
+    """Each page on its own, in ``workers`` processes; a page past ``hang_seconds`` of CPU time (or without
+    using any for ``WALL_HANG_FACTOR`` times that) has its worker killed and counts as a hang, a worker that
     dies counts its page as a crash. Each result is appended to ``log`` (JSON lines) as it comes, so a long run
     stopped part-way keeps what it found and ``--resume`` goes on from there."""
     from .nlp import build_nlp

@@ -124,24 +124,37 @@ def _spin(seconds: float) -> None:
     time.sleep(60)
 
 
+def _starved() -> None:
+    """Works a little, waits a lot, as a worker does when other jobs hold the cores."""
+    while True:
+        end = time.process_time() + 0.05
+        while time.process_time() < end:
+            pass
+        time.sleep(0.3)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="CPU time is read from /proc")
-def test_a_hang_is_counted_in_cpu_time_and_a_sleeping_worker_by_the_wall_clock():
-    """A worker waiting for a core is not hanging; one burning CPU past the limit is, and so is one asleep
-    for several times the limit."""
+def test_a_hang_is_counted_in_cpu_time_and_a_worker_without_any_progress_by_the_clock():
+    """A worker burning CPU past the limit is hanging; one that uses no CPU time at all for several times the
+    limit is too; one that gets a little CPU time now and then (starved by other jobs) is not."""
     context = multiprocessing.get_context("fork")
-    busy = _Slot(context.Process(target=_spin, args=(1.5,), daemon=True), None)
-    sleeper = _Slot(context.Process(target=time.sleep, args=(60,), daemon=True), None)
+    slots = {name: _Slot(context.Process(target=target, args=args, daemon=True), None)
+             for name, target, args in (("busy", _spin, (1.5,)), ("asleep", time.sleep, (60,)), ("starved", _starved, ()))}
     try:
-        for slot in (busy, sleeper):
+        for slot in slots.values():
             slot.process.start()
-            slot.cpu_started = _cpu_seconds(slot.process.pid)
-        time.sleep(2.5)
-        assert busy.cpu_spent() >= 1.0
-        assert busy.hung(limit=1.0, wall_seconds=2.5)
-        assert not sleeper.hung(limit=1.0, wall_seconds=2.5)
-        assert sleeper.hung(limit=1.0, wall_seconds=WALL_HANG_FACTOR * 1.0 + 0.1)
+            slot.started, slot.cpu_started = time.monotonic(), _cpu_seconds(slot.process.pid)
+        limit = 1.0
+        deadline = time.monotonic() + WALL_HANG_FACTOR * limit + 2.5
+        verdicts = {name: False for name in slots}
+        while time.monotonic() < deadline:
+            for name, slot in slots.items():
+                verdicts[name] = verdicts[name] or slot.hung(limit, time.monotonic() - slot.started)
+            time.sleep(0.5)
+        assert verdicts == {"busy": True, "asleep": True, "starved": False}
+        assert slots["busy"].cpu_spent() >= 1.0
     finally:
-        for slot in (busy, sleeper):
+        for slot in slots.values():
             slot.process.kill()
             slot.process.join()
 
