@@ -20,7 +20,7 @@ FUZZ_SEED  ?= 0
 KILLS      ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-real train-scorer bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -69,6 +69,19 @@ eval-real: setup ## Extract and score the real pages (realdev); exits 2 if their
 	@$(MAKE) --no-print-directory $(REALDEV_RAW)/.built
 	"$(PY)" -m pipeline extract --raw "$(REALDEV_RAW)" --out build/realdev/extracted --quiet
 	"$(PY)" -m pipeline eval --gold "$(REALDEV)/gold" --extracted build/realdev/extracted
+
+COMMITTED_GOLD_SETS := --set sample=raw:tests/fixtures/gold --set devset=tests/devset/raw:tests/devset/gold \
+	--set holdout=tests/holdout/raw:tests/holdout/gold --set holdout2=tests/holdout2/raw:tests/holdout2/gold
+
+train-scorer: setup ## Fit the fact scorer (pipeline/models/scorer.json) on every gold set; realdev too when its text is rebuilt
+	@mkdir -p build/scorer
+	@if ls "$(REALDEV_TEXT)"/*.txt >/dev/null 2>&1 && test -d "$(REALDEV)/gold"; then \
+	  $(MAKE) --no-print-directory $(REALDEV_RAW)/.built && \
+	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --set realdev="$(REALDEV_RAW):$(REALDEV)/gold" --report build/scorer/ablation.md; \
+	else \
+	  echo "train-scorer: no realdev text in $(REALDEV_TEXT)/ (or no $(REALDEV)/gold); training on the committed sets only"; \
+	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --report build/scorer/ablation.md; \
+	fi
 
 $(REALDEV_RAW)/.built: $(wildcard $(REALDEV_TEXT)/*.txt)
 	rm -rf "$(REALDEV_RAW)"
