@@ -51,12 +51,12 @@ class PageResult:
     min_confidence: float | None = None  # the threshold they were held back by
 
 
-def extraction_version(min_confidence: float | None) -> str:
-    """What ``articles.pipeline_version`` records: the pipeline version, and the confidence threshold when it is
-    not the default, so a run with another threshold re-extracts the pages written under the old one."""
+def extraction_version(version: str, min_confidence: float | None) -> str:
+    """What ``articles.pipeline_version`` records: the pipeline ``version``, and the confidence threshold when it
+    is not the default, so a run with another threshold re-extracts the pages written under the old one."""
     if min_confidence is None:
-        return pipeline_version()
-    return f"{pipeline_version()}@min-confidence={min_confidence:g}"
+        return version
+    return f"{version}@min-confidence={min_confidence:g}"
 
 
 def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit: float | None = None,
@@ -102,8 +102,8 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
                                                    f"{article.title!r}: {type(error).__name__}: {error}", snapshot.url)],
                                       warnings)
                 extraction.article = article  # the articles table keeps the whole text, even when facts stop short
-                article_rows = extraction_rows(extraction, snapshot.sha256, now, extraction_version(min_confidence),
-                                               task.gone_at)
+                version = extraction_version(pipeline_version(), min_confidence)
+                article_rows = extraction_rows(extraction, snapshot.sha256, now, version, task.gone_at)
                 held_back += hold_back(article_rows, threshold)
                 for name, items in article_rows.items():
                     rows[name].extend(items)

@@ -178,12 +178,13 @@ _EVIDENCE = (
 # Every fact row's confidence: what it means and how it was calibrated (pipeline/extract/scorer.py, make train-scorer).
 _CONFIDENCE = _c(
     "confidence", pa.float64(),
-    "How likely the fact is right, 0–1: a logistic regression (`pipeline/models/scorer.json`, `make train-scorer`) "
-    "over the rule that proposed it, its evidence span, the distance and punctuation between it and the person's "
-    "nearest mention, and the shape of its values; fitted on the gold facts of every gold set (a row counts as right "
-    "when `make eval` would match it), so on those sets it is a calibrated probability. Rows below the run's "
-    "`--min-confidence` (default chosen on the dev set, docs/evaluation.md) are held back and counted in the run "
-    "summary; `--min-confidence 0` keeps them all.", "0.93", False)
+    "How likely the fact is right, 0–1: the probability a logistic regression (`pipeline/models/scorer.json`, "
+    "`make train-scorer`) gives from the rule that proposed the fact, its evidence span, the distance and punctuation "
+    "between it and the person's nearest mention, and the shape of its values. Fitted on the fact rows of every gold "
+    "set, each labelled right when `make eval` matches it; scored on a set left out of training it ranks a right row "
+    "above a wrong one 74% of the time (85% on the real pages; docs/evaluation.md), so read it as a ranking more than "
+    "a promise. Rows below the run's `--min-confidence` (default chosen on the dev set) are held back and counted in "
+    "the run summary; `--min-confidence 0` keeps them all.", "0.93", False)
 _CONFIDENCE_RANGE = Within("confidence", 0, 1)
 
 _INTERVAL = (

@@ -42,6 +42,8 @@ NEWTON_STEPS = 50
 NEWTON_TOLERANCE = 1e-9
 DIGITS = 6  # weights are rounded so the file is small and its bytes do not wobble in the last float bits
 SHOWN_FIELDS = ("people", "person_country", "role_title", "role_org", "batches", "dates")
+SWEPT = (0.0, 0.2, 0.4, 0.6, 0.8)  # thresholds shown for each set (scored by the model trained without it)
+SWEPT_FIELDS = ("person_country", "role_title", "role_org", "dates")
 
 
 @dataclass
@@ -211,6 +213,13 @@ def train(sets: list[GoldSet], workdir: Path) -> tuple[ScorerModel, str]:
             rows_total = len(found[s.name])
             cells = [_cell(report["f1"][f]) for f in SHOWN_FIELDS]
             lines.append(f"| {s.name} | {variant} | " + " | ".join(cells) + f" | {held} of {rows_total} |")
+    lines += ["", "F1 at other thresholds, each set scored by the model trained without it:", "",
+              "| set | field | " + " | ".join(f"{t:g}" for t in SWEPT) + " |", "|---|---|" + "---|" * len(SWEPT)]
+    for s in sets:
+        reports = [evaluate_tables(s.gold, kept_tables(data[s.name], found[s.name], left_out[s.name], t)) for t in SWEPT]
+        for field in SWEPT_FIELDS:
+            cells = ["n/a" if r["f1"][field]["f1"] is None else f"{r['f1'][field]['f1']:.3f}" for r in reports]
+            lines.append(f"| {s.name} | {field} | " + " | ".join(cells) + " |")
     lines += ["", "Rows per set (right / wrong, by the gold): " + "; ".join(
         f"{s.name} {sum(e.right for e in found[s.name])} / {sum(not e.right for e in found[s.name])}" for s in sets)]
     return final, "\n".join(lines) + "\n"
@@ -251,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         args.report.write_text(ablation, encoding="utf-8")
     print(ablation)
-    print(f"wrote {args.out}: trained on {', '.join(model.trained_on)}; threshold {model.default_threshold:g}")
+    print(f"wrote {args.out.relative_to(Path.cwd()) if args.out.is_relative_to(Path.cwd()) else args.out}: trained on {', '.join(model.trained_on)}; threshold {model.default_threshold:g}")
     return 0
 
 
