@@ -73,13 +73,13 @@ eval-real: setup ## Extract and score the real pages (realdev); exits 2 if their
 COMMITTED_GOLD_SETS := --set sample=raw:tests/fixtures/gold --set devset=tests/devset/raw:tests/devset/gold \
 	--set holdout=tests/holdout/raw:tests/holdout/gold --set holdout2=tests/holdout2/raw:tests/holdout2/gold
 
-train-scorer: setup ## Fit the fact scorer (pipeline/models/scorer.json) on every gold set; realdev too when its text is rebuilt
+train-scorer: setup ## Fit the fact scorer (pipeline/models/scorer.json) on the fictional gold sets; realdev, when rebuilt, is scored blind
 	@mkdir -p build/scorer
 	@if ls "$(REALDEV_TEXT)"/*.txt >/dev/null 2>&1 && test -d "$(REALDEV)/gold"; then \
 	  $(MAKE) --no-print-directory $(REALDEV_RAW)/.built && \
-	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --set realdev="$(REALDEV_RAW):$(REALDEV)/gold" --report build/scorer/ablation.md; \
+	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --evaluate-on realdev="$(REALDEV_RAW):$(REALDEV)/gold" --report build/scorer/ablation.md; \
 	else \
-	  echo "train-scorer: no realdev text in $(REALDEV_TEXT)/ (or no $(REALDEV)/gold); training on the committed sets only"; \
+	  echo "train-scorer: no realdev text in $(REALDEV_TEXT)/ (or no $(REALDEV)/gold); the same model, without the real-page rows of the ablation"; \
 	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --report build/scorer/ablation.md; \
 	fi
 

@@ -184,7 +184,8 @@ _CONFIDENCE = _c(
     "set, each labelled right when `make eval` matches it; scored on a set left out of training it ranks a right row "
     "above a wrong one 74% of the time (85% on the real pages; docs/evaluation.md), so read it as a ranking more than "
     "a promise. Rows below the run's `--min-confidence` (default chosen on the dev set) are held back and counted in "
-    "the run summary; `--min-confidence 0` keeps them all.", "0.93", False)
+    "the run summary; `--min-confidence 0` keeps them all. Null only in rows written before the scorer existed "
+    "and not extracted again since (a page gone from the folder keeps its rows).", "0.93")
 _CONFIDENCE_RANGE = Within("confidence", 0, 1)
 
 _INTERVAL = (

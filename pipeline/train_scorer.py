@@ -1,14 +1,17 @@
-"""train-scorer: fit the fact scorer's logistic regressions on every gold set, choose its threshold on dev.
+"""train-scorer: fit the fact scorer's logistic regressions on the gold sets, choose its threshold on dev.
 
 Each set is extracted with nothing held back (``--min-confidence 0``); every fact row is labelled right or
 wrong the way ``pipeline.evaluate`` would match it against the set's gold; one L2-regularised logistic
 regression per fact table is fitted by Newton's method (numpy only, so the same inputs give the same file
-bytes). The threshold is the one that maximises the dev set's mean F1 over the fact fields when dev is
-scored by a model trained without it (leave one set out), so dev never grades its own training. The
-ablation printed (and written with ``--report``) gives, per set, the rules alone, the rules with the
-scorer trained without that set, and with the final model trained on all sets.
+bytes). The threshold is the one that maximises the dev set's mean F1 over the fact fields as the final model
+scores it, among those that do no harm to dev when dev is scored by a model trained without it (leave one
+set out: dev unseen) and that keep every trained-on set at its floor (tests/accuracy_floors.json).
+Sets passed with ``--evaluate-on`` (the real pages) are scored but never trained on. The ablation printed
+(and written with ``--report``) gives, per set, the rules alone, the rules with the scorer trained without
+that set, and with the final model.
 
-    python -m pipeline.train_scorer [--set NAME=RAW:GOLD ...] [--out pipeline/models/scorer.json] [--report FILE]
+    python -m pipeline.train_scorer [--set NAME=RAW:GOLD ...] [--evaluate-on NAME=RAW:GOLD ...]
+                                    [--out pipeline/models/scorer.json] [--report FILE]
 """
 from __future__ import annotations
 
@@ -187,41 +190,78 @@ def mean_fact_f1(report: dict) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def train(sets: list[GoldSet], workdir: Path) -> tuple[ScorerModel, str]:
-    """The final model and the ablation table (markdown) for ``sets``."""
-    data = {s.name: extract_set(s, workdir) for s in sets}
-    found = {s.name: examples(s.gold, data[s.name]) for s in sets}
+def floors_kept(report: dict, floors: dict[str, float]) -> bool:
+    """Whether a set's scores stay at or above its floors (keys ``f1.<field>``, ``accuracy.<field>``)."""
+    for key, floor in floors.items():
+        kind, field = key.split(".")
+        value = report[kind][field]["f1" if kind == "f1" else "accuracy"]
+        if value is not None and value < floor:
+            return False
+    return True
+
+
+def choose_threshold(dev: GoldSet, dev_data: dict, dev_found: list[Example], dev_model: ScorerModel,
+                     final: ScorerModel, sets: list[GoldSet], data: dict, found: dict,
+                     floors: dict[str, dict[str, float]]) -> float:
+    """The threshold with the best dev mean F1 as ``final`` scores dev (the lower on a tie), among those that do
+    no harm to dev scored by ``dev_model`` (trained without it: dev unseen) and at which ``final`` keeps every
+    trained-on set at or above its floor; 0 (hold nothing back) when none does better."""
+    def dev_score(model: ScorerModel, t: float) -> float:
+        return round(mean_fact_f1(evaluate_tables(dev.gold, kept_tables(dev_data, dev_found, model, t))), 6)
+
+    unseen_baseline = dev_score(dev_model, 0.0)
+    for t in sorted(THRESHOLDS, key=lambda t: (-dev_score(final, t), t)):
+        if t == 0.0:
+            return t
+        if dev_score(dev_model, t) >= unseen_baseline and all(
+                floors_kept(evaluate_tables(s.gold, kept_tables(data[s.name], found[s.name], final, t)),
+                            floors.get(s.name, {})) for s in sets):
+            return t
+    return 0.0
+
+
+def train(sets: list[GoldSet], workdir: Path, evaluate_on: list[GoldSet] = (),
+          floors: dict[str, dict[str, float]] | None = None) -> tuple[ScorerModel, str]:
+    """The final model, trained on ``sets``, and the ablation table (markdown) for them and for
+    ``evaluate_on`` (sets scored, never trained on). ``floors``: per set name, the scores it must keep."""
+    data = {s.name: extract_set(s, workdir) for s in [*sets, *evaluate_on]}
+    found = {name: examples(s.gold, data[name]) for s in [*sets, *evaluate_on] for name in [s.name]}
     names = [s.name for s in sets]
     left_out = {name: _model(fit([e for other in names if other != name for e in found[other]]), 0.0,
                              [o for o in names if o != name]) for name in names}
+    final = _model(fit([e for name in names for e in found[name]]), 0.0, names)
+    for s in evaluate_on:
+        left_out[s.name] = final  # never trained on: the final model is already blind to it
     threshold = 0.0
-    if THRESHOLD_SET in data:
-        dev = next(s for s in sets if s.name == THRESHOLD_SET)
-        threshold = max(THRESHOLDS, key=lambda t: (
-            round(mean_fact_f1(evaluate_tables(dev.gold, kept_tables(data[dev.name], found[dev.name],
-                                                                     left_out[dev.name], t))), 6), -t))
-    final = _model(fit([e for name in names for e in found[name]]), threshold, names)
-    lines = [f"Threshold {threshold:g}, chosen on {THRESHOLD_SET} (scored by a model trained without it). "
-             f"Trained on: {', '.join(names)}. P / R / F1 per field.", "",
+    dev = next((s for s in sets if s.name == THRESHOLD_SET), None)
+    if dev is not None:
+        threshold = choose_threshold(dev, data[dev.name], found[dev.name], left_out[dev.name], final, sets, data,
+                                     found, floors or {})
+    final = _model(final.weights, threshold, names)
+    lines = [f"Threshold {threshold:g}: the best on {THRESHOLD_SET} that does no harm to it unseen and keeps every "
+             f"trained-on set at its floor. Trained on: {', '.join(names)}"
+             + (f"; scored, never trained on: {', '.join(s.name for s in evaluate_on)}" if evaluate_on else "")
+             + ". P / R / F1 per field.", "",
              "| set | variant | " + " | ".join(SHOWN_FIELDS) + " | fact rows held back |",
              "|---|---|" + "---|" * (len(SHOWN_FIELDS) + 1)]
-    for s in sets:
-        for variant, model in (("rules alone", None), ("+ scorer, trained without this set", left_out[s.name]),
-                               ("+ scorer, trained on all sets", final)):
+    for s in [*sets, *evaluate_on]:
+        variants = [("rules alone", None), ("+ scorer, trained without this set", left_out[s.name])]
+        if s in sets:
+            variants.append(("+ scorer, trained on all sets", final))
+        for variant, model in variants:
             report = evaluate_tables(s.gold, kept_tables(data[s.name], found[s.name], model, threshold))
             held = sum(model is not None and model.confidence(e.table, e.features) < threshold for e in found[s.name])
-            rows_total = len(found[s.name])
             cells = [_cell(report["f1"][f]) for f in SHOWN_FIELDS]
-            lines.append(f"| {s.name} | {variant} | " + " | ".join(cells) + f" | {held} of {rows_total} |")
+            lines.append(f"| {s.name} | {variant} | " + " | ".join(cells) + f" | {held} of {len(found[s.name])} |")
     lines += ["", "F1 at other thresholds, each set scored by the model trained without it:", "",
               "| set | field | " + " | ".join(f"{t:g}" for t in SWEPT) + " |", "|---|---|" + "---|" * len(SWEPT)]
-    for s in sets:
+    for s in [*sets, *evaluate_on]:
         reports = [evaluate_tables(s.gold, kept_tables(data[s.name], found[s.name], left_out[s.name], t)) for t in SWEPT]
         for field in SWEPT_FIELDS:
             cells = ["n/a" if r["f1"][field]["f1"] is None else f"{r['f1'][field]['f1']:.3f}" for r in reports]
             lines.append(f"| {s.name} | {field} | " + " | ".join(cells) + " |")
     lines += ["", "Rows per set (right / wrong, by the gold): " + "; ".join(
-        f"{s.name} {sum(e.right for e in found[s.name])} / {sum(not e.right for e in found[s.name])}" for s in sets)]
+        f"{name} {sum(e.right for e in rows)} / {sum(not e.right for e in rows)}" for name, rows in found.items())]
     return final, "\n".join(lines) + "\n"
 
 
@@ -244,17 +284,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.train_scorer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", type=_gold_set, action="append", dest="sets", metavar="NAME=RAW:GOLD",
                         help="a gold set to train on (repeatable); default: the committed sets")
+    parser.add_argument("--evaluate-on", type=_gold_set, action="append", default=[], metavar="NAME=RAW:GOLD",
+                        help="a gold set to score but never train on (repeatable), e.g. the real pages")
+    parser.add_argument("--floors", type=Path, default=Path("tests/accuracy_floors.json"),
+                        help="per-set floors the default threshold must keep (skipped when the file is missing)")
     parser.add_argument("--out", type=Path, default=SCORER_MODEL, help="model file to write")
     parser.add_argument("--report", type=Path, help="also write the ablation table (markdown) here")
     parser.add_argument("--workdir", type=Path, default=Path("build/scorer"), help="where the sets are extracted")
     args = parser.parse_args(argv)
     sets = args.sets or [GoldSet(n, Path(r), Path(g)) for n, r, g in COMMITTED_SETS]
-    for s in sets:
+    for s in [*sets, *args.evaluate_on]:
         for path in (s.raw, s.gold):
             if not path.is_dir():
                 print(f"train-scorer: {s.name}: no folder {path}", file=sys.stderr)
                 return 2
-    model, ablation = train(sets, args.workdir)
+    floors = {}
+    if args.floors.is_file():
+        floors = {name: spec["floors"] for name, spec in json.loads(args.floors.read_text(encoding="utf-8")).items()
+                  if isinstance(spec, dict) and "floors" in spec}
+    model, ablation = train(sets, args.workdir, args.evaluate_on, floors)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(model_json(model), encoding="utf-8")
     if args.report:
