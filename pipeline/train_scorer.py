@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from . import SCORER_MODEL, code_fingerprint
 from .evaluate import evaluate_tables
-from .extract.scorer import FACT_TABLES, MODEL_FORMAT, ScorerModel, article_features
+from .extract.scorer import FACT_TABLES, LOGIT_CAP, MODEL_FORMAT, ScorerModel, article_features
 from .normalize import fold, name_key, org_similar
 from .run import extract_corpus
 
@@ -43,6 +43,7 @@ THRESHOLDS = [round(0.05 * i, 2) for i in range(0, 20)]  # 0.00 … 0.95: coarse
 L2 = 1.0  # ridge penalty on every weight but the bias: few examples, many one-hot features
 NEWTON_STEPS = 50
 NEWTON_TOLERANCE = 1e-9
+RIDGE_FLOOR = 1e-9  # added to the Hessian's diagonal so the unpenalised bias never makes it singular
 DIGITS = 6  # weights are rounded so the file is small and its bytes do not wobble in the last float bits
 SHOWN_FIELDS = ("people", "person_country", "role_title", "role_org", "batches", "dates")
 SWEPT = (0.0, 0.2, 0.4, 0.6, 0.8)  # thresholds shown for each set (scored by the model trained without it)
@@ -152,9 +153,9 @@ def _newton(x: np.ndarray, y: np.ndarray, penalty: np.ndarray) -> np.ndarray:
     """Weights minimising the logistic loss plus ``penalty·w²/2`` (Newton's method; the loss is convex)."""
     w = np.zeros(x.shape[1])
     for _ in range(NEWTON_STEPS):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -50, 50)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -LOGIT_CAP, LOGIT_CAP)))
         gradient = x.T @ (p - y) + penalty * w
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + RIDGE_FLOOR)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if float(np.abs(step).max()) < NEWTON_TOLERANCE:

@@ -101,12 +101,27 @@ def test_a_model_trained_on_other_extraction_code_warns_once(tmp_path, monkeypat
     assert len(warnings) == 1 and "trained on extraction code 0000000000" in warnings[0]
 
 
+HOLDOUT2 = ("holdout2", ROOT / "tests/holdout2/raw", ROOT / "tests/holdout2/gold")
+
+
 def test_training_gives_the_same_file_bytes_twice(tmp_path):
     from pipeline.train_scorer import GoldSet, model_json, train
-    sets = [GoldSet("sample", SAMPLE_RAW, ROOT / "tests/fixtures/gold"),
-            GoldSet("holdout2", ROOT / "tests/holdout2/raw", ROOT / "tests/holdout2/gold")]
+    sets = [GoldSet("sample", SAMPLE_RAW, ROOT / "tests/fixtures/gold"), GoldSet(*HOLDOUT2)]
     first, ablation = train(sets, tmp_path / "first")
     second, _ = train(sets, tmp_path / "second")
     assert model_json(first) == model_json(second)
     assert first.weights, "holdout2 has wrong rows to learn from"
     assert "| holdout2 | rules alone |" in ablation
+
+
+def test_rows_are_labelled_as_the_evaluation_matches_them(tmp_path):
+    from pipeline.evaluate import evaluate_tables
+    from pipeline.train_scorer import GoldSet, examples, extract_set
+    gold_set = GoldSet(*HOLDOUT2)
+    tables = extract_set(gold_set, tmp_path)
+    found = examples(gold_set.gold, tables)
+    scores = evaluate_tables(gold_set.gold, tables)["f1"]
+    wrong = {table: sum(not e.right for e in found if e.table == table) for table in FACT_TABLES}
+    assert wrong["countries"] == scores["person_country"]["fp"] and wrong["dates"] == scores["dates"]["fp"]
+    assert wrong["roles"] >= scores["role_title"]["fp"] > 0  # a role is wrong when its title or its organisation is
+    assert len(found) == sum(len(tables[table]) for table in FACT_TABLES), "every fact row of a gold article"

@@ -32,6 +32,8 @@ MODEL_FORMAT = 1  # bumped when the features or the file's layout change incompa
 SENTENCE_END = re.compile(r"[.!?][\"”’)]?\s+(?=[A-Z\"“‘(])")
 SOURCE_PARTS = re.compile(r"[:/+]")
 FAR_CHARS = 2000  # a person mention further than this from the evidence counts as this far (no mention at all)
+COMMAS_CAP = 3  # commas counted up to this many: a fourth says nothing a third did not
+LOGIT_CAP = 50.0  # |weighted sum| beyond this is 0 or 1 to float precision; capped so exp() cannot overflow
 
 
 class ScorerModelError(ValueError):
@@ -53,7 +55,7 @@ class ScorerModel:
         if not weights:
             return 1.0
         z = sum(weights.get(name, 0.0) * value for name, value in features.items())
-        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+        return 1.0 / (1.0 + math.exp(-max(min(z, LOGIT_CAP), -LOGIT_CAP)))
 
 
 def read_model(path: Path) -> ScorerModel:
@@ -122,6 +124,7 @@ class _Article:
         self.facts_of = Counter((table, row.get("person_id")) for table in FACT_TABLES for row in rows.get(table, []))
 
     def between(self, positions: list[int], start: int, end: int) -> int:
+        """How many of the sorted ``positions`` lie in [start, end)."""
         return bisect_left(positions, end) - bisect_left(positions, start)
 
     def nearest_person(self, person_id: str | None, start: int, end: int) -> tuple[int, int] | None:
@@ -155,7 +158,7 @@ def _common(article: _Article, table: str, row: dict) -> dict[str, float]:
     features = {"bias": 1.0, f"source={row['source']}": 1.0,
                 "span_chars_log": math.log1p(end - start),
                 "position": start / max(len(article.text), 1),
-                "span_commas": min(span.count(","), 3) / 3,
+                "span_commas": min(span.count(","), COMMAS_CAP) / COMMAS_CAP,
                 "span_brackets": float("(" in span or ")" in span),
                 "span_crosses_line": float(article.between(article.line_breaks, start, end) > 0),
                 "in_headline": float(start < (article.line_breaks[0] if article.line_breaks else len(article.text)))}
@@ -173,7 +176,7 @@ def _common(article: _Article, table: str, row: dict) -> dict[str, float]:
     features.update({
         "person_distance_log": math.log1p(min(_gap(mention, (start, end)), FAR_CHARS)),
         "person_after": float(mention[0] >= end),
-        "between_commas": min(between.count(","), 3) / 3,
+        "between_commas": min(between.count(","), COMMAS_CAP) / COMMAS_CAP,
         "between_colon": float(":" in between or ";" in between),
         "between_dash": float("–" in between or "—" in between or " - " in between),
         "between_line_break": float("\n" in between),
