@@ -181,9 +181,9 @@ _CONFIDENCE = _c(
     "How likely the fact is right, 0–1: the probability a logistic regression (`pipeline/models/scorer.json`, "
     "`make train-scorer`) gives from the rule that proposed the fact, its evidence span, the distance and punctuation "
     "between it and the person's nearest mention, and the shape of its values. Fitted on the fact rows of every gold "
-    "set, each labelled right when `make eval` matches it; scored on a set left out of training it ranks a right row "
-    "above a wrong one 74% of the time (85% on the real pages; docs/evaluation.md), so read it as a ranking more than "
-    "a promise. Rows below the run's `--min-confidence` (default chosen on the dev set) are held back and counted in "
+    "set, each labelled right when `make eval` matches it; on a set left out of training it ranks a right row above a "
+    "wrong one 66% of the time on the fictional sets and 85% on the real pages (docs/evaluation.md), so read it as a "
+    "ranking more than a promise. Rows below the run's `--min-confidence` (default chosen on the dev set) are held back and counted in "
     "the run summary; `--min-confidence 0` keeps them all. Null only in rows written before the scorer existed "
     "and not extracted again since (a page gone from the folder keeps its rows).", "0.93")
 _CONFIDENCE_RANGE = Within("confidence", 0, 1)
