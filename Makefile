@@ -70,17 +70,14 @@ eval-real: setup ## Extract and score the real pages (realdev); exits 2 if their
 	"$(PY)" -m pipeline extract --raw "$(REALDEV_RAW)" --out build/realdev/extracted --quiet
 	"$(PY)" -m pipeline eval --gold "$(REALDEV)/gold" --extracted build/realdev/extracted
 
-COMMITTED_GOLD_SETS := --set sample=raw:tests/fixtures/gold --set devset=tests/devset/raw:tests/devset/gold \
-	--set holdout=tests/holdout/raw:tests/holdout/gold --set holdout2=tests/holdout2/raw:tests/holdout2/gold
-
 train-scorer: setup ## Fit the fact scorer (pipeline/models/scorer.json) on the fictional gold sets; realdev, when rebuilt, is scored blind
 	@mkdir -p build/scorer
 	@if ls "$(REALDEV_TEXT)"/*.txt >/dev/null 2>&1 && test -d "$(REALDEV)/gold"; then \
 	  $(MAKE) --no-print-directory $(REALDEV_RAW)/.built && \
-	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --evaluate-on realdev="$(REALDEV_RAW):$(REALDEV)/gold" --report build/scorer/ablation.md; \
+	  "$(PY)" -m pipeline.train_scorer --evaluate-on realdev="$(REALDEV_RAW):$(REALDEV)/gold" --report build/scorer/ablation.md; \
 	else \
 	  echo "train-scorer: no realdev text in $(REALDEV_TEXT)/ (or no $(REALDEV)/gold); the same model, without the real-page rows of the ablation"; \
-	  "$(PY)" -m pipeline.train_scorer $(COMMITTED_GOLD_SETS) --report build/scorer/ablation.md; \
+	  "$(PY)" -m pipeline.train_scorer --report build/scorer/ablation.md; \
 	fi
 
 $(REALDEV_RAW)/.built: $(wildcard $(REALDEV_TEXT)/*.txt)

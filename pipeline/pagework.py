@@ -63,9 +63,9 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
                  min_confidence: float | None = None) -> PageResult:
     """Parse one page and extract each of its articles (runs in a worker; loads the model once per process).
 
-    Fact rows scored below ``min_confidence`` (None: the scorer's default, chosen on dev data) are held back
-    and counted in ``held_back``. Past ``time_limit`` seconds (default ``page_time_limit()``; 0: none) the page fails as timed out; an
-    article past the size limits is read in bounded pieces, or cut, with a warning.
+    Past ``time_limit`` seconds (default ``page_time_limit()``; 0: none) the page fails as timed out; an
+    article past the size limits is read in bounded pieces, or cut, with a warning. Fact rows scored below
+    ``min_confidence`` (None: the scorer's default, chosen on dev data) are held back and counted in ``held_back``.
     """
     from .extract import extract_article
     from .extract.scorer import default_min_confidence, hold_back

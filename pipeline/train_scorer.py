@@ -257,7 +257,8 @@ def train(sets: list[GoldSet], workdir: Path, evaluate_on: list[GoldSet] = (),
     lines += ["", "F1 at other thresholds, each set scored by the model trained without it:", "",
               "| set | field | " + " | ".join(f"{t:g}" for t in SWEPT) + " |", "|---|---|" + "---|" * len(SWEPT)]
     for s in [*sets, *evaluate_on]:
-        reports = [evaluate_tables(s.gold, kept_tables(data[s.name], found[s.name], left_out[s.name], t)) for t in SWEPT]
+        reports = [evaluate_tables(s.gold, kept_tables(data[s.name], found[s.name], left_out[s.name], t))
+                   for t in SWEPT]
         for field in SWEPT_FIELDS:
             cells = ["n/a" if r["f1"][field]["f1"] is None else f"{r['f1'][field]['f1']:.3f}" for r in reports]
             lines.append(f"| {s.name} | {field} | " + " | ".join(cells) + " |")
@@ -309,7 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         args.report.write_text(ablation, encoding="utf-8")
     print(ablation)
-    print(f"wrote {args.out.relative_to(Path.cwd()) if args.out.is_relative_to(Path.cwd()) else args.out}: trained on {', '.join(model.trained_on)}; threshold {model.default_threshold:g}")
+    shown = args.out.relative_to(Path.cwd()) if args.out.is_relative_to(Path.cwd()) else args.out
+    print(f"wrote {shown}: trained on {', '.join(model.trained_on)}; threshold {model.default_threshold:g}")
     return 0
 
 
