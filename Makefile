@@ -21,7 +21,7 @@ FUZZ_ARGS  ?=
 KILLS      ?= 50
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-persons eval-real bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
+.PHONY: help setup run extract test eval eval-dev eval-holdout eval-holdout2 eval-persons eval-real train-scorer bench bench-scale bench-parse fuzz killtest fetch update report dictionary lock clean
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,6 +74,16 @@ eval-real: setup ## Extract and score the real pages (realdev); exits 2 if their
 	@$(MAKE) --no-print-directory $(REALDEV_RAW)/.built
 	"$(PY)" -m pipeline extract --raw "$(REALDEV_RAW)" --out build/realdev/extracted --quiet
 	"$(PY)" -m pipeline eval --gold "$(REALDEV)/gold" --extracted build/realdev/extracted
+
+train-scorer: setup ## Fit the fact scorer (pipeline/models/scorer.json) on the fictional gold sets; realdev, when rebuilt, is scored blind
+	@mkdir -p build/scorer
+	@if ls "$(REALDEV_TEXT)"/*.txt >/dev/null 2>&1 && test -d "$(REALDEV)/gold"; then \
+	  $(MAKE) --no-print-directory $(REALDEV_RAW)/.built && \
+	  "$(PY)" -m pipeline.train_scorer --evaluate-on realdev="$(REALDEV_RAW):$(REALDEV)/gold" --report build/scorer/ablation.md; \
+	else \
+	  echo "train-scorer: no realdev text in $(REALDEV_TEXT)/ (or no $(REALDEV)/gold); the same model, without the real-page rows of the ablation"; \
+	  "$(PY)" -m pipeline.train_scorer --report build/scorer/ablation.md; \
+	fi
 
 $(REALDEV_RAW)/.built: $(wildcard $(REALDEV_TEXT)/*.txt)
 	rm -rf "$(REALDEV_RAW)"

@@ -13,17 +13,31 @@ EXTRACTION_MODULES = ("parse", "segment", "nlp", "extract", "normalize", "record
                       "patterns")
 
 
-@lru_cache(maxsize=1)
-def pipeline_version() -> str:
-    """Release version plus a fingerprint of the extraction code and pattern files.
+# The learned scorer's coefficients (``make train-scorer``). Kept out of ``EXTRACTION_MODULES`` because the
+# file records the code fingerprint it was trained on; ``pipeline_version`` adds its bytes on top.
+SCORER_MODEL = Path(__file__).parent / "models" / "scorer.json"
 
-    Stored in ``articles.pipeline_version``: an article is re-extracted when its page changed or when the
-    extraction code or patterns changed since it was written, and left alone otherwise.
-    """
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Fingerprint of the extraction code and pattern files (not the scorer model trained on their output)."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
     files = [path for path in package.rglob("*") if path.suffix in {".py", ".json", ".jsonl"}
              and path.relative_to(package).parts[0].removesuffix(".py") in EXTRACTION_MODULES]
     for path in sorted(files):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+@lru_cache(maxsize=1)
+def pipeline_version() -> str:
+    """Release version plus a fingerprint of the extraction code, pattern files and scorer model.
+
+    Stored in ``articles.pipeline_version``: an article is re-extracted when its page changed or when the
+    extraction code, patterns or scorer model changed since it was written, and left alone otherwise.
+    """
+    digest = hashlib.sha256(code_fingerprint().encode())
+    if SCORER_MODEL.exists():
+        digest.update(SCORER_MODEL.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:10]}"

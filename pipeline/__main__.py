@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _raw_option(extract)
     _out_option(extract)
     _model_option(extract)
+    _confidence_option(extract)
     _prune_option(extract)
     _engine_options(extract)
     extract.add_argument("--follow-symlinks", action="store_true",
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="most seconds one request may take in all, however slowly the server sends")
     _out_option(update)
     _model_option(update)
+    _confidence_option(update)
     _prune_option(update)
     _engine_options(update)
 
@@ -127,6 +129,23 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="spaCy model name or path, or 'blank' for rules alone "
                              "(default: $STORY_EXTRACTOR_MODEL, else the pinned small English model)")
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {text!r}")
+    return value
+
+
+def _confidence_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--min-confidence", type=_confidence, default=None, metavar="0-1",
+                        help="hold back fact rows (roles, countries, batches, dates) the scorer gives less confidence; "
+                             "they are counted in the summary line (default: the threshold chosen on the dev set, "
+                             "stored in pipeline/models/scorer.json; 0 keeps every row)")
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -169,11 +188,13 @@ def _describe(error: Exception) -> tuple[int, str]:
     """The exit status and one-line message for an error that reached the top."""
     from .evaluate import MissingTables
     from .engine import EngineError
+    from .extract.scorer import ScorerModelError
     from .model import ModelNotFound
     from .run import Busy, WrongFolder
     from .store import StoreError
     from .validate import InvalidTables
-    if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables, EngineError, StoreError)):
+    if isinstance(error, (UsageError, ModelNotFound, Busy, WrongFolder, MissingTables, EngineError, StoreError,
+                          ScorerModelError)):
         return EXIT_USAGE, str(error)
     if isinstance(error, InvalidTables):  # a bug or old tables: nothing was written
         return EXIT_FAILURES, str(error)
@@ -239,14 +260,17 @@ def _engine(args: argparse.Namespace):
 
 
 def _extract(args: argparse.Namespace) -> int:
+    from .extract.scorer import scorer_model
     from .model import check_model
     from .run import extract_corpus, update_lock
     _folder_to_read(args.raw, "--raw")
     _folder_to_write(args.out, "--out")
     check_model(args.model)
+    scorer_model()  # a missing or unreadable scorer model is one line here, not a failure on every page
     with update_lock(args.out), _engine(args) as engine:
         summary = extract_corpus(args.raw, args.out, model=args.model, progress=not args.quiet and sys.stderr.isatty(),
-                                 prune=args.prune, follow_symlinks=args.follow_symlinks, engine=engine)
+                                 prune=args.prune, follow_symlinks=args.follow_symlinks, engine=engine,
+                                 min_confidence=args.min_confidence)
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for failure in summary.failures:
@@ -341,14 +365,17 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _update(args: argparse.Namespace) -> int:
     """Fetch, then extract what changed: one summary line on stdout, each failure on stderr."""
+    from .extract.scorer import scorer_model
     from .model import check_model
     from .run import update_corpus
     config = _fetch_config(args)
     _folder_to_write(args.raw, "--raw")
     _folder_to_write(args.out, "--out")
     check_model(args.model)
+    scorer_model()
     with _engine(args) as engine:
-        result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune, engine=engine)
+        result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune, engine=engine,
+                               min_confidence=args.min_confidence)
     for problem in result.fetch_failures:
         print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
     for warning in result.summary.warnings:

@@ -96,7 +96,11 @@ def _load(extracted: Path) -> dict[str, list[dict]]:
 
 def evaluate(gold_dir: Path, extracted: Path) -> dict:
     """Precision/recall/F1 per field, accuracies, and any extracted date that the gold calls not a date."""
-    tables = _load(extracted)
+    return evaluate_tables(gold_dir, _load(extracted))
+
+
+def evaluate_tables(gold_dir: Path, tables: dict[str, list[dict]]) -> dict:
+    """``evaluate`` over tables already read (rows by table name), e.g. some rows held back."""
     by_article: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for name, rows in tables.items():
         for row in rows:

@@ -12,7 +12,7 @@ import os
 import signal
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -47,15 +47,28 @@ class PageResult:
     rows: dict[str, list[dict]]
     failures: list[Failure]
     warnings: list[str] = dataclasses.field(default_factory=list)  # about the page (size limits), not failures
+    held_back: dict[str, int] = dataclasses.field(default_factory=dict)  # fact rows below the confidence threshold
+    min_confidence: float | None = None  # the threshold they were held back by
 
 
-def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit: float | None = None) -> PageResult:
+def extraction_version(version: str, min_confidence: float | None) -> str:
+    """What ``articles.pipeline_version`` records: the pipeline ``version``, and the confidence threshold when it
+    is not the default, so a run with another threshold re-extracts the pages written under the old one."""
+    if min_confidence is None:
+        return version
+    return f"{version}@min-confidence={min_confidence:g}"
+
+
+def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit: float | None = None,
+                 min_confidence: float | None = None) -> PageResult:
     """Parse one page and extract each of its articles (runs in a worker; loads the model once per process).
 
     Past ``time_limit`` seconds (default ``page_time_limit()``; 0: none) the page fails as timed out; an
-    article past the size limits is read in bounded pieces, or cut, with a warning.
+    article past the size limits is read in bounded pieces, or cut, with a warning. Fact rows scored below
+    ``min_confidence`` (None: the scorer's default, chosen on dev data) are held back and counted in ``held_back``.
     """
     from .extract import extract_article
+    from .extract.scorer import default_min_confidence, hold_back
     from .nlp import build_nlp, process_text
     from .parse import ParseError, RawPage, parse_page
     from .segment import segment
@@ -65,6 +78,8 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
     limit = page_time_limit() if time_limit is None else time_limit
     warnings: list[str] = []
     rows: dict[str, list[dict]] = defaultdict(list)
+    held_back: Counter[str] = Counter()
+    threshold = default_min_confidence() if min_confidence is None else min_confidence
     try:
         with _time_limit(limit):
             try:
@@ -87,12 +102,14 @@ def extract_page(task: PageTask, model: str | None, now: dt.datetime, time_limit
                                                    f"{article.title!r}: {type(error).__name__}: {error}", snapshot.url)],
                                       warnings)
                 extraction.article = article  # the articles table keeps the whole text, even when facts stop short
-                for name, items in extraction_rows(extraction, snapshot.sha256, now, pipeline_version(),
-                                                   task.gone_at).items():
+                version = extraction_version(pipeline_version(), min_confidence)
+                article_rows = extraction_rows(extraction, snapshot.sha256, now, version, task.gone_at)
+                held_back += hold_back(article_rows, threshold)
+                for name, items in article_rows.items():
                     rows[name].extend(items)
     except PageTimeout:
         return PageResult({}, [Failure(task.rel, f"timed out after {limit:g} s", snapshot.url)], warnings)
-    return PageResult(dict(rows), [], warnings)
+    return PageResult(dict(rows), [], warnings, dict(held_back), threshold)
 
 
 def _unique(articles: list[Article]) -> list[Article]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,7 +37,7 @@ from tqdm import tqdm
 from . import pipeline_version
 from .engine import LocalEngine
 from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, fetch_site
-from .pagework import Failure, PageResult, PageTask, extract_page
+from .pagework import Failure, PageResult, PageTask, extract_page, extraction_version
 from .rawfolder import scan
 from .schema import SchemaError
 from .resolve import LINK_COLUMNS, link_rows
@@ -76,6 +76,8 @@ class Summary:
     written: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # pages read only in part (size limits); not failures
+    held_back: Counter[str] = field(default_factory=Counter)  # fact rows below --min-confidence, per table
+    min_confidence: float | None = None  # the threshold they were held back by
 
     def counts(self) -> str:
         """``0 new, 1 changed, 4 unchanged, 1 gone`` (and ``, 2 pruned`` when pruning was asked for)."""
@@ -85,7 +87,16 @@ class Summary:
     def line(self) -> str:
         return (f"{self.pages} pages ({self.counts()}), "
                 f"{self.articles} articles, {self.profiles} profiles, {self.people} people, {self.roles} roles, "
-                f"{self.countries} countries, {self.batches} batches, {self.dates} dates, {len(self.failures)} failures")
+                f"{self.countries} countries, {self.batches} batches, {self.dates} dates, {len(self.failures)} failures"
+                f"{self.held_back_note()}")
+
+    def held_back_note(self) -> str:
+        """``; 3 facts below confidence 0.35 held back (2 roles, 1 dates)``, or "" when none was."""
+        total = sum(self.held_back.values())
+        if not total:
+            return ""
+        tables = ", ".join(f"{n} {table}" for table, n in sorted(self.held_back.items()))
+        return f"; {total} facts below confidence {self.min_confidence:g} held back ({tables})"
 
 
 class WrongFolder(ValueError):
@@ -115,13 +126,14 @@ def _task_key(snapshot: Snapshot, rel: str) -> tuple[str | None, str]:
 
 def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progress: bool = True,
                    now: dt.datetime | None = None, *, prune: bool = False, follow_symlinks: bool = False,
-                   engine=None) -> Summary:
+                   engine=None, min_confidence: float | None = None) -> Summary:
     """Bring ``out_dir`` up to date with the pages in ``raw_dir``; failures are reported, never fatal.
 
     A page no longer in the folder keeps its rows, marked ``gone_at``, unless ``prune`` removes them.
     Raises ``WrongFolder`` (nothing done) when the tables hold pages and the folder none of them, unless
     ``prune``: an empty or mistyped folder must never empty the tables. ``engine`` runs the per-page work
-    (default: the local engine).
+    (default: the local engine). Fact rows scored below ``min_confidence`` (None: the scorer's default) are
+    held back and counted in the summary; a page written under another threshold is extracted again.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -132,7 +144,7 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
     summary.pages = len(folder.snapshots)
     index = store.index().to_pylist()
     previous = _previous_pages(index)
-    version = pipeline_version()
+    version = extraction_version(pipeline_version(), min_confidence)
     work: dict[str, _PartWork] = defaultdict(_PartWork)
     old_ids: dict[tuple, set[str]] = {}  # the article ids a re-extracted page had, by task key
     present: set[str] = set()  # pages (own article ids) still in the folder, readable or not
@@ -184,7 +196,7 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
         return summary  # nothing to do: the model is never loaded, no table is read
     owner = engine or LocalEngine(prepare=partial(_load_model, model))
     try:
-        _Run(store, index, old_ids, summary, now).write(work, owner, model, progress)
+        _Run(store, index, old_ids, summary, now).write(work, owner, model, progress, min_confidence)
     finally:
         if engine is None:
             owner.close()
@@ -247,12 +259,14 @@ class _Run:
         self.affected_people: set[str] = set()
         self.affected_programmes: set[str] = set()  # programme keys whose batches rows changed
 
-    def write(self, work: dict[str, _PartWork], engine, model: str | None, progress: bool) -> None:
+    def write(self, work: dict[str, _PartWork], engine, model: str | None, progress: bool,
+              min_confidence: float | None = None) -> None:
         self.update = self.store.begin()
         try:
             order = sorted(work)
             tasks = [task for part in order for task in work[part].tasks]
-            results = engine.map(partial(extract_page, model=model, now=self.now), tasks)
+            results = engine.map(partial(extract_page, model=model, now=self.now, min_confidence=min_confidence),
+                                 tasks)
             with tqdm(total=len(tasks), desc="extracting", unit="page", disable=not progress) as bar:
                 for part in order:
                     done = []
@@ -310,6 +324,8 @@ class _Run:
                     self._drop_article(holder)
                 # else: another page already holds this related-block copy
             self._count_page(task, mine)
+            self.summary.held_back.update(result.held_back)
+            self.summary.min_confidence = result.min_confidence
             drop |= mine
             for aid in mine:
                 self.claimed.pop(aid, None)
@@ -527,10 +543,11 @@ class UpdateResult:
         ``update: 0 new, 0 changed, 5 unchanged, 0 gone, 0 failed; tables unchanged``."""
         s = self.summary
         tables = f"rewrote {', '.join(s.written)}" if s.written else "tables unchanged"
-        return f"update: {s.counts()}, {self.failed} failed; {tables}"
+        return f"update: {s.counts()}, {self.failed} failed; {tables}{s.held_back_note()}"
 
 
 def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: str | None = None,
+                  min_confidence: float | None = None,
                   progress: bool = False, prune: bool = False, engine=None, client: httpx.Client | None = None,
                   sleep=time.sleep) -> UpdateResult:
     """Fetch into ``raw_dir``, then bring ``out_dir`` up to date, holding ``OUT/.update.lock`` throughout.
@@ -546,5 +563,6 @@ def update_corpus(config: FetchConfig, raw_dir: Path, out_dir: Path, *, model: s
         except Timeout:
             raise Busy(f"another fetch is running on {raw_dir} ({raw_dir / FETCH_LOCK} is held); "
                        "nothing done") from None
-        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress, prune=prune, engine=engine)
+        summary = extract_corpus(raw_dir, out_dir, model=model, progress=progress, prune=prune, engine=engine,
+                                 min_confidence=min_confidence)
     return UpdateResult(report, summary)

@@ -88,6 +88,19 @@ class AtLeast:
 
 
 @dataclass(frozen=True)
+class Within:
+    """Every value lies in [``minimum``, ``maximum``]."""
+
+    kind: ClassVar[str] = "range"
+    column: str
+    minimum: int | float
+    maximum: int | float
+
+    def describe(self) -> str:
+        return f"{self.minimum} ≤ `{self.column}` ≤ {self.maximum}"
+
+
+@dataclass(frozen=True)
 class Ordered:
     """Within a row, ``lower`` ≤ ``upper`` (both non-null)."""
 
@@ -133,7 +146,7 @@ class InText:
         return f"0 ≤ `{self.start}` < `{self.end}` ≤ length of the article's `articles.text`"
 
 
-Rule = Accepted | CountryCode | Format | AtLeast | Ordered | Reference | InText
+Rule = Accepted | CountryCode | Format | AtLeast | Within | Ordered | Reference | InText
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,19 @@ _EVIDENCE = (
     _c("char_end", pa.int32(), "End offset (exclusive) of the evidence span in articles.text.", "1901", False),
     _c("source", STR, "Rule pattern id or model that produced the fact.", "rule:title/title-head+verbal", False),
 )
+# Every fact row's confidence: what it means and how it was calibrated (pipeline/extract/scorer.py, make train-scorer).
+_CONFIDENCE = _c(
+    "confidence", pa.float64(),
+    "How likely the fact is right, 0–1: the probability a logistic regression (`pipeline/models/scorer.json`, "
+    "`make train-scorer`) gives from the rule that proposed the fact, its evidence span, the distance and punctuation "
+    "between it and the person's nearest mention, and the shape of its values. Fitted on the fact rows of every gold "
+    "set, each labelled right when `make eval` matches it; on a set left out of training it ranks a right row above a "
+    "wrong one 66% of the time on the fictional sets and 85% on the real pages (docs/evaluation.md), so read it as a "
+    "ranking more than a promise. Rows below the run's `--min-confidence` (default chosen on the dev set) are held back and counted in "
+    "the run summary; `--min-confidence 0` keeps them all. Null only in rows written before the scorer existed "
+    "and not extracted again since (a page gone from the folder keeps its rows).", "0.93")
+_CONFIDENCE_RANGE = Within("confidence", 0, 1)
+
 _INTERVAL = (
     _c("start", STR, "ISO partial date of the start, at the precision the text gives.", "2019-06"),
     _c("end", STR, "ISO partial date of the end, at the precision the text gives. `end` is a reserved word in DuckDB "
@@ -284,9 +310,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("status", STR, "Whether the person holds the role now, as the text states (accepted values below).", "current", False),
         *_INTERVAL,
         *_EVIDENCE,
+        _CONFIDENCE,
     ), (
         _id("role_id", "rol"), Accepted("status", ROLE_STATUSES), _IN_ARTICLE, _IN_PROFILE, _NAMED_IN_ARTICLE,
-        *_interval_rules(), *_evidence_rules(),
+        *_interval_rules(), *_evidence_rules(), _CONFIDENCE_RANGE,
     )),
     Table("countries", "(person, country) in an article", ("person_id", "article_id", "country_iso3"), (
         _c("person_id", STR, "The person.", "per_1b…", False),
@@ -294,8 +321,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("country_iso3", STR, "ISO 3166-1 alpha-3 code.", "VNM", False),
         _c("country_name", STR, "Short English name.", "Viet Nam", False),
         *_EVIDENCE,
+        _CONFIDENCE,
     ), (
-        CountryCode("country_iso3"), _IN_ARTICLE, _NAMED_IN_ARTICLE, *_evidence_rules(),
+        CountryCode("country_iso3"), _IN_ARTICLE, _NAMED_IN_ARTICLE, *_evidence_rules(), _CONFIDENCE_RANGE,
     )),
     Table("batches", "(person, programme, batch) in an article; person_id null for a batch no person is tied to", ("batch_row_id",), (
         _c("batch_row_id", STR, "Stable id of the row.", "bat_0d…", False),
@@ -308,10 +336,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         _c("start_year", pa.int16(), "First year of the batch.", "2014"),
         _c("end_year", pa.int16(), "Last year of the batch.", "2015"),
         *_EVIDENCE,
+        _CONFIDENCE,
     ), (
         _id("batch_row_id", "bat"), Reference(("programme_id",), "programmes", ("programme_id",)), AtLeast("batch", 1),
         Ordered("start_year", "end_year"), _IN_ARTICLE,
-        _NAMED_IN_ARTICLE, *_evidence_rules(),
+        _NAMED_IN_ARTICLE, *_evidence_rules(), _CONFIDENCE_RANGE,
     )),
     Table("dates", "temporal expression in an article", ("date_id",), (
         _c("date_id", STR, "Stable id of the expression.", "dat_a1…", False),
@@ -323,9 +352,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         *_INTERVAL,
         _c("precision", STR, "Precision the text gives; `mixed` when the two ends differ (accepted values below).", "quarter", False),
         _c("source", STR, "Rule pattern id that found it.", "rule:date/date-quarter-of-year", False),
+        _CONFIDENCE,
     ), (
         _id("date_id", "dat"), Accepted("precision", DATE_PRECISIONS), _IN_ARTICLE, _IN_PROFILE, *_interval_rules(),
-        *_evidence_rules(),
+        *_evidence_rules(), _CONFIDENCE_RANGE,
     )),
     Table("careers", "(person, position) merged across articles: the same folded title at matching organisations",
           ("career_id",), (

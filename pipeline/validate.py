@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .schema import (TABLES, Accepted, AtLeast, CountryCode, Format, InText, Ordered, Reference, Rule, SchemaError,
-                     validate)
+                     Within, validate)
 
 EXAMPLES = 3  # offending values shown per violation: enough to see the pattern, few enough for one line
 EXAMPLE_CHARS = 60  # a longer offending value (a URL, a text) is cut to this many characters
@@ -144,6 +144,8 @@ def _check(rule: Rule, name: str, tables: dict[str, pa.Table]) -> Violation | No
         bad_mask = pc.invert(pc.match_substring_regex(values["value"], rule.regex))
     elif isinstance(rule, AtLeast):
         bad_mask = pc.less(values["value"], rule.minimum)
+    elif isinstance(rule, Within):
+        bad_mask = pc.or_(pc.less(values["value"], rule.minimum), pc.greater(values["value"], rule.maximum))
     else:
         raise TypeError(f"unknown rule {rule!r}")
     return _violation(name, (rule.column,), rule, values.filter(bad_mask).rename_columns([_ROW, rule.column]))

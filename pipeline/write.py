@@ -26,7 +26,8 @@ def _interval(start: PartialDate | None, end: PartialDate | None) -> dict:
 
 def extraction_rows(ex: Extraction, source_sha256: str, extracted_at: dt.datetime, version: str,
                     gone_at: dt.datetime | None = None) -> dict[str, list[dict]]:
-    """Rows of every per-article table for one extracted article."""
+    """Rows of every per-article table for one extracted article; every fact row with its ``confidence``."""
+    from .extract.scorer import score_rows  # here, so reading or validating tables never imports spaCy
     a = ex.article
     pid = {key: person_id(person.name) for key, person in ex.people.items()}
     rows: dict[str, list[dict]] = defaultdict(list)
@@ -71,6 +72,7 @@ def extraction_rows(ex: Extraction, source_sha256: str, extracted_at: dt.datetim
                               "profile_id": d.profile_id, "text": d.text, "char_start": d.char_start, "char_end": d.char_end,
                               "start": d.value.start, "end": d.value.end, "start_date": d.value.start_date,
                               "end_date": d.value.end_date, "precision": d.value.precision, "source": d.source})
+    score_rows(rows)
     return rows
 
 

@@ -80,17 +80,17 @@ def _good_rows() -> dict[str, list[dict]]:
         "roles": [{"role_id": stable_id("rol", "trade officer"), "person_id": PERSON, **evidence, "profile_id": PROFILE,
                    "title": "Trade Officer", "org": "Harbour Authority", "status": "current", "start": "2020-03",
                    "end": None, "start_date": dt.date(2020, 3, 1), "end_date": None, "char_start": title[0],
-                   "char_end": org[1], "source": "rule:test/role"}],
+                   "char_end": org[1], "source": "rule:test/role", "confidence": 0.9}],
         "countries": [{"person_id": PERSON, **evidence, "country_iso3": "THA", "country_name": "Thailand",
-                       "char_start": country[0], "char_end": country[1], "source": "rule:test/country"}],
+                       "char_start": country[0], "char_end": country[1], "source": "rule:test/country", "confidence": 0.9}],
         "batches": [{"batch_row_id": stable_id("bat", "2"), "person_id": PERSON, **evidence,
                      "programme": "Youth Exchange Programme", "programme_key": "youth exchange programme", "batch": 2,
                      "start_year": 2018, "end_year": 2019, "char_start": batch[0], "char_end": batch[1],
-                     "source": "rule:test/batch"}],
+                     "source": "rule:test/batch", "confidence": 0.9}],
         "dates": [{"date_id": stable_id("dat", "march"), **evidence, "profile_id": PROFILE, "text": "March 2020",
                    "char_start": date[0], "char_end": date[1], "start": "2020-03", "end": "2020-03",
                    "start_date": dt.date(2020, 3, 1), "end_date": dt.date(2020, 3, 31), "precision": "month",
-                   "source": "rule:test/date"}],
+                   "source": "rule:test/date", "confidence": 0.9}],
     }
 
 
@@ -167,6 +167,8 @@ BAD_VALUES = [
     ("roles", "source", "guess", None, ("source",), "format", "'guess'"),
     ("batches", "batch", 0, None, ("batch",), "range", "0"),
     ("profiles", "seq", -1, None, ("seq",), "range", "-1"),
+    ("roles", "confidence", 1.5, None, ("confidence",), "range", "1.5"),
+    ("dates", "confidence", -0.1, None, ("confidence",), "range", "-0.1"),
     ("roles", "end_date", dt.date(2019, 12, 31), None, ("start_date", "end_date"), "order", "end_date=2019-12-31"),
     ("batches", "end_year", 2017, None, ("start_year", "end_year"), "order", "start_year=2018, end_year=2017"),
     ("dates", "start_date", dt.date(2020, 4, 1), None, ("start_date", "end_date"), "order", "start_date=2020-04-01"),
@@ -209,6 +211,8 @@ GOOD_EDGES = [
     ("profiles", "seq", 0, None),
     ("people", "countries", [], None),
     ("countries", "country_iso3", "LAO", None),
+    ("countries", "confidence", 0.0, None),  # a confidence may be exactly 0 or 1
+    ("batches", "confidence", 1.0, None),
 ]
 
 
