@@ -23,6 +23,10 @@ UNUSED_COMPONENTS = ["tagger", "attribute_ruler", "lemmatizer"]
 # Run on demand, on the sentences with a title only: the parser and the token vectors it listens to. Over a
 # whole page they cost about a sixth of the pipeline's time (make bench); the title sentences are a fraction.
 ON_DEMAND_COMPONENTS = ("tok2vec", "parser")
+# A longer "sentence" is a list, a table row or text without full stops (a 1 MB line of words in the fuzz run:
+# 21 sentences of 7,800 tokens, all parsed): its links are not worth the parser's time. The longest sentence
+# with a title in the pages of the gold sets (sample, dev, both held-out sets, realdev) has 134 tokens.
+MAX_PARSED_SENTENCE_TOKENS = 150
 SENTENCE_PARSES = "sentence_parses"  # Doc.user_data key: [(first token in the Doc, the parsed sentence)]
 
 
@@ -97,15 +101,15 @@ def process_text(nlp: Language, text: str, limit: int = NLP_CHUNK_CHARS) -> Doc:
 
 
 def parse_title_sentences(nlp: Language, doc: Doc) -> list[tuple[int, Doc]]:
-    """(first token, dependency parse) of each sentence of ``doc`` that holds a title span; nothing when the
-    model has no parser (the blank model)."""
+    """(first token, dependency parse) of each sentence of ``doc`` that holds a title span and has at most
+    ``MAX_PARSED_SENTENCE_TOKENS`` tokens; nothing when the model has no parser (the blank model)."""
     if not all(name in nlp.disabled for name in ON_DEMAND_COMPONENTS):  # no parser, or it parsed the whole Doc
         return []
     title_starts = sorted(title.start for title in doc.spans.get("titles", []))
     if not title_starts:
         return []
-    sentences = [sentence for sentence in doc.sents
-                 if bisect_left(title_starts, sentence.start) < bisect_left(title_starts, sentence.end)]
+    sentences = [sentence for sentence in doc.sents if len(sentence) <= MAX_PARSED_SENTENCE_TOKENS
+                 and bisect_left(title_starts, sentence.start) < bisect_left(title_starts, sentence.end)]
     # a new Doc of the sentence's words: Span.as_doc copies every span group of the whole Doc each time, which
     # made a page with thousands of title sentences quadratic
     parsed = [Doc(doc.vocab, words=[t.text for t in sentence], spaces=[bool(t.whitespace_) for t in sentence])

@@ -43,6 +43,13 @@ SERVICE = [  # sentence -> the country of the person named in it
     ("Ms. Ana Cruz said the new team represents Thailand well.", None),
     ("Thailand's Minister of Commerce, Wanida Charoensuk, opened the fair.", "THA"),
     ("The minister met Ms. Ana Cruz of Thailand Rice Exporters Ltd. in the morning.", None),
+    # the organisation is an acronym the text defined earlier as a country's mission
+    ("The Mission of Norway to the Council (MNC) hosted the meeting. Chaired by Mr. Okada Kenji, Minister and "
+     "Deputy Chief of Mission of MNC, it began at nine.", "NOR"),
+    ("The Harbour Liaison Office of Norway (HLO) hosted the meeting. Ms. Ana Cruz, Director of HLO, spoke.", None),
+    # the country after the initials that end the organisation: that country's own ministry
+    ("Mr. Ken Ito, Director of the Asia Department, MOFA Norway, spoke.", "NOR"),
+    ("Ms. Ana Cruz, Director of the ASEAN Japan Centre, spoke.", None),
 ]
 
 
@@ -124,3 +131,23 @@ def test_a_position_in_a_photo_is_not_leaving_a_post(tmp_path, sentence, expecte
     (raw / "page.html").write_text(PAGE.format(slug="captions", title="Farmers Visited", text=sentence))
     assert not extract_corpus(raw, out, progress=False).failures
     assert [(row["title"], row["status"], row["end"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]
+
+
+HOLDERS = [  # sentence -> the (person, title, organisation) rows: a title, what it is of, a comma, then the holder
+    ("At the summit in 2007, the former Prime Minister of Norway, SOLBERG Erna announced a youth exchange.",
+     [("SOLBERG Erna", "Prime Minister", "Norway")]),
+    ("The Director, Tomas Reyes said the plan was ready.", [("Tomas Reyes", "Director", None)]),
+    # the title is the object of a preposition: the name after it is someone else
+    ("Prior to her meeting with the Director of the Bay Trust, Ms. Lina Santos also visited the port.", []),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", HOLDERS)
+def test_a_title_then_its_holder_who_acts(tmp_path, sentence, expected):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug="holders", title="Exchange Announced", text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    people = {row["person_id"]: row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
+    roles = [(people[row["person_id"]], row["title"], row["org"]) for row in pq.read_table(out / "roles.parquet").to_pylist()]
+    assert roles == expected

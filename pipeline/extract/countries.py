@@ -16,6 +16,7 @@ from ..normalize import country_iso3, country_name, demonym_iso3, fold
 from ..records import CountryFact, Role
 from .context import CONNECTORS, Context, PersonMention, sent_of, word_set
 from .coreference import focus_person
+from .organisations import acronym_definition
 
 
 def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
@@ -70,14 +71,31 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
         if first is not None and (before := _country_before_title(ctx, first.start)) is not None:
             facts.append(country_fact(ctx, role.person_key, before, "rule:country/before-title"))
             continue
-        inside = [s for s in _countries_starting_within(ctx, role.char_start, role.char_end)
-                  if s.end_char <= role.char_end and s.label_ == "COUNTRY"]
-        stated = [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})
-                  or (doc[s.start - 1].lower_ == "the" and doc[s.start - 2].lower_ == "of") or _country_of_government(ctx, s)]
+        stated = _stated_countries(ctx, role.char_start, role.char_end)
+        source = "rule:country/role-organisation"
+        if not stated and role.org and (definition := acronym_definition(ctx, role.org)) is not None \
+                and set(fold(definition.text).split()) & government:
+            # "Minister of MOJ", where the text defined "the Mission of Japan to the Council (MOJ)" earlier
+            stated, source = _stated_countries(ctx, definition.start, definition.end), "rule:country/role-acronym"
         for span in stated[:1]:
-            facts.append(country_fact(ctx, role.person_key, span, "rule:country/role-organisation"))
+            facts.append(country_fact(ctx, role.person_key, span, source))
     facts += _government_service_countries(ctx)
     return facts + _demonym_references(ctx, facts)
+
+
+def _stated_countries(ctx: Context, start: int, end: int) -> list[Span]:
+    """Countries in characters ``start``..``end`` that the words around them make the body's own: "of X",
+    ", X", "X's", "the X Ministry"."""
+    doc = ctx.doc
+    inside = [s for s in _countries_starting_within(ctx, start, end) if s.end_char <= end and s.label_ == "COUNTRY"]
+    return [s for s in inside if doc[s.start - 1].lower_ in {"of", ","} or (s.end < len(doc) and doc[s.end].text in {"’s", "'s"})
+            or (doc[s.start - 1].lower_ == "the" and doc[s.start - 2].lower_ == "of") or _country_of_government(ctx, s)
+            or (s.end_char == end and _acronym(doc[s.start - 1]))]  # "..., MOFA Norway": the country's own body
+
+
+def _acronym(token: Token) -> bool:
+    """An organisation's initials: two or more capital letters."""
+    return token.is_alpha and token.is_upper and len(token) > 1
 
 
 # Bodies that speak for a country; "Japan Customs Training Institute" or "Thailand Research Fund" do not.

@@ -15,7 +15,7 @@ from spacy.tokens import Doc, Span
 from ..normalize import country_iso3
 from ..patterns import lexicon
 from ..records import Role
-from .context import CONNECTORS, Chain, Context, entities_over, ents_of, full_title, sent_of, word_set
+from .context import CONNECTORS, Chain, Context, defined_acronyms, entities_over, ents_of, full_title, sent_of, word_set
 
 
 def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_lower: int = 0,
@@ -281,6 +281,27 @@ def _org_before_name(ctx: Context, start: int) -> tuple[Chain, None, int] | None
     if k in ctx.mention_at and ctx.mention_at[k].tok_start == k:
         return chain, None, end
     return None
+
+
+def acronym_definition(ctx: Context, acronym: str) -> Chain | None:
+    """The name the text spells out for ``acronym`` where it defines it: "the Harbour Liaison Office (HLO)" for
+    "HLO" (the capitalised words and connectors just before its first bracketed use), else None."""
+    doc = ctx.doc
+    if acronym not in defined_acronyms(doc):
+        return None
+    cache = doc.user_data.setdefault("acronym_definitions", {})
+    if acronym not in cache:
+        cache[acronym] = None
+        at = next(t.i for t in doc[1:-1] if t.text == acronym and doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")")
+        start, bracket = at - 1, at - 1
+        while start > sent_of(doc[bracket]).start and (doc[start - 1].text[:1].isupper() or doc[start - 1].lower_ in CONNECTORS):
+            start -= 1
+        while start < bracket and (doc[start].lower_ in CONNECTORS or not doc[start].text[:1].isupper()):
+            start += 1
+        if start < bracket:
+            span = doc[start:bracket]
+            cache[acronym] = Chain(span.text, span.start_char, span.end_char)
+    return cache[acronym]
 
 
 def organisation_chain(ctx: Context, entity: Span) -> Chain:

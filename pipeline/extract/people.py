@@ -82,6 +82,8 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
             mention = _name_after(ctx, title.end, "rule:person/title-name", require_ner=True)
             if mention:
                 found.append(mention)
+            elif (mention := _surname_first_after_title(ctx, title)) is not None:
+                found.append(mention)
     for ent in ents_of(doc):
         if ent.label_ != "PERSON":
             continue
@@ -91,6 +93,34 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
     found += _appositive_people(ctx)
     found += _listed_with_people(ctx, found)
     return _dedupe_mentions(found)
+
+
+TITLE_OBJECT_REACH = 8  # tokens of "of the Ministry of X" between a title and the comma before its holder
+
+
+def _surname_first_after_title(ctx: Context, title: Span) -> PersonMention | None:
+    """"the former Prime Minister of Norway, SOLBERG Erna announced": a name after a title (and what it is of),
+    set off by a comma, and printed surname first in capitals, the way the region's official texts print
+    names. The capitals must not be an acronym the text defines, a country or a title abbreviation."""
+    doc = ctx.doc
+    sent_end = sent_of(title).end
+    comma = title.end
+    if comma < sent_end and doc[comma].lower_ in {"of", "for", "to"}:
+        comma = next((i for i in range(comma + 1, min(comma + 1 + TITLE_OBJECT_REACH, sent_end)) if doc[i].text == ","), sent_end)
+        if any(not (t.text[:1].isupper() or t.lower_ in CONNECTORS) for t in doc[title.end + 1:comma]):
+            return None  # a clause, not the name of what the title is of
+    start = comma + 1
+    while start < sent_end and start in ctx.honorific_tokens:
+        start += 1
+    if comma >= sent_end or doc[comma].text != "," or start + 1 >= sent_end:
+        return None
+    surname, given = doc[start], doc[start + 1]
+    if not (surname.is_alpha and surname.is_upper and len(surname) > 1 and given.is_title and given.is_alpha) \
+            or surname.text in defined_acronyms(doc) or surname.text in lexicon()["title_abbreviations"] \
+            or ctx.countries_at(start) is not None or ctx.countries_at(start + 1) is not None \
+            or given.lower_ in _non_name_words():
+        return None
+    return _name_after(ctx, start, "rule:person/title-comma-surname")
 
 
 MAX_LISTED_NAME_WORDS = 3  # words of one bare name in a list of names joined by "and"

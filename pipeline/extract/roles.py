@@ -143,7 +143,8 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
             after += 1
         if after in ctx.mention_at and ctx.mention_at[after].tok_start == after and \
                 (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
-                 or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}):
+                 or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}
+                 or (_verb_after_name(doc[ctx.mention_at[after].tok_end]) and _opens_clause(ctx, title))):
             return ctx.mention_at[after].key, "appositive", title.start
     # reference: "the Rector said", "the former Exchange Fellow added", "the HLO Director said"
     before = doc[prefix_start - 1].lower_ if prefix_start > sent.start else ""
@@ -181,6 +182,21 @@ def _after_title_object(ctx: Context, title: Span) -> int:
         if chain is not None:
             return doc.char_span(chain.start, chain.end, alignment_mode="expand").end
     return end
+
+
+def _verb_after_name(token) -> bool:
+    """"the Director, Name said / announced": a lower-case word after the name, not one joining another name."""
+    return token.is_lower and token.is_alpha and token.lower_ not in {"and", "or", "of", "from", "with", "in", "at"}
+
+
+def _opens_clause(ctx: Context, title: Span) -> bool:
+    """The title (with "the", "former") starts its sentence or follows a comma: the subject of what the name
+    after it does ("At the summit, the former Minister of X, Name announced"), not the object of a preposition
+    ("her meeting with the Secretary-General, Name also ...")."""
+    doc, i = ctx.doc, title.start
+    while i > sent_of(title).start and doc[i - 1].lower_ in {"the", "former", "then", "late"}:
+        i -= 1
+    return i == sent_of(title).start or doc[i - 1].text == ","
 
 
 def _demonym_at(ctx: Context, index: int) -> bool:
