@@ -54,10 +54,19 @@ def _org_words(text: str | None) -> set[str]:
 
 
 def org_similar(a: str | None, b: str | None) -> bool:
-    """Organisations match when their content words overlap enough (Jaccard ≥ ``ORG_MATCH``): how the evaluator
+    """Organisations match when their content words overlap enough (Jaccard ≥ ``ORG_MATCH``), or when one is
+    the bare acronym the other prints in brackets ("HLO" and "Harbour Liaison Office (HLO)"): how the evaluator
     scores organisations and how careers merge the same position printed two ways."""
     wa, wb = _org_words(a), _org_words(b)
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= ORG_MATCH
+    if not (wa and wb):
+        return False
+    return len(wa & wb) / len(wa | wb) >= ORG_MATCH or _acronym_of(a, b) or _acronym_of(b, a)
+
+
+def _acronym_of(short: str | None, full: str | None) -> bool:
+    """``short`` is a bare acronym and ``full`` ends with it in brackets."""
+    match = BRACKETED_ACRONYM.search(full or "")
+    return bool(match) and (short or "").strip() == match.group("acronym") and bool(full[:match.start()].strip())
 
 
 # ---------------------------------------------------------------- countries

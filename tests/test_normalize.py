@@ -13,7 +13,7 @@ import re
 import pytest
 
 from pipeline.normalize import (batch_number, country_iso3, country_name, demonym_iso3, fold, name_key,
-                                normalize_date, person_id, stable_id)
+                                normalize_date, org_similar, person_id, stable_id)
 from pipeline.records import PartialDate
 
 BASE = dt.date(2015, 6, 10)  # an article date whose year and month are not today's
@@ -324,3 +324,14 @@ def test_a_range_that_runs_backwards_is_no_date():
 def test_batch_zero_is_no_batch():
     from pipeline.normalize import batch_number
     assert batch_number("Batch 0") is None and batch_number("Batch 10") == 10
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("HLO", "Harbour Liaison Office (HLO)", True),
+    ("Harbour Liaison Office (HLO)", "HLO", True),
+    ("Delta Water Board", "Delta Water Board of Thailand", True),
+    ("RFT", "Harbour Liaison Office (HLO)", False),
+    ("HLO", "HLO Training Centre", False),
+])
+def test_an_acronym_and_its_spelled_out_name_are_one_organisation(a, b, same):
+    assert org_similar(a, b) is same
