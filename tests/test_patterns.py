@@ -180,6 +180,8 @@ TITLE_MATCHES = [
     ("Pablo Reyes became Senior Adviser in the ministry.", "Senior Adviser"),
     ("Ines Moreau is the Ambassador of her country.", "Ambassador"),
     ("said the Deputy Secretary–General of the council.", "Deputy Secretary–General"),
+    ("Ms. Ines Moreau, Member of the House of Delegates, called on the Director.", "Member of the House of Delegates"),
+    ("He was elected Member of Parliament in 2019.", "Member of Parliament"),
 ]
 
 
@@ -196,6 +198,7 @@ TITLE_NON_MATCHES = [
     "Several officials attended the session.",
     "Senior officials met on Monday.",
     "Government Officials met the press.",
+    "She is a member of the Rotary Club.",
 ]
 
 
