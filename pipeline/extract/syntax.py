@@ -157,7 +157,7 @@ def links_by_title(ctx) -> tuple[dict[int, tuple[str, str, int]], dict[int, Span
     for link in sorted(links, key=lambda link: order[link.pattern_id]):
         if link.relation == "holder" and link.other.start in key_at:
             holders.setdefault(link.title.start, (key_at[link.other.start], link.pattern_id, link.cue))
-        elif link.relation == "organisation":
+        elif link.relation == "organisation" and link.other.start >= link.title.end:  # not inside the title itself
             organisations.setdefault(link.title.start, link.other)
     return holders, organisations
 
