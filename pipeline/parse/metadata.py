@@ -6,6 +6,7 @@ import json
 import re
 
 from lxml.html import HtmlElement
+from trafilatura import metadata as library
 
 from ..normalize import normalize_date
 from ..schema import HTTP_URL
@@ -192,3 +193,65 @@ def split_byline(text: str | None) -> tuple[str | None, dt.date | None]:
         if part:
             names.append(part)
     return (", ".join(names) or None), date
+
+
+# ---------------------------------------------------------------- trafilatura's metadata, the costly parts on demand
+
+# htmldate's extensive search parses every date-like string on the page with dateparser in all languages
+# (most of the parse time on foreign pages); the page's own date markup and datelines are searched here.
+DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
+CATEGORY_LINK = "/categor"  # trafilatura's category and tag searches look only at links whose address holds these
+TAG_LINK = "/tag"
+
+
+class LibraryMetadata:
+    """trafilatura's metadata of the page, as ``trafilatura.extract_metadata`` finds it, but each costly search
+    only when asked for: its author search copies and prunes the whole tree, its title search and htmldate walk it
+    again, and the parse stage needs them only where the page's own markup says nothing (about half its time on
+    a typical page went to metadata the stage then did not use). Declared fields (meta tags, JSON-LD) are read
+    at once; the site name, categories and tags as trafilatura completes them."""
+
+    def __init__(self, tree: HtmlElement, html: str, url: str | None):
+        self.tree = tree
+        declared = library.examine_meta(tree)
+        if declared.author and " " not in declared.author:
+            declared.author = None  # trafilatura's rule: a one-word author tag is a handle or a site, not a name
+        try:
+            declared = library.extract_meta_json(tree, declared)
+        except Exception:  # noqa: BLE001 - trafilatura guards its JSON-LD reader the same way: bad JSON-LD is no metadata
+            pass
+        self.declared = declared
+        self.url = declared.url or library.extract_url(tree, url)
+        self.site_name = _site_name(declared.sitename or library.extract_sitename(tree), self.url)
+        self.categories = declared.categories or (library.extract_catstags("category", tree) if CATEGORY_LINK in html
+                                                 else _section_meta(tree))
+        self.tags = declared.tags or (library.extract_catstags("tag", tree) if TAG_LINK in html else [])
+
+    def title(self) -> str | None:
+        return _trimmed(self.declared.title or library.extract_title(self.tree))
+
+    def author(self) -> str | None:
+        return _trimmed(self.declared.author or library.extract_author(self.tree))
+
+    def date(self) -> str | None:
+        return library.find_date(self.tree, url=self.url, **DATE_EXTRACTION)
+
+
+def _site_name(name: str | None, url: str | None) -> str | None:
+    """trafilatura's site name: no Twitter "@", capitalised unless a domain, else the URL's host."""
+    if name:
+        name = name.lstrip("@")
+        return _trimmed(name.title() if name and "." not in name and not name[0].isupper() else name)
+    match = library.META_URL.match(url) if url else None
+    return match[1] if match else None
+
+
+def _section_meta(tree: HtmlElement) -> list[str]:
+    """trafilatura's category fallback when no category link exists: the page's article:section/subject meta."""
+    values = tree.xpath('.//head//meta[@property="article:section" or contains(@name, "subject")][@content]/@content')
+    return [v for v in dict.fromkeys(library.line_processing(x) for x in values if x) if v]
+
+
+def _trimmed(value: str | None) -> str | None:
+    """trafilatura's final clean-up of a metadata string (entities, control characters, spaces)."""
+    return (library.line_processing(library.unescape(value)) or None) if value else None
