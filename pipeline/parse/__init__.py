@@ -22,8 +22,8 @@ from pathlib import Path
 import trafilatura
 
 from ..normalize import stable_id
-from .blocks import (PageMarks, StoryCandidates, extract_related, extract_taxonomy, finish_blocks,
-                     prepare_for_extraction, xml_blocks)
+from .blocks import (PageMarks, StoryCandidates, drop_teaser_sections, extract_related, extract_taxonomy,
+                     finish_blocks, prepare_for_extraction, xml_blocks)
 from .reading import ParseError, decode_html, load_tree, read_page_bytes
 from .metadata import (MAX_BYLINE_CHARS, LibraryMetadata, canonical_url, day_date, find_byline, find_published, find_title,
                        published_from_blocks, split_byline)
@@ -37,7 +37,8 @@ for _library in ("trafilatura", "htmldate", "courlan", "justext"):
 __all__ = ["ParseError", "RawPage", "parse_page"]
 
 # The metadata trafilatura would find is looked up apart (LibraryMetadata), only where the page's own markup
-# says nothing, so bare_extraction is asked for the main content alone.
+# says nothing, so bare_extraction is asked for the main content alone, without the page's URL: links are kept
+# for their share of a block's text, and resolving their targets against the URL was time spent for nothing.
 TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False)
 
 
@@ -66,11 +67,11 @@ def parse_page(page: RawPage) -> list[Article]:
     prepare_for_extraction(tree)
     library = LibraryMetadata(tree, html, url)
     story = StoryCandidates.collect(tree)
-    document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    document = trafilatura.bare_extraction(tree, **TRAFILATURA_OPTIONS)
     body = document.body if document is not None else None
     title = title or library.title()
     byline, byline_date = split_byline(found_byline or library.author())
-    pieces = story.recover(xml_blocks(body) if body is not None and len(body) else [])
+    pieces = drop_teaser_sections(story.recover(xml_blocks(body) if body is not None and len(body) else []))
     names_a_role = bool(byline_line) and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or ""))
     if names_a_role and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
         pieces.insert(0, ("paragraph", byline_line))  # "By Dr. X, Senior Fellow at Y": more than a name

@@ -376,6 +376,45 @@ def _mostly_bold(element, text: str) -> bool:
 
 # ---------------------------------------------------------------- the layer after trafilatura
 
+# A short heading (or a short line ending in a colon) that announces links to other stories or to the site's
+# offers, in the languages story sites are written in most: what follows it up to the next heading is not the
+# story. trafilatura keeps such blocks when they sit inside the article's container.
+TEASER_HEADING = re.compile(
+    r"^(?:related\b|more (?:stories|news|articles|from|on|about)\b|you (?:may|might) also\b|see also\b|read (?:more|also|next)\b|"
+    r"also read\b|further reading\b|recommended\b|most (?:read|popular)\b|popular (?:posts|stories|articles)\b|"
+    r"latest (?:news|stories|posts)\b|"
+    r"lesen sie (?:auch|mehr)\b|auch interessant\b|mehr (?:zum thema|themen|dazu|zu|aus|von|artikel|beiträge)\b|"
+    r"weitere (?:artikel|beiträge|themen|nachrichten|news|meldungen)\b|das könnte (?:sie|dich) (?:auch )?interessieren\b|"
+    r"(?:das thema )?könnte (?:sie|dich) auch interessieren\b|empfohlene (?:artikel|beiträge)\b|schon gelesen\b|"
+    r"zum weiterlesen\b|meistgelesen|die meistgelesenen\b|ähnliche (?:artikel|beiträge)\b|passend zum thema\b|"
+    r"(?:notas|noticias|artículos|contenidos?) relacionad[oa]s\b|relacionad[oa]s\b|más (?:sobre|noticias|de)\b|"
+    r"te puede interesar\b|(?:lee|leer|lea) (?:también|más)\b|lo más (?:leído|visto)\b|"
+    r"(?:à )?lire aussi\b|sur le même sujet\b|articles? (?:similaires|liés)\b|voir aussi\b|les plus lus\b|"
+    r"leggi anche\b|articoli correlati\b|potrebbe interessarti\b|"
+    r"leia (?:também|mais)\b|veja também\b|(?:notícias|matérias) relacionadas\b|mais lidas\b|"
+    r"czytaj (?:także|też|również)\b|zobacz (?:też|także|również)\b|przeczytaj (?:też|także|również)\b)",
+    re.I)
+MAX_TEASER_HEADING_CHARS = 60
+
+
+def drop_teaser_sections(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Leave out a heading that announces other stories ("Read more", "Lesen Sie auch", "Notas relacionadas")
+    and the teaser lines under it, up to the next heading or the next sentence of prose."""
+    kept: list[tuple[str, str]] = []
+    skipping = False
+    for kind, text in pieces:
+        plain = clean_text(text.replace(LINE_BREAK, " "))
+        heading_like = kind == "heading" or (len(plain) <= MAX_TEASER_HEADING_CHARS and plain.endswith(":"))
+        if heading_like and len(plain) <= MAX_TEASER_HEADING_CHARS and TEASER_HEADING.match(plain):
+            skipping = True
+            continue
+        if kind == "heading" or StoryCandidates._is_prose(plain):
+            skipping = False  # the story goes on after a teaser block set inside it
+        if not skipping:
+            kept.append((kind, text))
+    return kept
+
+
 
 def finish_blocks(pieces: list[tuple[str, str]], marks: PageMarks, title: str | None, date_text: str | None,
                   byline: str | None) -> tuple[list[tuple[str, str]], list[str]]:
