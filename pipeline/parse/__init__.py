@@ -70,7 +70,7 @@ def parse_page(page: RawPage) -> list[Article]:
     document = trafilatura.bare_extraction(tree, **TRAFILATURA_OPTIONS)
     body = document.body if document is not None else None
     title = title or library.title()
-    byline, byline_date = split_byline(found_byline or library.author())
+    byline, byline_date = split_byline(found_byline)
     pieces = drop_teaser_sections(story.recover(xml_blocks(body) if body is not None and len(body) else []))
     names_a_role = bool(byline_line) and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or ""))
     if names_a_role and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
@@ -78,7 +78,11 @@ def parse_page(page: RawPage) -> list[Article]:
     blocks, credits = finish_blocks(pieces, marks, title, date_text, None if names_a_role else found_byline)
     if not blocks and not title:
         raise ParseError(f"{page.path}: no body content found (no title and no text)")
-    published = published or byline_date or published_from_blocks(blocks) or day_date(library.date() or "")
+    from_blocks = published_from_blocks(blocks)
+    guessed = library.date() if not (published or byline_date or from_blocks) else None  # before the tree is pruned
+    if not found_byline:  # then there is no byline line either, and nothing above looked at the library's author
+        byline, byline_date = split_byline(library.author_last())
+    published = published or byline_date or from_blocks or day_date(guessed or "")
     main = assemble(article_id, url, source_path, None, title, published, date_text, byline, taxonomy, blocks, credits)
     main.site_name, main.categories, main.tags = library.site_name, list(library.categories), list(library.tags)
     children = [

@@ -210,6 +210,7 @@ def split_byline(text: str | None) -> tuple[str | None, dt.date | None]:
 DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
 CATEGORY_LINK = "/categor"  # trafilatura's category and tag searches look only at links whose address holds these
 TAG_LINK = "/tag"
+MAX_LIBRARY_AUTHOR_CHARS = 120  # trafilatura's own limit on an author line
 
 
 class LibraryMetadata:
@@ -217,7 +218,7 @@ class LibraryMetadata:
     only when asked for: its author search copies and prunes the whole tree, its title search and htmldate walk it
     again, and the parse stage needs them only where the page's own markup says nothing (about half its time on
     a typical page went to metadata the stage then did not use). Declared fields (meta tags, JSON-LD) are read
-    at once; the site name, categories and tags as trafilatura completes them."""
+    at once; the site name, categories and tags as trafilatura completes them. ``author_last`` prunes the tree."""
 
     def __init__(self, tree: HtmlElement, html: str, url: str | None):
         self.tree = tree
@@ -238,8 +239,14 @@ class LibraryMetadata:
     def title(self) -> str | None:
         return _trimmed(self.declared.title or library.extract_title(self.tree))
 
-    def author(self) -> str | None:
-        return _trimmed(self.declared.author or library.extract_author(self.tree))
+    def author_last(self) -> str | None:
+        """trafilatura's author search (extract_author) without its copy of the whole tree: the author-less
+        parts are pruned from this page's own tree, so this is the last use of the tree."""
+        if self.declared.author:
+            return _trimmed(self.declared.author)
+        found = library.extract_metainfo(library.prune_unwanted_nodes(self.tree, library.AUTHOR_DISCARD_XPATHS),
+                                         library.AUTHOR_XPATHS, len_limit=MAX_LIBRARY_AUTHOR_CHARS)
+        return _trimmed(library.normalize_authors(None, found) if found else None)
 
     def date(self) -> str | None:
         return library.find_date(self.tree, url=self.url, **DATE_EXTRACTION)
