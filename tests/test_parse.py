@@ -613,3 +613,8 @@ def test_categories_from_category_links_and_from_the_section_meta(tmp_path):
     [declared] = parse_page(RawPage(write(tmp_path, "d.html", _story(head='<meta property="article:section" content="Shipping">'))))
     assert "Ports" in linked.categories
     assert declared.categories == ["Shipping"]
+
+
+def test_the_library_author_search_finds_a_writer_line_the_page_markup_does_not_call_a_byline(tmp_path):
+    [article] = parse_page(RawPage(write(tmp_path, "w.html", _story(top='<span class="writer">Ines Varga</span>'))))
+    assert article.byline == "Ines Varga"

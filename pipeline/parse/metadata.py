@@ -211,6 +211,11 @@ DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
 CATEGORY_LINK = "/categor"  # trafilatura's category and tag searches look only at links whose address holds these
 TAG_LINK = "/tag"
 MAX_LIBRARY_AUTHOR_CHARS = 120  # trafilatura's own limit on an author line
+# Every attribute value trafilatura's author searches (AUTHOR_XPATHS) test for holds one of these words, in any
+# letter case; a page whose body has none of them has no author for those searches to find, and the searches
+# (regular expressions called back into Python for every element) are skipped.
+LIBRARY_AUTHOR_CUES = re.compile(r"author|byline|username|byl|bbl|channel-name|zuozhe|bianji|xiaobian|submitted-by|"
+                                 r"posted-by|journalist-name|screenname|writer|<rel[\s>]", re.I)
 
 
 class LibraryMetadata:
@@ -221,7 +226,7 @@ class LibraryMetadata:
     at once; the site name, categories and tags as trafilatura completes them. ``author_last`` prunes the tree."""
 
     def __init__(self, tree: HtmlElement, html: str, url: str | None):
-        self.tree = tree
+        self.tree, self.html = tree, html
         declared = library.examine_meta(tree)
         if declared.author and " " not in declared.author:
             declared.author = None  # trafilatura's rule: a one-word author tag is a handle or a site, not a name
@@ -244,6 +249,8 @@ class LibraryMetadata:
         parts are pruned from this page's own tree, so this is the last use of the tree."""
         if self.declared.author:
             return _trimmed(self.declared.author)
+        if not LIBRARY_AUTHOR_CUES.search(self.html, self.html.lower().find("<body") + 1):
+            return None  # none of the class, id or attribute words its searches test occurs in the page's body
         found = library.extract_metainfo(library.prune_unwanted_nodes(self.tree, library.AUTHOR_DISCARD_XPATHS),
                                          library.AUTHOR_XPATHS, len_limit=MAX_LIBRARY_AUTHOR_CHARS)
         return _trimmed(library.normalize_authors(None, found) if found else None)
