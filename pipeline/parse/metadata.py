@@ -214,8 +214,9 @@ MAX_LIBRARY_AUTHOR_CHARS = 120  # trafilatura's own limit on an author line
 # Every attribute value trafilatura's author searches (AUTHOR_XPATHS) test for holds one of these words, in any
 # letter case; a page whose body has none of them has no author for those searches to find, and the searches
 # (regular expressions called back into Python for every element) are skipped.
-LIBRARY_AUTHOR_CUES = re.compile(r"author|byline|username|byl|bbl|channel-name|zuozhe|bianji|xiaobian|submitted-by|"
-                                 r"posted-by|journalist-name|screenname|writer|<rel[\s>]", re.I)
+# (Substring tests of the lower-cased body: one regular expression of them all took 3 ms on a large page.)
+LIBRARY_AUTHOR_CUES = ("author", "byl", "bbl", "username", "channel-name", "zuozhe", "bianji", "xiaobian",
+                       "submitted-by", "posted-by", "journalist-name", "screenname", "writer", "<rel>", "<rel ")
 
 
 class LibraryMetadata:
@@ -249,7 +250,9 @@ class LibraryMetadata:
         parts are pruned from this page's own tree, so this is the last use of the tree."""
         if self.declared.author:
             return _trimmed(self.declared.author)
-        if not LIBRARY_AUTHOR_CUES.search(self.html, self.html.lower().find("<body") + 1):
+        page = self.html.lower()
+        body = page[page.find("<body") + 1:]
+        if not any(cue in body for cue in LIBRARY_AUTHOR_CUES):
             return None  # none of the class, id or attribute words its searches test occurs in the page's body
         found = library.extract_metainfo(library.prune_unwanted_nodes(self.tree, library.AUTHOR_DISCARD_XPATHS),
                                          library.AUTHOR_XPATHS, len_limit=MAX_LIBRARY_AUTHOR_CHARS)
