@@ -618,3 +618,13 @@ def test_categories_from_category_links_and_from_the_section_meta(tmp_path):
 def test_the_library_author_search_finds_a_writer_line_the_page_markup_does_not_call_a_byline(tmp_path):
     [article] = parse_page(RawPage(write(tmp_path, "w.html", _story(top='<span class="writer">Ines Varga</span>'))))
     assert article.byline == "Ines Varga"
+
+
+def test_taxonomy_labels_and_caption_classes_in_capitals_are_still_read(tmp_path):
+    top = ('<img src="quay.jpg"><p class="WP-CAPTION-TEXT">Divers inspect the old piles</p>'
+           '<h4>SECTORS</h4><ul><li>Fisheries</li><li>Transport</li></ul>'
+           '<h4>Funding Framework</h4><p>Harbour Fund</p>')
+    [article] = parse_page(RawPage(write(tmp_path, "x.html", _story(top=top))))
+    assert article.sectors == ["Fisheries", "Transport"]
+    assert article.funding_framework == "Harbour Fund"
+    assert any(b.kind == "caption" and article.text[b.start:b.end] == "Divers inspect the old piles" for b in article.blocks)

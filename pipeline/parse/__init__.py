@@ -60,12 +60,13 @@ def parse_page(page: RawPage) -> list[Article]:
     article_id = stable_id("art", url or f"file:{source_path}")
     title = find_title(tree)
     published, date_text = find_published(tree)
-    marks = PageMarks.collect(tree)
+    html_lowered = html.lower()  # for quick checks of whether a search can find anything at all
+    marks = PageMarks.of_page(tree, html_lowered)
     related = extract_related(tree)
-    taxonomy = extract_taxonomy(tree)
+    taxonomy = extract_taxonomy(tree, html_lowered)
     found_byline, byline_line = find_byline(tree)
     prepare_for_extraction(tree)
-    library = LibraryMetadata(tree, html, url)
+    library = LibraryMetadata(tree, html_lowered, url)
     story = StoryCandidates.collect(tree)
     document = trafilatura.bare_extraction(tree, **TRAFILATURA_OPTIONS)
     body = document.body if document is not None else None

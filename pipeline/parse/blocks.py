@@ -1,6 +1,7 @@
 """parse, blocks: the layer around trafilatura. Before it: page marks (captions, credits, footnotes), related
 stories, taxonomy, footnote markers, the page's leaf blocks. After it: its XML as (kind, text) blocks, the
-story's dropped prose put back, credits and metadata lines taken out, split words joined."""
+story's dropped prose put back, teaser sections left out, credits and metadata lines taken out, split words
+joined."""
 from __future__ import annotations
 
 import re
@@ -39,6 +40,10 @@ CREDIT_START = re.compile(rf"^(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
 TRAILING_CREDIT = re.compile(rf"\s+(©\s?[^©]{{2,160}}|\(?{_CREDIT_WORD}\s*[:：]\s*[^:：]{{2,80}}?\)?)$", re.I)
 FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
 TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
+# A page whose lower-cased HTML lacks all of these words has no such mark or label, and is not walked for them
+# (each walk visits every paragraph, div and span of the page).
+TAXONOMY_CUES = ("sector", "funding")
+MARK_CUES = ("caption", "credit", "footnote")  # in the tag (figcaption) or the class of every mark PageMarks reads
 CAPTION_CLASS = re.compile(r"caption", re.I)
 CREDIT_CLASS = re.compile(r"credit", re.I)
 FOOTNOTE_CLASS = re.compile(r"footnote", re.I)
@@ -58,6 +63,13 @@ class PageMarks:
     captions: set[str]
     credits: set[str]
     footnotes: set[str]
+
+    @classmethod
+    def of_page(cls, tree: HtmlElement, html_lowered: str) -> "PageMarks":
+        """The page's marks; none without looking when its HTML has none of MARK_CUES."""
+        if any(cue in html_lowered for cue in MARK_CUES):
+            return cls.collect(tree)
+        return cls(set(), set(), set())
 
     @classmethod
     def collect(cls, tree: HtmlElement) -> "PageMarks":
@@ -94,9 +106,11 @@ def prepare_for_extraction(tree: HtmlElement) -> None:
             figure.addnext(caption)
 
 
-def extract_taxonomy(tree: HtmlElement) -> dict:
+def extract_taxonomy(tree: HtmlElement, html_lowered: str) -> dict:
     """"Sectors" and "Funding Framework" term lists, removed from the tree so they stay out of the prose."""
     found: dict = {}
+    if not any(cue in html_lowered for cue in TAXONOMY_CUES):
+        return found
     for label in list(tree.iter("h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p")):
         key = TAXONOMY_LABELS.get(text_of(label).rstrip(":").lower())
         if not key or label.getparent() is None:

@@ -226,8 +226,8 @@ class LibraryMetadata:
     a typical page went to metadata the stage then did not use). Declared fields (meta tags, JSON-LD) are read
     at once; the site name, categories and tags as trafilatura completes them. ``author_last`` prunes the tree."""
 
-    def __init__(self, tree: HtmlElement, html: str, url: str | None):
-        self.tree, self.html = tree, html
+    def __init__(self, tree: HtmlElement, html_lowered: str, url: str | None):
+        self.tree, self.html_lowered = tree, html_lowered
         declared = library.examine_meta(tree)
         if declared.author and " " not in declared.author:
             declared.author = None  # trafilatura's rule: a one-word author tag is a handle or a site, not a name
@@ -238,9 +238,10 @@ class LibraryMetadata:
         self.declared = declared
         self.url = declared.url or library.extract_url(tree, url)
         self.site_name = _site_name(declared.sitename or library.extract_sitename(tree), self.url)
-        self.categories = declared.categories or (library.extract_catstags("category", tree) if CATEGORY_LINK in html
+        has_link = html_lowered.__contains__
+        self.categories = declared.categories or (library.extract_catstags("category", tree) if has_link(CATEGORY_LINK)
                                                  else _section_meta(tree))
-        self.tags = declared.tags or (library.extract_catstags("tag", tree) if TAG_LINK in html else [])
+        self.tags = declared.tags or (library.extract_catstags("tag", tree) if has_link(TAG_LINK) else [])
 
     def title(self) -> str | None:
         return _trimmed(self.declared.title or library.extract_title(self.tree))
@@ -250,9 +251,8 @@ class LibraryMetadata:
         parts are pruned from this page's own tree, so this is the last use of the tree."""
         if self.declared.author:
             return _trimmed(self.declared.author)
-        page = self.html.lower()
-        body = page[page.find("<body") + 1:]
-        if not any(cue in body for cue in LIBRARY_AUTHOR_CUES):
+        body_at = self.html_lowered.find("<body") + 1
+        if not any(self.html_lowered.find(cue, body_at) >= 0 for cue in LIBRARY_AUTHOR_CUES):
             return None  # none of the class, id or attribute words its searches test occurs in the page's body
         found = library.extract_metainfo(library.prune_unwanted_nodes(self.tree, library.AUTHOR_DISCARD_XPATHS),
                                          library.AUTHOR_XPATHS, len_limit=MAX_LIBRARY_AUTHOR_CHARS)
