@@ -490,7 +490,7 @@ def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     A word cut in two ("trans" / "formation") is glued back when the glued form occurs elsewhere on the page;
     otherwise the two parts are joined with a space.
     """
-    vocabulary = {w.lower() for _, text in blocks for w in re.findall(r"[A-Za-z]+", text)}
+    vocabulary: set[str] | None = None  # the page's words, gathered the first time a join needs them
     repaired: list[tuple[str, str]] = []
     for kind, text in blocks:
         if repaired and kind == "paragraph" and repaired[-1][0] == "paragraph" and re.match(r"^[a-z]", text) \
@@ -499,6 +499,8 @@ def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
             # only the end of the text so far is searched: a page of thousands of joined lines stays linear
             tail = re.search(r"([A-Za-z]+)$", previous[-SPLIT_WORD_REACH:])
             head = re.match(r"([a-z]+)", text)
+            if tail and head and vocabulary is None:
+                vocabulary = {w.lower() for _, words in blocks for w in re.findall(r"[A-Za-z]+", words)}
             glue = "" if tail and head and (tail.group(1) + head.group(1)).lower() in vocabulary else " "
             repaired[-1] = (kind, previous + glue + text)
             continue
