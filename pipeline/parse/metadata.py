@@ -238,10 +238,9 @@ class LibraryMetadata:
         self.declared = declared
         self.url = declared.url or library.extract_url(tree, url)
         self.site_name = _site_name(declared.sitename or library.extract_sitename(tree), self.url)
-        has_link = html_lowered.__contains__
-        self.categories = declared.categories or (library.extract_catstags("category", tree) if has_link(CATEGORY_LINK)
-                                                 else _section_meta(tree))
-        self.tags = declared.tags or (library.extract_catstags("tag", tree) if has_link(TAG_LINK) else [])
+        self.categories = declared.categories or (
+            library.extract_catstags("category", tree) if CATEGORY_LINK in html_lowered else _section_meta(tree))
+        self.tags = declared.tags or (library.extract_catstags("tag", tree) if TAG_LINK in html_lowered else [])
 
     def title(self) -> str | None:
         return _trimmed(self.declared.title or library.extract_title(self.tree))
