@@ -628,3 +628,16 @@ def test_taxonomy_labels_and_caption_classes_in_capitals_are_still_read(tmp_path
     assert article.sectors == ["Fisheries", "Transport"]
     assert article.funding_framework == "Harbour Fund"
     assert any(b.kind == "caption" and article.text[b.start:b.end] == "Divers inspect the old piles" for b in article.blocks)
+
+
+def test_a_failing_metadata_search_leaves_the_page_its_text(tmp_path, monkeypatch):
+    from trafilatura import metadata as library
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("odd markup")
+
+    monkeypatch.setattr(library, "examine_meta", broken)
+    monkeypatch.setattr(library, "find_date", broken)
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", _story())))
+    assert BODY in article.text
+    assert article.site_name is None and article.published is None

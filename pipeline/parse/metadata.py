@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import metadata as library
+from trafilatura.settings import Document
 
 from ..normalize import normalize_date
 from ..schema import HTTP_URL
+
+log = logging.getLogger("pipeline.parse")
 
 TITLE_WORD_SHARE = 0.5  # an h1 whose words are mostly in the declared title is the headline, abbreviated or not
 MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
@@ -211,6 +215,7 @@ DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
 CATEGORY_LINK = "/categor"  # trafilatura's category and tag searches look only at links whose address holds these
 TAG_LINK = "/tag"
 MAX_LIBRARY_AUTHOR_CHARS = 120  # trafilatura's own limit on an author line
+LIBRARY_ERRORS = (TypeError, ValueError)  # what bare_extraction catches around its metadata pass
 # Every attribute value trafilatura's author searches (AUTHOR_XPATHS) test for holds one of these words, in any
 # letter case; a page whose body has none of them has no author for those searches to find, and the searches
 # (regular expressions called back into Python for every element) are skipped.
@@ -228,6 +233,14 @@ class LibraryMetadata:
 
     def __init__(self, tree: HtmlElement, html_lowered: str, url: str | None):
         self.tree, self.html_lowered = tree, html_lowered
+        self.declared, self.url, self.site_name, self.categories, self.tags = Document(), url, None, [], []
+        try:
+            self._read_declared(url)
+        except LIBRARY_ERRORS as error:  # bare_extraction's own guard: the page keeps its text, without metadata
+            log.debug("trafilatura's metadata failed: %s", error)
+
+    def _read_declared(self, url: str | None) -> None:
+        tree, html_lowered = self.tree, self.html_lowered
         declared = library.examine_meta(tree)
         if declared.author and " " not in declared.author:
             declared.author = None  # trafilatura's rule: a one-word author tag is a handle or a site, not a name
@@ -243,7 +256,7 @@ class LibraryMetadata:
         self.tags = declared.tags or (library.extract_catstags("tag", tree) if TAG_LINK in html_lowered else [])
 
     def title(self) -> str | None:
-        return _trimmed(self.declared.title or library.extract_title(self.tree))
+        return _trimmed(self.declared.title or _guarded(library.extract_title, self.tree))
 
     def author_last(self) -> str | None:
         """trafilatura's author search (extract_author) without its copy of the whole tree: the author-less
@@ -253,12 +266,24 @@ class LibraryMetadata:
         body_at = self.html_lowered.find("<body") + 1
         if not any(self.html_lowered.find(cue, body_at) >= 0 for cue in LIBRARY_AUTHOR_CUES):
             return None  # none of the class, id or attribute words its searches test occurs in the page's body
+        return _trimmed(_guarded(self._search_author))
+
+    def _search_author(self) -> str | None:
         found = library.extract_metainfo(library.prune_unwanted_nodes(self.tree, library.AUTHOR_DISCARD_XPATHS),
                                          library.AUTHOR_XPATHS, len_limit=MAX_LIBRARY_AUTHOR_CHARS)
-        return _trimmed(library.normalize_authors(None, found) if found else None)
+        return library.normalize_authors(None, found) if found else None
 
     def date(self) -> str | None:
-        return library.find_date(self.tree, url=self.url, **DATE_EXTRACTION)
+        return _guarded(library.find_date, self.tree, url=self.url, **DATE_EXTRACTION)
+
+
+def _guarded(search, *args, **kwargs):
+    """A trafilatura/htmldate search, or None where it fails on odd markup (as bare_extraction would)."""
+    try:
+        return search(*args, **kwargs)
+    except LIBRARY_ERRORS as error:
+        log.debug("%s failed: %s", getattr(search, "__name__", search), error)
+        return None
 
 
 def _site_name(name: str | None, url: str | None) -> str | None:
