@@ -394,14 +394,14 @@ def _mostly_bold(element, text: str) -> bool:
 # offers, in the languages story sites are written in most: what follows it up to the next heading is not the
 # story. trafilatura keeps such blocks when they sit inside the article's container.
 TEASER_HEADING = re.compile(
-    r"^(?:related\b|more (?:stories|news|articles|from|on|about)\b|you (?:may|might) also\b|see also\b|read (?:more|also|next)\b|"
-    r"also read\b|further reading\b|recommended\b|most (?:read|popular)\b|popular (?:posts|stories|articles)\b|"
-    r"latest (?:news|stories|posts)\b|"
-    r"lesen sie (?:auch|mehr)\b|auch interessant\b|mehr (?:zum thema|themen|dazu|zu|aus|von|artikel|beiträge)\b|"
+    r"^(?:related\b|more (?:stories|news|articles|from|on|about)\b|you (?:may|might) also\b|see also\b|"
+    r"read (?:more|also|next)\b|also read\b|further reading\b|recommended (?:for you|stories|articles|reading)\b|"
+    r"most (?:read|popular)\b|popular (?:posts|stories|articles)\b|latest (?:news|stories|posts)\b|"
+    r"lesen sie (?:auch|mehr)\b|auch interessant\b|mehr (?:zum thema|dazu|themen|artikel|beiträge)\b|"
     r"weitere (?:artikel|beiträge|themen|nachrichten|news|meldungen)\b|das könnte (?:sie|dich) (?:auch )?interessieren\b|"
-    r"(?:das thema )?könnte (?:sie|dich) auch interessieren\b|empfohlene (?:artikel|beiträge)\b|schon gelesen\b|"
-    r"zum weiterlesen\b|meistgelesen|die meistgelesenen\b|ähnliche (?:artikel|beiträge)\b|passend zum thema\b|"
-    r"(?:notas|noticias|artículos|contenidos?) relacionad[oa]s\b|relacionad[oa]s\b|más (?:sobre|noticias|de)\b|"
+    r"empfohlene (?:artikel|beiträge)\b|schon gelesen\b|zum weiterlesen\b|(?:die )?meistgelesenen?\b|"
+    r"ähnliche (?:artikel|beiträge)\b|passend zum thema\b|"
+    r"(?:notas|noticias|artículos|contenidos?) relacionad[oa]s\b|relacionad[oa]s\b|más (?:sobre|noticias)\b|"
     r"te puede interesar\b|(?:lee|leer|lea) (?:también|más)\b|lo más (?:leído|visto)\b|"
     r"(?:à )?lire aussi\b|sur le même sujet\b|articles? (?:similaires|liés)\b|voir aussi\b|les plus lus\b|"
     r"leggi anche\b|articoli correlati\b|potrebbe interessarti\b|"
