@@ -259,7 +259,7 @@ class StoryCandidates:
             elif kind == "heading" and plain:
                 merged.extend(under if heading else [])
                 heading, under = (kind, text), []
-            elif (self._is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
+            elif (_is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
                     or (len(plain) >= MIN_INLINE_CHARS and first_hit < index < last_hit):
                 if heading is None:
                     merged.append((kind, text))
@@ -310,9 +310,10 @@ class StoryCandidates:
                 return ancestor
         return None
 
-    @staticmethod
-    def _is_prose(plain: str) -> bool:
-        return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
+
+def _is_prose(plain: str) -> bool:
+    """A sentence of some length: what the recall pass puts back, and what ends a teaser block."""
+    return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
 
 
 def _is_boilerplate(element, verdicts: dict[int, tuple]) -> bool:
@@ -390,9 +391,9 @@ def _mostly_bold(element, text: str) -> bool:
 
 # ---------------------------------------------------------------- the layer after trafilatura
 
-# A short heading (or a short line ending in a colon) that announces links to other stories or to the site's
-# offers, in the languages story sites are written in most: what follows it up to the next heading is not the
-# story. trafilatura keeps such blocks when they sit inside the article's container.
+# A short heading (or a short line ending in a colon) that announces links to other stories, in the languages
+# story sites are written in most: it and the teaser lines under it are not the story. trafilatura keeps such
+# blocks when they sit inside the article's container.
 TEASER_HEADING = re.compile(
     r"^(?:related\b|more (?:stories|news|articles|from|on|about)\b|you (?:may|might) also\b|see also\b|"
     r"read (?:more|also|next)\b|also read\b|further reading\b|recommended (?:for you|stories|articles|reading)\b|"
@@ -418,16 +419,15 @@ def drop_teaser_sections(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]
     skipping = False
     for kind, text in pieces:
         plain = clean_text(text.replace(LINE_BREAK, " "))
-        heading_like = kind == "heading" or (len(plain) <= MAX_TEASER_HEADING_CHARS and plain.endswith(":"))
+        heading_like = kind == "heading" or plain.endswith(":")
         if heading_like and len(plain) <= MAX_TEASER_HEADING_CHARS and TEASER_HEADING.match(plain):
             skipping = True
             continue
-        if kind == "heading" or StoryCandidates._is_prose(plain):
+        if kind == "heading" or _is_prose(plain):
             skipping = False  # the story goes on after a teaser block set inside it
         if not skipping:
             kept.append((kind, text))
     return kept
-
 
 
 def finish_blocks(pieces: list[tuple[str, str]], marks: PageMarks, title: str | None, date_text: str | None,
