@@ -556,3 +556,91 @@ def test_an_author_note_in_the_story_section_is_kept(tmp_path):
     assert "By Dr. Lena Marsh, Senior Fellow" in article.text  # a byline with a role is kept as a line
     assert article.byline == "Dr. Lena Marsh, Senior Fellow at the Institute for Coastal Studies"
     assert "Facebook" not in article.text
+
+
+# ---------------------------------------------------------------- teaser sections inside the article
+
+
+TEASERS = ("<ul><li><a href='/a'>Ferry timetable changes for the winter</a></li>"
+           "<li><a href='/b'>New crane arrives at the container terminal</a></li></ul>")
+
+
+@pytest.mark.parametrize("heading", ["Lesen Sie auch", "Notas relacionadas", "Read more:", "À lire aussi"])
+def test_a_teaser_heading_and_its_links_inside_the_article_stay_out(tmp_path, heading):
+    page = _story(top="").replace("</article>", f"<h3>{heading}</h3><p>Ferry timetable changes for the winter</p>"
+                                                f"<p>New crane arrives at the container terminal</p></article>")
+    [article] = parse_page(RawPage(write(tmp_path, "t.html", page)))
+    assert BODY in article.text
+    assert heading not in article.text
+    assert "Ferry timetable changes" not in article.text
+
+
+def test_the_story_goes_on_after_a_teaser_block_set_inside_it(tmp_path):
+    more = ("Repairs to the second quay begin in the spring, the harbour master said, once the divers "
+            "have surveyed the old piles.")
+    page = _story(top="").replace("</article>", f"<h3>Read also</h3><p>Ferry timetable changes for the winter</p>"
+                                                f"<p>{more}</p></article>")
+    [article] = parse_page(RawPage(write(tmp_path, "t.html", page)))
+    assert more in article.text
+    assert "Read also" not in article.text
+
+
+@pytest.mark.parametrize("heading", ["Relatedness of the valley dialects", "Recommended doses for the vines",
+                                     "Más de 300 familias regresan"])
+def test_a_heading_that_only_starts_like_a_teaser_is_kept(tmp_path, heading):
+    section = f"<h2>{heading}</h2><p>Short list line</p><p>" + BODY.replace("Farmers", "Growers") + "</p>"
+    page = _story(top="").replace("</article>", section + "</article>")
+    [article] = parse_page(RawPage(write(tmp_path, "t.html", page)))
+    assert heading in article.text
+    assert "Short list line" in article.text
+
+
+# ---------------------------------------------------------------- trafilatura's metadata, looked up on demand
+
+
+def test_the_library_author_is_the_fallback_when_the_page_has_no_byline_markup(tmp_path):
+    head = '<meta name="author" content="Ines Varga">'
+    [article] = parse_page(RawPage(write(tmp_path, "a.html", _story(head=head))))
+    assert article.byline == "Ines Varga"
+
+
+def test_the_page_own_byline_wins_over_the_library_author(tmp_path):
+    head = '<meta name="author" content="Ines Varga">'
+    [article] = parse_page(RawPage(write(tmp_path, "a.html", _story(head=head, top='<p class="byline">By Harbour Desk</p>'))))
+    assert article.byline == "Harbour Desk"
+
+
+def test_categories_from_category_links_and_from_the_section_meta(tmp_path):
+    links = '<span class="cat-links"><a href="https://harbour.example.org/category/ports/">Ports</a></span>'
+    [linked] = parse_page(RawPage(write(tmp_path, "c.html", _story(top=links))))
+    [declared] = parse_page(RawPage(write(tmp_path, "d.html", _story(head='<meta property="article:section" content="Shipping">'))))
+    assert "Ports" in linked.categories
+    assert declared.categories == ["Shipping"]
+
+
+def test_the_library_author_search_finds_a_writer_line_the_page_markup_does_not_call_a_byline(tmp_path):
+    [article] = parse_page(RawPage(write(tmp_path, "w.html", _story(top='<span class="writer">Ines Varga</span>'))))
+    assert article.byline == "Ines Varga"
+
+
+def test_taxonomy_labels_and_caption_classes_in_capitals_are_still_read(tmp_path):
+    top = ('<img src="quay.jpg"><p class="WP-CAPTION-TEXT">Divers inspect the old piles</p>'
+           '<h4>SECTORS</h4><ul><li>Fisheries</li><li>Transport</li></ul>'
+           '<h4>Funding Framework</h4><p>Harbour Fund</p>')
+    [article] = parse_page(RawPage(write(tmp_path, "x.html", _story(top=top))))
+    assert article.sectors == ["Fisheries", "Transport"]
+    assert article.funding_framework == "Harbour Fund"
+    assert any(b.kind == "caption" and article.text[b.start:b.end] == "Divers inspect the old piles" for b in article.blocks)
+
+
+def test_a_failing_metadata_search_leaves_the_page_its_text(tmp_path, monkeypatch):
+    from trafilatura import metadata as library
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("odd markup")
+
+    monkeypatch.setattr(library, "examine_meta", broken)
+    monkeypatch.setattr(library, "find_date", broken)
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", _story())))
+    assert BODY in article.text
+    assert article.site_name is None and article.published is None

@@ -22,10 +22,10 @@ from pathlib import Path
 import trafilatura
 
 from ..normalize import stable_id
-from .blocks import (PageMarks, StoryCandidates, extract_related, extract_taxonomy, finish_blocks,
-                     prepare_for_extraction, xml_blocks)
+from .blocks import (PageMarks, StoryCandidates, drop_teaser_sections, extract_related, extract_taxonomy,
+                     finish_blocks, prepare_for_extraction, xml_blocks)
 from .reading import ParseError, decode_html, load_tree, read_page_bytes
-from .metadata import (MAX_BYLINE_CHARS, canonical_url, day_date, find_byline, find_published, find_title,
+from .metadata import (MAX_BYLINE_CHARS, LibraryMetadata, canonical_url, day_date, find_byline, find_published, find_title,
                        published_from_blocks, split_byline)
 from ..records import Article, Block
 
@@ -36,11 +36,10 @@ for _library in ("trafilatura", "htmldate", "courlan", "justext"):
 
 __all__ = ["ParseError", "RawPage", "parse_page"]
 
-# htmldate's extensive search parses every date-like string on the page with dateparser in all languages
-# (most of the parse time on foreign pages); the page's own date markup and datelines are searched here.
-DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
-TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False,
-                           with_metadata=True, date_extraction_params=DATE_EXTRACTION)
+# The metadata trafilatura would find is looked up apart (LibraryMetadata), only where the page's own markup
+# says nothing, so bare_extraction is asked for the main content alone, without the page's URL: links are kept
+# for their share of a block's text, and resolving their targets against the URL was time spent for nothing.
+TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False)
 
 
 @dataclass(frozen=True)
@@ -61,30 +60,32 @@ def parse_page(page: RawPage) -> list[Article]:
     article_id = stable_id("art", url or f"file:{source_path}")
     title = find_title(tree)
     published, date_text = find_published(tree)
-    marks = PageMarks.collect(tree)
+    html_lowered = html.lower()  # for quick checks of whether a search can find anything at all
+    marks = PageMarks.of_page(tree, html_lowered)
     related = extract_related(tree)
-    taxonomy = extract_taxonomy(tree)
+    taxonomy = extract_taxonomy(tree, html_lowered)
     found_byline, byline_line = find_byline(tree)
     prepare_for_extraction(tree)
+    library = LibraryMetadata(tree, html_lowered, url)
     story = StoryCandidates.collect(tree)
-    document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)
+    document = trafilatura.bare_extraction(tree, **TRAFILATURA_OPTIONS)
     body = document.body if document is not None else None
-    title = title or (document.title if document is not None else None)
-    byline, byline_date = split_byline(found_byline or (document.author if document is not None else None))
-    pieces = story.recover(xml_blocks(body) if body is not None and len(body) else [])
+    title = title or library.title()
+    byline, byline_date = split_byline(found_byline)
+    pieces = drop_teaser_sections(story.recover(xml_blocks(body) if body is not None and len(body) else []))
     names_a_role = bool(byline_line) and (len(byline_line) > MAX_BYLINE_CHARS or "," in (byline or ""))
     if names_a_role and byline_line not in (date_text or "") and not any(byline_line in text for _, text in pieces):
         pieces.insert(0, ("paragraph", byline_line))  # "By Dr. X, Senior Fellow at Y": more than a name
     blocks, credits = finish_blocks(pieces, marks, title, date_text, None if names_a_role else found_byline)
     if not blocks and not title:
         raise ParseError(f"{page.path}: no body content found (no title and no text)")
-    published = (published or byline_date or published_from_blocks(blocks)
-                 or day_date(document.date if document is not None and document.date else ""))
+    from_blocks = published_from_blocks(blocks)
+    guessed = library.date() if not (published or byline_date or from_blocks) else None  # before the tree is pruned
+    if not found_byline:  # then there is no byline line either, and nothing above looked at the library's author
+        byline, byline_date = split_byline(library.author_last())
+    published = published or byline_date or from_blocks or day_date(guessed or "")
     main = assemble(article_id, url, source_path, None, title, published, date_text, byline, taxonomy, blocks, credits)
-    if document is not None:
-        main.site_name = document.sitename or None
-        main.categories = list(document.categories or [])
-        main.tags = list(document.tags or [])
+    main.site_name, main.categories, main.tags = library.site_name, list(library.categories), list(library.tags)
     children = [
         assemble(stable_id("art", r_url or f"{article_id}#related-{i}"), r_url, source_path, article_id, r_title,
                  r_date, r_date_text, None, {}, r_blocks, r_credits)

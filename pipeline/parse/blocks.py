@@ -1,6 +1,7 @@
 """parse, blocks: the layer around trafilatura. Before it: page marks (captions, credits, footnotes), related
 stories, taxonomy, footnote markers, the page's leaf blocks. After it: its XML as (kind, text) blocks, the
-story's dropped prose put back, credits and metadata lines taken out, split words joined."""
+story's dropped prose put back, teaser sections left out, credits and metadata lines taken out, split words
+joined."""
 from __future__ import annotations
 
 import re
@@ -39,6 +40,10 @@ CREDIT_START = re.compile(rf"^(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
 TRAILING_CREDIT = re.compile(rf"\s+(©\s?[^©]{{2,160}}|\(?{_CREDIT_WORD}\s*[:：]\s*[^:：]{{2,80}}?\)?)$", re.I)
 FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
 TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
+# A page whose lower-cased HTML lacks all of these words has no such mark or label, and is not walked for them
+# (each walk visits every paragraph, div and span of the page).
+TAXONOMY_CUES = ("sector", "funding")
+MARK_CUES = ("caption", "credit", "footnote")  # in the tag (figcaption) or the class of every mark PageMarks reads
 CAPTION_CLASS = re.compile(r"caption", re.I)
 CREDIT_CLASS = re.compile(r"credit", re.I)
 FOOTNOTE_CLASS = re.compile(r"footnote", re.I)
@@ -58,6 +63,13 @@ class PageMarks:
     captions: set[str]
     credits: set[str]
     footnotes: set[str]
+
+    @classmethod
+    def of_page(cls, tree: HtmlElement, html_lowered: str) -> "PageMarks":
+        """The page's marks; none without looking when its HTML has none of MARK_CUES."""
+        if any(cue in html_lowered for cue in MARK_CUES):
+            return cls.collect(tree)
+        return cls(set(), set(), set())
 
     @classmethod
     def collect(cls, tree: HtmlElement) -> "PageMarks":
@@ -94,9 +106,11 @@ def prepare_for_extraction(tree: HtmlElement) -> None:
             figure.addnext(caption)
 
 
-def extract_taxonomy(tree: HtmlElement) -> dict:
+def extract_taxonomy(tree: HtmlElement, html_lowered: str) -> dict:
     """"Sectors" and "Funding Framework" term lists, removed from the tree so they stay out of the prose."""
     found: dict = {}
+    if not any(cue in html_lowered for cue in TAXONOMY_CUES):
+        return found
     for label in list(tree.iter("h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p")):
         key = TAXONOMY_LABELS.get(text_of(label).rstrip(":").lower())
         if not key or label.getparent() is None:
@@ -245,7 +259,7 @@ class StoryCandidates:
             elif kind == "heading" and plain:
                 merged.extend(under if heading else [])
                 heading, under = (kind, text), []
-            elif (self._is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
+            elif (_is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
                     or (len(plain) >= MIN_INLINE_CHARS and first_hit < index < last_hit):
                 if heading is None:
                     merged.append((kind, text))
@@ -296,9 +310,10 @@ class StoryCandidates:
                 return ancestor
         return None
 
-    @staticmethod
-    def _is_prose(plain: str) -> bool:
-        return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
+
+def _is_prose(plain: str) -> bool:
+    """A sentence of some length: what the recall pass puts back, and what ends a teaser block."""
+    return len(plain) >= MIN_RECOVERED_PROSE_CHARS and bool(SENTENCE_END.search(plain))
 
 
 def _is_boilerplate(element, verdicts: dict[int, tuple]) -> bool:
@@ -376,6 +391,44 @@ def _mostly_bold(element, text: str) -> bool:
 
 # ---------------------------------------------------------------- the layer after trafilatura
 
+# A short heading (or a short line ending in a colon) that announces links to other stories, in the languages
+# story sites are written in most: it and the teaser lines under it are not the story. trafilatura keeps such
+# blocks when they sit inside the article's container.
+TEASER_HEADING = re.compile(
+    r"^(?:related\b|more (?:stories|news|articles|from|on|about)\b|you (?:may|might) also\b|see also\b|"
+    r"read (?:more|also|next)\b|also read\b|further reading\b|recommended (?:for you|stories|articles|reading)\b|"
+    r"most (?:read|popular)\b|popular (?:posts|stories|articles)\b|latest (?:news|stories|posts)\b|"
+    r"lesen sie (?:auch|mehr)\b|auch interessant\b|mehr (?:zum thema|dazu|themen|artikel|beiträge)\b|"
+    r"weitere (?:artikel|beiträge|themen|nachrichten|news|meldungen)\b|das könnte (?:sie|dich) (?:auch )?interessieren\b|"
+    r"empfohlene (?:artikel|beiträge)\b|schon gelesen\b|zum weiterlesen\b|(?:die )?meistgelesenen?\b|"
+    r"ähnliche (?:artikel|beiträge)\b|passend zum thema\b|"
+    r"(?:notas|noticias|artículos|contenidos?) relacionad[oa]s\b|relacionad[oa]s\b|más (?:sobre|noticias)\b|"
+    r"te puede interesar\b|(?:lee|leer|lea) (?:también|más)\b|lo más (?:leído|visto)\b|"
+    r"(?:à )?lire aussi\b|sur le même sujet\b|articles? (?:similaires|liés)\b|voir aussi\b|les plus lus\b|"
+    r"leggi anche\b|articoli correlati\b|potrebbe interessarti\b|"
+    r"leia (?:também|mais)\b|veja também\b|(?:notícias|matérias) relacionadas\b|mais lidas\b|"
+    r"czytaj (?:także|też|również)\b|zobacz (?:też|także|również)\b|przeczytaj (?:też|także|również)\b)",
+    re.I)
+MAX_TEASER_HEADING_CHARS = 60
+
+
+def drop_teaser_sections(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Leave out a heading that announces other stories ("Read more", "Lesen Sie auch", "Notas relacionadas")
+    and the teaser lines under it, up to the next heading or the next sentence of prose."""
+    kept: list[tuple[str, str]] = []
+    skipping = False
+    for kind, text in pieces:
+        plain = clean_text(text.replace(LINE_BREAK, " "))
+        heading_like = kind == "heading" or plain.endswith(":")
+        if heading_like and len(plain) <= MAX_TEASER_HEADING_CHARS and TEASER_HEADING.match(plain):
+            skipping = True
+            continue
+        if kind == "heading" or _is_prose(plain):
+            skipping = False  # the story goes on after a teaser block set inside it
+        if not skipping:
+            kept.append((kind, text))
+    return kept
+
 
 def finish_blocks(pieces: list[tuple[str, str]], marks: PageMarks, title: str | None, date_text: str | None,
                   byline: str | None) -> tuple[list[tuple[str, str]], list[str]]:
@@ -437,7 +490,7 @@ def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
     A word cut in two ("trans" / "formation") is glued back when the glued form occurs elsewhere on the page;
     otherwise the two parts are joined with a space.
     """
-    vocabulary = {w.lower() for _, text in blocks for w in re.findall(r"[A-Za-z]+", text)}
+    vocabulary: set[str] | None = None  # the page's words, gathered the first time a join needs them
     repaired: list[tuple[str, str]] = []
     for kind, text in blocks:
         if repaired and kind == "paragraph" and repaired[-1][0] == "paragraph" and re.match(r"^[a-z]", text) \
@@ -446,6 +499,8 @@ def repair_split_words(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
             # only the end of the text so far is searched: a page of thousands of joined lines stays linear
             tail = re.search(r"([A-Za-z]+)$", previous[-SPLIT_WORD_REACH:])
             head = re.match(r"([a-z]+)", text)
+            if tail and head and vocabulary is None:
+                vocabulary = {w.lower() for _, words in blocks for w in re.findall(r"[A-Za-z]+", words)}
             glue = "" if tail and head and (tail.group(1) + head.group(1)).lower() in vocabulary else " "
             repaired[-1] = (kind, previous + glue + text)
             continue

@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 
+from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura import metadata as library
+from trafilatura.settings import Document
 
 from ..normalize import normalize_date
 from ..schema import HTTP_URL
+
+log = logging.getLogger("pipeline.parse")
 
 TITLE_WORD_SHARE = 0.5  # an h1 whose words are mostly in the declared title is the headline, abbreviated or not
 MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
@@ -21,6 +27,15 @@ DATE_IN_LINE = re.compile(rf"\b(\d{{1,2}} {_MONTHS},? \d{{4}}|{_MONTHS} \d{{1,2}
                           rf"\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}/\d{{1,2}}/\d{{1,2}})\b")
 DATELINE_PREFIX = re.compile(r"^(?P<place>[A-Z][A-Z .'-]{2,40}),\s+(?P<date>\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]+ \d{1,2},? \d{4})"
                              r"\s*[-–—:]\s")
+DATE_META_TAGS = (("property", "article:published_time"), ("name", "date"), ("itemprop", "datePublished"),
+                  ("name", "dc.date"), ("name", "DC.date.issued"), ("name", "publish-date"),
+                  ("property", "og:published_time"), ("name", "pubdate"))
+# Elements whose class holds one of DATE_CLASS's words (a superset, tested in libxml2; DATE_CLASS decides). Testing
+# the attribute nodes, not every element, halves the time of such a search on a large page.
+DATE_CLASS_CANDIDATES = etree.XPath("//@class[contains(., 'date') or contains(., 'posted-on') or contains(., 'published')"
+                                    " or contains(., 'meta') or contains(., 'byline')]/..")
+BYLINE_ELEMENTS = etree.XPath("descendant::*/@class[contains(., 'author') or contains(., 'byline') or contains(., 'Author')"
+                              " or contains(., 'Byline')]/.. | descendant::*/@id[contains(., 'author') or contains(., 'byline')]/..")
 BY_LINE_XPATH = ".//*[self::p or self::div or self::span][starts-with(translate(normalize-space(text()), 'BY', 'by'), 'by ')]"
 BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by", "Text and photos by"
 BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
@@ -77,15 +92,14 @@ def find_published(tree: HtmlElement) -> tuple[dt.date | None, str | None]:
             line = _meta_line(time) or shown
             # the line as printed becomes the dateline only if it shows the date ("2 months ago" does not)
             return parsed, line if line and (date_in_line(line) or day_date(line)) else None
-    for attribute, value in (("property", "article:published_time"), ("name", "date"), ("itemprop", "datePublished"),
-                             ("name", "dc.date"), ("name", "DC.date.issued"), ("name", "publish-date"),
-                             ("property", "og:published_time"), ("name", "pubdate")):
-        for content in tree.xpath(f'//meta[@{attribute}="{value}"]/@content'):
-            if parsed := day_date(content):
+    metas = tree.xpath("//meta[@content]")  # one walk of the tree, not one per tag name
+    for attribute, value in DATE_META_TAGS:
+        for meta in metas:
+            if meta.get(attribute) == value and (parsed := day_date(meta.get("content"))):
                 return parsed, None
     if parsed := json_ld_date(tree):
         return parsed, None
-    for element in tree.xpath("//*[@class]"):
+    for element in DATE_CLASS_CANDIDATES(tree):
         if not isinstance(element.tag, str) or not DATE_CLASS.search(element.get("class")) or _inside_related(element):
             continue
         shown = text_of(element)
@@ -166,8 +180,7 @@ def find_byline(tree: HtmlElement) -> tuple[str | None, str | None]:
     """Author or team, from a byline/author element or a short "By ..." line (outside related blocks); also
     the line as printed."""
     body = tree.find("body") if tree.find("body") is not None else tree
-    for element in body.xpath(".//*[contains(@class, 'author') or contains(@class, 'byline') or contains(@id, 'author')"
-                              " or contains(@id, 'byline') or contains(@class, 'Author') or contains(@class, 'Byline')]"):
+    for element in BYLINE_ELEMENTS(body):
         if not _inside_related(element) and (text := text_of(element)) and len(text) <= MAX_DATE_LINE_CHARS:
             return re.sub(r"^by\s+", "", text, flags=re.I), text
     for element in body.xpath(BY_LINE_XPATH):  # elements whose own text starts with "By " (tested in libxml2)
@@ -192,3 +205,102 @@ def split_byline(text: str | None) -> tuple[str | None, dt.date | None]:
         if part:
             names.append(part)
     return (", ".join(names) or None), date
+
+
+# ---------------------------------------------------------------- trafilatura's metadata, the costly parts on demand
+
+# htmldate's extensive search parses every date-like string on the page with dateparser in all languages
+# (most of the parse time on foreign pages); the page's own date markup and datelines are searched here.
+DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
+CATEGORY_LINK = "/categor"  # trafilatura's category and tag searches look only at links whose address holds these
+TAG_LINK = "/tag"
+MAX_LIBRARY_AUTHOR_CHARS = 120  # trafilatura's own limit on an author line
+LIBRARY_ERRORS = (TypeError, ValueError)  # what bare_extraction catches around its metadata pass
+# Every attribute value trafilatura's author searches (AUTHOR_XPATHS) test for holds one of these words, in any
+# letter case; a page whose body has none of them has no author for those searches to find, and the searches
+# (regular expressions called back into Python for every element) are skipped.
+# (Substring tests of the lower-cased body: one regular expression of them all took 3 ms on a large page.)
+LIBRARY_AUTHOR_CUES = ("author", "byl", "bbl", "username", "channel-name", "zuozhe", "bianji", "xiaobian",
+                       "submitted-by", "posted-by", "journalist-name", "screenname", "writer", "<rel>", "<rel ")
+
+
+class LibraryMetadata:
+    """trafilatura's metadata of the page, as ``trafilatura.extract_metadata`` finds it, but each costly search
+    only when asked for: its author search copies and prunes the whole tree, its title search and htmldate walk it
+    again, and the parse stage needs them only where the page's own markup says nothing (about half its time on
+    a typical page went to metadata the stage then did not use). Declared fields (meta tags, JSON-LD) are read
+    at once; the site name, categories and tags as trafilatura completes them. ``author_last`` prunes the tree."""
+
+    def __init__(self, tree: HtmlElement, html_lowered: str, url: str | None):
+        self.tree, self.html_lowered = tree, html_lowered
+        self.declared, self.url, self.site_name, self.categories, self.tags = Document(), url, None, [], []
+        try:
+            self._read_declared(url)
+        except LIBRARY_ERRORS as error:  # bare_extraction's own guard: the page keeps its text, without metadata
+            log.debug("trafilatura's metadata failed: %s", error)
+
+    def _read_declared(self, url: str | None) -> None:
+        tree, html_lowered = self.tree, self.html_lowered
+        declared = library.examine_meta(tree)
+        if declared.author and " " not in declared.author:
+            declared.author = None  # trafilatura's rule: a one-word author tag is a handle or a site, not a name
+        try:
+            declared = library.extract_meta_json(tree, declared)
+        except Exception:  # noqa: BLE001 - trafilatura guards its JSON-LD reader the same way: bad JSON-LD is no metadata
+            pass
+        self.declared = declared
+        self.url = declared.url or library.extract_url(tree, url)
+        self.site_name = _site_name(declared.sitename or library.extract_sitename(tree), self.url)
+        self.categories = declared.categories or (
+            library.extract_catstags("category", tree) if CATEGORY_LINK in html_lowered else _section_meta(tree))
+        self.tags = declared.tags or (library.extract_catstags("tag", tree) if TAG_LINK in html_lowered else [])
+
+    def title(self) -> str | None:
+        return _trimmed(self.declared.title or _guarded(library.extract_title, self.tree))
+
+    def author_last(self) -> str | None:
+        """trafilatura's author search (extract_author) without its copy of the whole tree: the author-less
+        parts are pruned from this page's own tree, so this is the last use of the tree."""
+        if self.declared.author:
+            return _trimmed(self.declared.author)
+        body_at = self.html_lowered.find("<body") + 1
+        if not any(self.html_lowered.find(cue, body_at) >= 0 for cue in LIBRARY_AUTHOR_CUES):
+            return None  # none of the class, id or attribute words its searches test occurs in the page's body
+        return _trimmed(_guarded(self._search_author))
+
+    def _search_author(self) -> str | None:
+        found = library.extract_metainfo(library.prune_unwanted_nodes(self.tree, library.AUTHOR_DISCARD_XPATHS),
+                                         library.AUTHOR_XPATHS, len_limit=MAX_LIBRARY_AUTHOR_CHARS)
+        return library.normalize_authors(None, found) if found else None
+
+    def date(self) -> str | None:
+        return _guarded(library.find_date, self.tree, url=self.url, **DATE_EXTRACTION)
+
+
+def _guarded(search, *args, **kwargs):
+    """A trafilatura/htmldate search, or None where it fails on odd markup (as bare_extraction would)."""
+    try:
+        return search(*args, **kwargs)
+    except LIBRARY_ERRORS as error:
+        log.debug("%s failed: %s", getattr(search, "__name__", search), error)
+        return None
+
+
+def _site_name(name: str | None, url: str | None) -> str | None:
+    """trafilatura's site name: no Twitter "@", capitalised unless a domain, else the URL's host."""
+    if name:
+        name = name.lstrip("@")
+        return _trimmed(name.title() if name and "." not in name and not name[0].isupper() else name)
+    match = library.META_URL.match(url) if url else None
+    return match[1] if match else None
+
+
+def _section_meta(tree: HtmlElement) -> list[str]:
+    """trafilatura's category fallback when no category link exists: the page's article:section/subject meta."""
+    values = tree.xpath('.//head//meta[@property="article:section" or contains(@name, "subject")][@content]/@content')
+    return [v for v in dict.fromkeys(library.line_processing(x) for x in values if x) if v]
+
+
+def _trimmed(value: str | None) -> str | None:
+    """trafilatura's final clean-up of a metadata string (entities, control characters, spaces)."""
+    return (library.line_processing(library.unescape(value)) or None) if value else None
