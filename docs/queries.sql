@@ -22,6 +22,7 @@ CREATE OR REPLACE TEMP VIEW people AS SELECT * FROM read_parquet(getvariable('ta
 CREATE OR REPLACE TEMP VIEW roles AS SELECT * FROM read_parquet(getvariable('tables') || '/roles.parquet/*.parquet');
 CREATE OR REPLACE TEMP VIEW countries AS SELECT * FROM read_parquet(getvariable('tables') || '/countries.parquet/*.parquet');
 CREATE OR REPLACE TEMP VIEW batches AS SELECT * FROM read_parquet(getvariable('tables') || '/batches.parquet/*.parquet');
+CREATE OR REPLACE TEMP VIEW person_links AS SELECT * FROM read_parquet(getvariable('tables') || '/person_links.parquet/*.parquet');
 
 -- Example values: the largest cohort (most people; ties: programme, then batch) and the person named in most
 -- articles (ties: name).
@@ -53,11 +54,18 @@ FROM cohort c JOIN people p USING (person_id) LEFT JOIN now_roles n ON n.person_
 ORDER BY p.name;
 
 -- name: career
--- The career of person X: every role stated in any article, in the order of its start (undated roles by the
--- date of the article stating them), with the article it comes from.
-SELECT r.title, r.org, r.status, r."start", r."end", a.published, a.title AS article
-FROM roles r JOIN people p USING (person_id) JOIN articles a USING (article_id)
-WHERE p.name = getvariable('person')
+-- The career of person X: every role stated in any article about them, under any of the names the articles
+-- print ("NGUYEN Van An", "Nguyen Van An", "Van An Nguyen": `person_links` says which are one person), in
+-- the order of its start (undated roles by the date of the article stating them), with the article it comes
+-- from and the name printed there. X is the person most of the articles naming `person` are about.
+WITH chosen AS (
+    SELECT l.canonical_id FROM person_links l JOIN people p USING (person_id)
+    WHERE p.name = getvariable('person')
+    GROUP BY l.canonical_id ORDER BY count(*) DESC, l.canonical_id LIMIT 1
+)
+SELECT r.title, r.org, r.status, r."start", r."end", a.published, a.title AS article, l.name AS printed_as
+FROM roles r JOIN person_links l USING (person_id, article_id) JOIN articles a USING (article_id)
+WHERE l.canonical_id = (SELECT canonical_id FROM chosen)
 ORDER BY coalesce(r.start_date, a.published), a.published, r.role_id;
 
 -- name: country_year

@@ -34,7 +34,7 @@ def connection(devset_tables):
 @pytest.fixture(scope="module")
 def tables(devset_tables) -> dict[str, pd.DataFrame]:
     return {name: pd.read_parquet(devset_tables / f"{name}.parquet")
-            for name in ("articles", "people", "roles", "countries", "batches")}
+            for name in ("articles", "people", "roles", "countries", "batches", "person_links")}
 
 
 def _variable(con, name: str):
@@ -90,16 +90,43 @@ def test_career_of_a_person(connection, tables):
     result = connection.sql(_read_queries()[1]["career"]).df()
     person = _variable(connection, "person")
 
-    articles, people, roles = (tables[n] for n in ("articles", "people", "roles"))
-    person_id = people.loc[people.name == person, "person_id"].iloc[0]
-    career = roles[roles.person_id == person_id].merge(
-        articles[["article_id", "published", "title"]].rename(columns={"title": "article"}), on="article_id")
+    articles, people, roles, links = (tables[n] for n in ("articles", "people", "roles", "person_links"))
+    person_ids = people.loc[people.name == person, "person_id"]
+    counts = links[links.person_id.isin(person_ids)].groupby("canonical_id").size().reset_index(name="n")
+    canonical = counts.sort_values(["n", "canonical_id"], ascending=[False, True]).canonical_id.iloc[0]
+    career = (roles.merge(links[links.canonical_id == canonical][["person_id", "article_id", "name"]],
+                          on=["person_id", "article_id"])
+              .merge(articles[["article_id", "published", "title"]].rename(columns={"title": "article"}), on="article_id")
+              .rename(columns={"name": "printed_as", "title_x": "title"}))
     career["order"] = career.start_date.fillna(career.published)
     expected = career.sort_values(["order", "published", "role_id"])[
-        ["title", "org", "status", "start", "end", "published", "article"]]
+        ["title", "org", "status", "start", "end", "published", "article", "printed_as"]]
 
     assert result.article.nunique() >= 2, "the example person is named in several articles"
     assert _rows(result) == _rows(expected)
+
+
+def test_a_career_follows_one_person_under_every_name_printed(tmp_path):
+    """Two spellings of one name in two articles ("Maria" and "Ma."; two person_ids), with an agreeing country:
+    one career, both names shown."""
+    from pipeline.run import extract_corpus
+    page = ("<html><head><link rel=\"canonical\" href=\"https://example.org/{slug}/\"></head><body><article>"
+            "<h1>{headline}</h1><p class=\"date\">{date}</p><p>{text}</p></article></body></html>")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.html").write_text(page.format(slug="a", headline="Planners Meet", date="3 March 2019",
+                                            text="Ms. Maria Luisa Santos from the Philippines, Planning Officer at the Delta Water Board, spoke."))
+    (raw / "b.html").write_text(page.format(slug="b", headline="Board Renewed", date="5 May 2023",
+                                            text="Ms. Ma. Luisa Santos from the Philippines, Director of the Delta Water Board, opened the day."))
+    assert not extract_corpus(raw, tmp_path / "out", progress=False).failures
+    setup, queries = _read_queries()
+    con = duckdb.connect()
+    con.execute("SET VARIABLE tables = ?", [str(tmp_path / "out")])
+    con.execute("SET VARIABLE person = ?", ["Maria Luisa Santos"])
+    con.execute(setup)
+    rows = con.sql(queries["career"]).fetchall()
+    assert [(title, printed) for title, *_, printed in rows] == [("Planning Officer", "Maria Luisa Santos"),
+                                                                   ("Director", "Ma. Luisa Santos")]
 
 
 def test_people_per_country_per_year(connection, tables):
