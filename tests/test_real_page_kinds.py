@@ -44,8 +44,8 @@ SERVICE = [  # sentence -> the country of the person named in it
     ("Thailand's Minister of Commerce, Wanida Charoensuk, opened the fair.", "THA"),
     ("The minister met Ms. Ana Cruz of Thailand Rice Exporters Ltd. in the morning.", None),
     # the organisation is an acronym the text defined earlier as a country's mission
-    ("The Mission of Norway to the Council (MNC) hosted the meeting. Chaired by Mr. Okada Kenji, Minister and "
-     "Deputy Chief of Mission of MNC, it began at nine.", "NOR"),
+    ("The Mission of Norway to the Council (MNC) hosted the meeting. Chaired by Mr. Okada Kenji, Counsellor "
+     "of MNC, it began at nine.", "NOR"),
     ("The Harbour Liaison Office of Norway (HLO) hosted the meeting. Ms. Ana Cruz, Director of HLO, spoke.", None),
     # the country after the initials that end the organisation: that country's own ministry
     ("Mr. Ken Ito, Director of the Asia Department, MOFA Norway, spoke.", "NOR"),
@@ -134,8 +134,8 @@ def test_a_position_in_a_photo_is_not_leaving_a_post(tmp_path, sentence, expecte
 
 
 HOLDERS = [  # sentence -> the (person, title, organisation) rows: a title, what it is of, a comma, then the holder
-    ("At the summit in 2007, the former Prime Minister of Norway, SOLBERG Erna announced a youth exchange.",
-     [("SOLBERG Erna", "Prime Minister", "Norway")]),
+    ("At the summit in 2007, the former Prime Minister of Norway, BRANDVOLD Kari announced a youth exchange.",
+     [("BRANDVOLD Kari", "Prime Minister", "Norway")]),
     ("The Director, Tomas Reyes said the plan was ready.", [("Tomas Reyes", "Director", None)]),
     # the title is the object of a preposition: the name after it is someone else
     ("Prior to her meeting with the Director of the Bay Trust, Ms. Lina Santos also visited the port.", []),

@@ -58,7 +58,8 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
                     break
     government = word_set("government_words")
     for role in roles:
-        words = set(fold(f"{role.org or ''} {role.title or ''}").split())
+        definition = acronym_definition(ctx, role.org) if role.org else None  # "MNC": "the Mission of Norway to ..."
+        words = set(fold(f"{role.org or ''} {role.title or ''} {definition.text if definition else ''}").split())
         if not words & (government | {"ambassador", "representative", "minister"}):
             continue
         after = ctx.doc.char_span(role.char_end, role.char_end + 1, alignment_mode="expand")
@@ -73,8 +74,7 @@ def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:
             continue
         stated = _stated_countries(ctx, role.char_start, role.char_end)
         source = "rule:country/role-organisation"
-        if not stated and role.org and (definition := acronym_definition(ctx, role.org)) is not None \
-                and set(fold(definition.text).split()) & government:
+        if not stated and definition is not None and set(fold(definition.text).split()) & government:
             # "Minister of MOJ", where the text defined "the Mission of Japan to the Council (MOJ)" earlier
             stated, source = _stated_countries(ctx, definition.start, definition.end), "rule:country/role-acronym"
         for span in stated[:1]:

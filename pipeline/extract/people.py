@@ -99,7 +99,7 @@ TITLE_OBJECT_REACH = 8  # tokens of "of the Ministry of X" between a title and t
 
 
 def _surname_first_after_title(ctx: Context, title: Span) -> PersonMention | None:
-    """"the former Prime Minister of Norway, SOLBERG Erna announced": a name after a title (and what it is of),
+    """"the former Prime Minister of Norway, BRANDVOLD Kari announced": a name after a title (and what it is of),
     set off by a comma, and printed surname first in capitals, the way the region's official texts print
     names. The capitals must not be an acronym the text defines, a country or a title abbreviation."""
     doc = ctx.doc
