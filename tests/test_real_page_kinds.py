@@ -34,6 +34,22 @@ def test_one_organisation_is_not_split(title, preposition, text):
 
 PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body><article>
 <h1>{title}</h1><p class="date">3 March 2025</p><p>{text}</p></article></body></html>"""
+def extracted(tmp_path, sentence: str, slug: str, headline: str) -> dict[str, list[dict]]:
+    """The rows of each table after extracting one page with ``sentence`` as its only paragraph."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "page.html").write_text(PAGE.format(slug=slug, title=headline, text=sentence))
+    assert not extract_corpus(raw, out, progress=False).failures
+    return {name: pq.read_table(out / f"{name}.parquet").to_pylist()
+            for name in ("people", "article_people", "roles", "countries")}
+
+
+def named_roles(tables: dict[str, list[dict]], *columns: str) -> list[tuple]:
+    """(person's name, *columns) of every role."""
+    people = {row["person_id"]: row["name"] for row in tables["people"]}
+    return [(people[row["person_id"]], *(row[c] for c in columns)) for row in tables["roles"]]
+
+
 SERVICE = [  # sentence -> the country of the person named in it
     ("Mr. Dara Sokun served for years at the Cambodia Ministry of Environment.", "KHM"),
     ("Ms. Farah Aziz is new here. Before that, she worked at Malaysia's Ministry of Agriculture.", "MYS"),
@@ -55,11 +71,8 @@ SERVICE = [  # sentence -> the country of the person named in it
 
 @pytest.mark.parametrize("sentence, iso3", SERVICE)
 def test_country_of_the_government_a_person_served(tmp_path, sentence, iso3):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug="service", title="Officers Named", text=sentence))
-    assert not extract_corpus(raw, out, progress=False).failures
-    countries = {row["country_iso3"] for row in pq.read_table(out / "countries.parquet").to_pylist()}
+    tables = extracted(tmp_path, sentence, "service", "Officers Named")
+    countries = {row["country_iso3"] for row in tables["countries"]}
     assert countries == ({iso3} if iso3 else set())
 
 
@@ -71,11 +84,8 @@ NAMES = [  # sentence -> the person's name as printed (issue 8, item 4: abbrevia
 
 @pytest.mark.parametrize("sentence, name", NAMES)
 def test_abbreviated_given_name_stays_in_the_name(tmp_path, sentence, name):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug="names", title="Survey Presented", text=sentence))
-    assert not extract_corpus(raw, out, progress=False).failures
-    assert [row["name"] for row in pq.read_table(out / "article_people.parquet").to_pylist()] == [name]
+    tables = extracted(tmp_path, sentence, "names", "Survey Presented")
+    assert [row["name"] for row in tables["article_people"]] == [name]
 
 
 ROLES = [  # sentence -> (title, organisation) of its one person
@@ -91,11 +101,8 @@ ROLES = [  # sentence -> (title, organisation) of its one person
 
 @pytest.mark.parametrize("sentence, expected", ROLES)
 def test_title_and_organisation(tmp_path, sentence, expected):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug="roles", title="Meeting Opened", text=sentence))
-    assert not extract_corpus(raw, out, progress=False).failures
-    assert [(row["title"], row["org"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]
+    tables = extracted(tmp_path, sentence, "roles", "Meeting Opened")
+    assert [(row["title"], row["org"]) for row in tables["roles"]] == [expected]
 
 
 PARSED = [  # sentence -> (person, title, the end of the role's source): ties only the dependency parse sees
@@ -106,13 +113,9 @@ PARSED = [  # sentence -> (person, title, the end of the role's source): ties on
 
 @pytest.mark.parametrize("sentence, expected", PARSED)
 def test_the_parse_ties_a_title_to_the_subject_of_its_verb(tmp_path, sentence, expected):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug="parsed", title="Fishermen Join", text=sentence))
-    assert not extract_corpus(raw, out, progress=False).failures
-    people = {row["person_id"]: row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
+    tables = extracted(tmp_path, sentence, "parsed", "Fishermen Join")
     person, title, source_end = expected
-    roles = [(people[row["person_id"]], row["title"], row["source"]) for row in pq.read_table(out / "roles.parquet").to_pylist()]
+    roles = named_roles(tables, "title", "source")
     assert [(name, t) for name, t, _ in roles] == [(person, title)]
     assert roles[0][2].endswith(source_end)
 
@@ -126,11 +129,8 @@ CAPTIONS = [  # a photo caption -> (title, status, end): "(left)" says where som
 
 @pytest.mark.parametrize("sentence, expected", CAPTIONS)
 def test_a_position_in_a_photo_is_not_leaving_a_post(tmp_path, sentence, expected):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug="captions", title="Farmers Visited", text=sentence))
-    assert not extract_corpus(raw, out, progress=False).failures
-    assert [(row["title"], row["status"], row["end"]) for row in pq.read_table(out / "roles.parquet").to_pylist()] == [expected]
+    tables = extracted(tmp_path, sentence, "captions", "Farmers Visited")
+    assert [(row["title"], row["status"], row["end"]) for row in tables["roles"]] == [expected]
 
 
 HOLDERS = [  # sentence -> the (person, title, organisation) rows: a title, what it is of, a comma, then the holder
@@ -144,10 +144,5 @@ HOLDERS = [  # sentence -> the (person, title, organisation) rows: a title, what
 
 @pytest.mark.parametrize("sentence, expected", HOLDERS)
 def test_a_title_then_its_holder_who_acts(tmp_path, sentence, expected):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug="holders", title="Exchange Announced", text=sentence))
-    assert not extract_corpus(raw, out, progress=False).failures
-    people = {row["person_id"]: row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
-    roles = [(people[row["person_id"]], row["title"], row["org"]) for row in pq.read_table(out / "roles.parquet").to_pylist()]
-    assert roles == expected
+    tables = extracted(tmp_path, sentence, "holders", "Exchange Announced")
+    assert named_roles(tables, "title", "org") == expected
