@@ -37,6 +37,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Callable
 
+from .engine import PROCESSES_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "raw"
 DEVSET_DIR = ROOT / "tests" / "devset" / "raw"
@@ -456,6 +458,9 @@ def _check_one(folder: Path, name: str, model: str | None) -> tuple[str, str]:
 def _worker(connection: Connection, folder: Path, model: str | None) -> None:
     import logging
     logging.disable(logging.CRITICAL)  # failures are counted here, not logged
+    # the workers are the parallelism; set in the worker only, so the whole-folder run (a child of the runner)
+    # runs with the command's own default, as a user's would (set in the runner, it made that run one process)
+    os.environ[PROCESSES_ENV] = "1"
     while True:
         name = connection.recv()
         outcome, detail = _check_one(folder, name, model)
@@ -508,7 +513,6 @@ def check_pages(folder: Path, pages: list[FuzzPage], model: str | None, hang_sec
     stopped part-way keeps what it found and ``--resume`` goes on from there."""
     from .nlp import build_nlp
     build_nlp(model)  # loaded once here: a worker started again after a hang forks with it in memory
-    os.environ["STORY_EXTRACTOR_PROCESSES"] = "1"  # the workers are the parallelism
     context = multiprocessing.get_context("fork")
     queue = list(reversed(pages))
     results: list[PageResult] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import time
@@ -178,3 +179,15 @@ def test_a_stopped_fuzz_run_resumes_where_it_stopped(tmp_path, capsys):
     assert len(resumed) == 12 and [r["name"] for r in resumed[:5]] == [json.loads(line)["name"] for line in lines[:5]]
     report = json.loads((work / "report.json").read_text())
     assert sorted(r["name"] for r in report["per_page"]) == sorted(json.loads(line)["name"] for line in lines)
+
+
+def test_the_page_checks_leave_the_whole_folder_run_its_own_processes(tmp_path, monkeypatch):
+    """Only the page-check workers run single-process; the whole-folder run (a child of the runner) must get the
+    command's default, or it measures a run no user makes."""
+    from pipeline.engine import PROCESSES_ENV
+    from pipeline.fuzz import check_pages
+    monkeypatch.delenv(PROCESSES_ENV, raising=False)
+    pages = generate(tmp_path / "raw", 4, SEED, MEDIUM)
+    results = check_pages(tmp_path / "raw", pages, MODEL, hang_seconds=60, workers=1, progress=False)
+    assert len(results) == 4
+    assert PROCESSES_ENV not in os.environ
