@@ -59,14 +59,13 @@ def _matcher(vocab: Vocab) -> DependencyMatcher:
 
 def parse_links(doc: Doc, titles: list[Span], people: list[Span], organisations: list[Span]) -> list[Link]:
     """Every link the patterns find between ``titles`` and ``people`` or ``organisations`` (spans of ``doc``),
-    in the parsed sentences ``nlp.process_text`` keeps (or the whole Doc, where the model parsed it all)."""
+    in the parsed sentences ``nlp.process_text`` keeps (or the whole Doc, where the model parsed it all); by
+    title, then in the order of the pattern file."""
     parsed = _parsed_sentences(doc)
-    offsets = [offset for offset, _ in parsed]
     grouped: list[tuple[list[Span], list[Span], list[Span]]] = [([], [], []) for _ in parsed]
     for kind, spans in enumerate((titles, people, organisations)):
-        for span in spans:  # each span to the parsed sentence holding it, by binary search over their starts
-            at = bisect_right(offsets, span.start) - 1
-            if at >= 0 and span.end <= offsets[at] + len(parsed[at][1]):
+        for span in spans:
+            if (at := _sentence_index(doc, span)) is not None:
                 grouped[at][kind].append(span)
     links: list[Link] = []
     for (offset, sentence), (in_titles, in_people, in_organisations) in zip(parsed, grouped):
@@ -76,7 +75,8 @@ def parse_links(doc: Doc, titles: list[Span], people: list[Span], organisations:
         for link in _sentence_links(sentence, local(in_titles), local(in_people), local(in_organisations)):
             links.append(Link(link.relation, link.pattern_id, doc[link.title.start + offset:link.title.end + offset],
                               doc[link.other.start + offset:link.other.end + offset], link.cue + offset))
-    return sorted(links, key=lambda link: (link.title.start, link.pattern_id, link.other.start))
+    order = _pattern_order()
+    return sorted(links, key=lambda link: (link.title.start, order[link.pattern_id], link.other.start))
 
 
 def _parsed_sentences(doc: Doc) -> list[tuple[int, Doc]]:
@@ -84,15 +84,22 @@ def _parsed_sentences(doc: Doc) -> list[tuple[int, Doc]]:
     return doc.user_data.get(SENTENCE_PARSES) or ([(0, doc)] if doc.has_annotation("DEP") else [])
 
 
+def _sentence_index(doc: Doc, span: Span) -> int | None:
+    """Which of ``_parsed_sentences(doc)`` holds ``span`` (binary search over their first tokens, kept per Doc)."""
+    parsed = _parsed_sentences(doc)
+    cached = doc.user_data.get("sentence_parse_offsets")
+    if cached is None or len(cached) != len(parsed):
+        cached = doc.user_data["sentence_parse_offsets"] = [offset for offset, _ in parsed]
+    at = bisect_right(cached, span.start) - 1
+    return at if at >= 0 and span.end <= cached[at] + len(parsed[at][1]) else None
+
+
 def parsed_dep(doc: Doc, span: Span) -> str:
     """The dependency label of ``span``'s root in the parse of its sentence ("" where it was not parsed)."""
-    parsed = _parsed_sentences(doc)
-    at = bisect_right([offset for offset, _ in parsed], span.start) - 1
-    if at < 0:
+    at = _sentence_index(doc, span)
+    if at is None:
         return ""
-    offset, sentence = parsed[at]
-    if span.end > offset + len(sentence):
-        return ""
+    offset, sentence = _parsed_sentences(doc)[at]
     return sentence[span.start - offset:span.end - offset].root.dep_
 
 
@@ -131,6 +138,12 @@ def _node_names() -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=1)
+def _pattern_order() -> dict[str, int]:
+    """Pattern id -> its line in the pattern file: where two patterns link one title, the earlier wins."""
+    return {p["id"]: n for n, p in enumerate(link_patterns())}
+
+
+@lru_cache(maxsize=1)
 def _relations() -> dict[str, str]:
     return {p["id"]: p["relation"] for p in link_patterns()}
 
@@ -140,21 +153,16 @@ def organisation_entities(doc: Doc) -> list[Span]:
     return [ent for ent in ents_of(doc) if ent.label_ == "ORG"]
 
 
-
-
-
-
 def links_by_title(ctx) -> tuple[dict[int, tuple[str, str, int]], dict[int, Span]]:
     """({title start: (person key, pattern id, cue)}, {title start: organisation entity}) of the article's
-    titles, from ``parse_links``; the first link of each kind per title wins (patterns are tried in file order)."""
+    titles, from ``parse_links``; the first link of each kind per title wins (the pattern file's order)."""
     doc = ctx.doc
     mentions = [m for m in ctx.mentions if m.key and m.tok_end > m.tok_start]
     key_at = {m.tok_start: m.key for m in mentions}
-    order = {p["id"]: n for n, p in enumerate(link_patterns())}
     holders: dict[int, tuple[str, str, int]] = {}
     organisations: dict[int, Span] = {}
     links = parse_links(doc, ctx.titles, [doc[m.tok_start:m.tok_end] for m in mentions], organisation_entities(doc))
-    for link in sorted(links, key=lambda link: order[link.pattern_id]):
+    for link in links:
         if link.relation == "holder" and link.other.start in key_at:
             holders.setdefault(link.title.start, (key_at[link.other.start], link.pattern_id, link.cue))
         elif link.relation == "organisation" and link.other.start >= link.title.end:  # not inside the title itself
