@@ -11,7 +11,10 @@
 3. **bare**: runs the full default ``en_core_web_sm`` pipeline (``spacy.load`` with every default
    component), one ``nlp(text)`` call per article text, no batching, over the very texts the pipeline
    wrote to its ``articles`` table;
-4. prints seconds, pages/s, articles/s, words/s (whitespace tokens of ``articles.text``), peak RSS and
+4. **pipeline, no title-sentence parse**: step 2 again with the parser taken out of the model, so the
+   dependency parse of the sentences holding a title (``extract/syntax.py``) is not made; its share of
+   the throughput is printed;
+5. prints seconds, pages/s, articles/s, words/s (whitespace tokens of ``articles.text``), peak RSS and
    the speed ratio pipeline/bare in words/s; ``--json PATH`` also writes the numbers.
 
 Each measurement runs in its own child process (``python -m pipeline.bench --only pipeline|bare ...``),
@@ -19,7 +22,7 @@ so its peak RSS (``ru_maxrss``, reported by the child itself) belongs to that me
 child the model is loaded and warmed up (one small page or text) before the clock starts; load and
 warm-up times are reported separately and excluded from throughput, so the ratio compares steady state.
 
-5. **large page**: one synthetic page of ``--large-page-chars`` characters (default 1,000,000: many
+6. **large page**: one synthetic page of ``--large-page-chars`` characters (default 1,000,000: many
    profiles of invented people, see ``pipeline/synthetic.py``) through ``extract_corpus`` in its own
    child process; it prints seconds and peak RSS against the targets (under 30 s and 1 GB on the 2-core
    machine). ``--large-pages`` measures a list of sizes instead, and ``--one-person N`` adds a page of
@@ -113,17 +116,22 @@ def _article_texts(out_dir: Path) -> list[str]:
 # --- measurements (each runs in its own child process) -----------------------------------------------
 
 
-def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path, model: str | None = None) -> dict:
+def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path, model: str | None = None,
+                     title_parse: bool = True) -> dict:
     """Time ``extract_corpus`` as shipped over ``corpus`` into the fresh folder ``out_dir``.
 
     The model is loaded with the same call ``run.py`` makes, then one small warm-up corpus is extracted
-    (first-use costs: dateparser locale data, regex compilation, ...); both are timed apart.
+    (first-use costs: dateparser locale data, regex compilation, ...); both are timed apart. Without
+    ``title_parse`` the parser is taken out of the loaded model, so ``nlp.parse_title_sentences`` parses
+    nothing and the links of ``extract/syntax.py`` are not made: the cost of that parse, measured.
     """
     from .nlp import build_nlp
     from .run import extract_corpus
 
     start = time.perf_counter()
-    build_nlp(model)  # positional, as run.py calls it: build_nlp() would be a different lru_cache entry
+    nlp = build_nlp(model)  # positional, as run.py calls it: build_nlp() would be a different lru_cache entry
+    if not title_parse and "parser" in nlp.component_names:
+        nlp.remove_pipe("parser")  # the forked workers inherit the model without it
     load_s = time.perf_counter() - start
     start = time.perf_counter()
     extract_corpus(warmup, out_dir.with_name(out_dir.name + "-warmup"), model=model, progress=False)
@@ -135,6 +143,7 @@ def measure_pipeline(corpus: Path, out_dir: Path, warmup: Path, model: str | Non
 
     texts = _article_texts(out_dir)
     name = "pipeline" if model is None else f"pipeline, model={model}"
+    name += "" if title_parse else ", no title-sentence parse"
     return {"measurement": name, "seconds": seconds, "load_s": load_s, "warmup_s": warmup_s,
             "pages": summary.pages, "new": summary.new, "articles": summary.articles, "words": _words(texts),
             "failures": len(summary.failures), "peak_rss_mb": _peak_rss_mb(),
@@ -358,6 +367,9 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
         if "error" not in rows[0]:
             rows.append(_child(["--only", "bare", "--texts-from", str(work / "out"), "--pages", str(pages)], work, "bare"))
             print("bare model measured", flush=True)
+        rows.append(_child(["--only", "pipeline", "--no-title-parse", "--corpus", str(corpus),
+                            "--out", str(work / "out-no-parse"), "--warmup", str(warmup)], work, "no-title-parse"))
+        print("pipeline measured without the title-sentence parse", flush=True)
         if experiments:
             rows.append(_child(["--only", "pipeline", "--model", "blank", "--corpus", str(corpus),
                                 "--out", str(work / "out-blank"), "--warmup", str(warmup)], work, "blank"))
@@ -369,12 +381,18 @@ def run_benchmark(copies: int, json_path: Path | None, experiments: bool, profil
 
         result = {"copies": copies, "pages": pages, "cpu_count": os.cpu_count(), "python": sys.version.split()[0],
                   "versions": _versions(), "load_average_before": load_before, "measurements": rows}
-        bare_words_per_s = rows[1]["words_per_s"] if len(rows) > 1 and "error" not in rows[1] else None
+        bare = next((row for row in rows if row["measurement"].startswith("bare ") and "error" not in row), None)
+        bare_words_per_s = bare["words_per_s"] if bare else None
         print()
         print(format_table(rows, bare_words_per_s))
         if bare_words_per_s and "error" not in rows[0]:
             result["ratio_pipeline_over_bare_words_per_s"] = rows[0]["words_per_s"] / bare_words_per_s
             print(f"\nspeed ratio pipeline/bare (words/s): {result['ratio_pipeline_over_bare_words_per_s']:.2f}x")
+        without = next((row for row in rows if row.get("measurement", "").endswith("no title-sentence parse")), None)
+        if without and "error" not in without and "error" not in rows[0]:
+            result["title_parse_cost"] = 1 - rows[0]["words_per_s"] / without["words_per_s"]
+            print(f"title-sentence parse: {rows[0]['words_per_s']:,.0f} words/s with it, {without['words_per_s']:,.0f} "
+                  f"without ({result['title_parse_cost']:.0%} of the throughput)")
         if rows[0].get("failures") or rows[0].get("new", pages) != pages:
             print(f"note: the pipeline extracted {rows[0].get('new')} of {pages} pages as new, "
                   f"with {rows[0].get('failures')} failure(s)")
@@ -436,11 +454,12 @@ def main(argv: list[str] | None = None) -> int:
         child.add_argument(name, type=Path, help=argparse.SUPPRESS)
     child.add_argument("--pages", type=int, default=0, help=argparse.SUPPRESS)
     child.add_argument("--model", help=argparse.SUPPRESS)
+    child.add_argument("--no-title-parse", dest="title_parse", action="store_false", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.only:
         if args.only == "pipeline":
-            result = measure_pipeline(args.corpus, args.out, args.warmup, args.model)
+            result = measure_pipeline(args.corpus, args.out, args.warmup, args.model, args.title_parse)
         elif args.only == "bare":
             result = measure_bare(args.texts_from, args.pages)
         elif args.only == "components":
