@@ -146,3 +146,26 @@ HOLDERS = [  # sentence -> the (person, title, organisation) rows: a title, what
 def test_a_title_then_its_holder_who_acts(tmp_path, sentence, expected):
     tables = extracted(tmp_path, sentence, "holders", "Exchange Announced")
     assert named_roles(tables, "title", "org") == expected
+
+
+GROUPS = [  # sentence -> the (person, title, organisation) rows: a plural title names each person of the list after it
+    ("Three BRT fellows from the region, Ms. Ana Lim of Delta University from Viet Nam, Mr. Ben Cruz of Bay College "
+     "from the Philippines, and Ms. Carla Diaz of Reef Institute from Indonesia, shared their experiences.",
+     [("Ana Lim", "BRT fellow", "Delta University"), ("Ben Cruz", "BRT fellow", "Bay College"),
+      ("Carla Diaz", "BRT fellow", "Reef Institute")]),
+    ("The two new Programme Officers, Mai Tran and Jonas Berg, organised the session.",
+     [("Mai Tran", "Programme Officer", None), ("Jonas Berg", "Programme Officer", None)]),
+    ("After the oath, Deputy Directors-General (DDG) Mai Tran and Jonas Berg took office.",
+     [("Mai Tran", "Deputy Director-General", None), ("Jonas Berg", "Deputy Director-General", None)]),
+    # the number says three, the list has two: not this list
+    ("Three Programme Officers, Mai Tran and Jonas Berg, organised the session.", []),
+    # a verb between the plural and the names: they are not the officers
+    ("The officers thanked Mai Tran and Jonas Berg for the session.", []),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", GROUPS)
+def test_a_plural_title_names_each_person_of_its_list(tmp_path, sentence, expected):
+    tables = extracted(tmp_path, sentence, "groups", "Fellows Met")
+    assert sorted(named_roles(tables, "title", "org")) == sorted(expected)
+

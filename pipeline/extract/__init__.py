@@ -29,6 +29,7 @@ from .countries import dedupe_countries, person_countries
 from .dates import date_facts, end_previous_in_sentence, keep_date, term_dates, took_office_today
 from .headings import heading_facts
 from .mentions import mention_rows
+from .groups import group_roles
 from .organisations import of_organisation_affiliations
 from .people import find_person_mentions
 from .roles import link_roles, merge_roles
@@ -63,7 +64,7 @@ def extract_article(article: Article, profiles: list[Profile], doc: Doc) -> Extr
     drafts, heading_countries, heading_batches, programme_mentions = heading_facts(ctx)
     heading_title_chars = {d.role.char_start for d in drafts}
     ctx.titles = [t for t in titles if t.start_char not in heading_title_chars]
-    drafts += link_roles(ctx)
+    drafts += link_roles(ctx) + group_roles(ctx)
     roles = merge_roles(drafts)
     end_previous_in_sentence(ctx, roles)
     took_office_today(ctx, roles)
