@@ -169,3 +169,21 @@ def test_a_plural_title_names_each_person_of_its_list(tmp_path, sentence, expect
     tables = extracted(tmp_path, sentence, "groups", "Fellows Met")
     assert sorted(named_roles(tables, "title", "org")) == sorted(expected)
 
+
+CARD = """<html><head><link rel="canonical" href="https://example.org/news/card/"></head><body><article>
+<h1>Fellows Look Back</h1><p class="date">3 March 2025</p><p>Two fellows told us about their years here.</p>
+<h2>First Fellow</h2><p>Name: Ana Lim<br>Period as Visiting Fellow: 2021/10/4 – 2023/9/30</p>
+<h2>Second Fellow</h2><p>Name: Ben Cruz<br>Term as Visiting Fellow: 2024/4/1 – 2026/3/31</p>
+</article></body></html>"""
+
+
+def test_a_card_period_as_a_title_is_that_post_with_its_dates(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "card.html").write_text(CARD)
+    assert not extract_corpus(raw, out, progress=False).failures
+    tables = {name: pq.read_table(out / f"{name}.parquet").to_pylist() for name in ("people", "roles", "batches")}
+    assert sorted(named_roles(tables, "title", "status", "start", "end")) == [
+        ("Ana Lim", "Visiting Fellow", "former", "2021-10-04", "2023-09-30"),  # over before the article's date
+        ("Ben Cruz", "Visiting Fellow", "current", "2024-04-01", "2026-03-31")]
+    assert tables["batches"] == []  # a post's period, not a cohort

@@ -1,7 +1,8 @@
 """Profile headings and cards: the structured lines that give several facts of one person at once.
 
 "Name, Title, Organisation, Country", "Name (Country)" and "Name, Country, Programme (Nth Batch, Y-Y)"
-headings, and a card's "Position: ...", "Affiliation and country of origin: ...", "Period: ..." lines.
+headings, and a card's "Position: ...", "Affiliation and country of origin: ...", "Period: ...", "Period as
+<title>: ..." lines.
 They are read once the profile's person is known, before the prose is linked.
 """
 from __future__ import annotations
@@ -10,11 +11,12 @@ import re
 
 from spacy.tokens import Span
 
-from ..normalize import batch_number, country_iso3, country_name
+from ..normalize import batch_number, country_iso3, country_name, normalize_date
 from ..records import BatchFact, CountryFact, Mention, Profile, Role
 from ..segment import BATCH_PAREN, split_fields
 from .context import Context, full_title
 from .countries import country_fact
+from .dates import partial_date
 from .roles import RoleDraft
 
 
@@ -69,6 +71,7 @@ def heading_facts(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], lis
     return roles, countries, batches, programmes
 
 
+TENURE_LABEL = re.compile(r"^(?:period|term|tenure|time|years?) (?:as|of service as) (?P<title>\S.*)$")
 CARD_FIELD = re.compile(r"^(?P<label>[A-Z][A-Za-z ,/&'’-]{1,50}?)\s*[:：]\s*(?P<value>\S.*)$")
 
 
@@ -93,13 +96,28 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
             spans = [s for s in ctx.countries if start <= s.start_char and s.end_char <= end]
             if spans and (span := spans[-1]):
                 countries.append(country_fact(ctx, holder, span, "rule:country/card"))
-        if re.search(r"period|duration|dates?|batch|cohort|year", label):
+        if tenure := TENURE_LABEL.match(label):  # "Period as Visiting Fellow: 2021/4/1 – 2023/3/31"
+            roles.append(_tenure_role(ctx, holder, match.group("label")[tenure.start("title"):], value, start, end))
+        elif re.search(r"period|duration|dates?|batch|cohort|year", label):
             years = [int(y) for y in re.findall(r"\b(1[89]\d\d|20\d\d)\b", value)]
             number = batch_number(value) if re.search(r"batch|cohort", label) else None
             if years or number is not None:
                 batches.append(BatchFact(holder, aid, None, number, min(years) if years else None, max(years) if years else None,
                                          start, end, "rule:batch/card"))
     return roles, countries, batches
+
+
+def _tenure_role(ctx: Context, holder: str, title: str, value: str, start: int, end: int) -> RoleDraft:
+    """The post a card's "Period as <title>: <dates>" line names, with the dates as its start and end; former
+    once its end is before the article's date."""
+    dates = normalize_date(value, ctx.article.published)
+    begin = partial_date(dates.start) if dates else None
+    finish = partial_date(dates.end) if dates and dates.end != dates.start else None
+    published = ctx.article.published
+    status = "former" if finish and published and finish.end_date < published else "current"
+    stated = 2 if finish and published else 1  # the dates say whether the post is over
+    return RoleDraft(Role(holder, ctx.article.article_id, title.strip(), None, status, begin, finish, start, end,
+                          "rule:role/card-tenure"), stated)
 
 
 def _title_within(ctx: Context, start: int, end: int) -> Span | None:
