@@ -157,6 +157,9 @@ GROUPS = [  # sentence -> the (person, title, organisation) rows: a plural title
      [("Mai Tran", "Programme Officer", None), ("Jonas Berg", "Programme Officer", None)]),
     ("After the oath, Deputy Directors-General (DDG) Mai Tran and Jonas Berg took office.",
      [("Mai Tran", "Deputy Director-General", None), ("Jonas Berg", "Deputy Director-General", None)]),
+    # an acronym before the plural is the organisation of those without one of their own, as in the singular
+    ("Two HLO Programme Officers, Mai Tran and Jonas Berg, organised the session.",
+     [("Mai Tran", "Programme Officer", "HLO"), ("Jonas Berg", "Programme Officer", "HLO")]),
     # the number says three, the list has two: not this list
     ("Three Programme Officers, Mai Tran and Jonas Berg, organised the session.", []),
     # a verb between the plural and the names: they are not the officers

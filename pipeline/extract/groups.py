@@ -13,7 +13,7 @@ from spacy.tokens import Token
 from ..patterns import load_jsonl
 from ..records import Role
 from .context import Chain, Context, PersonMention, sent_of
-from .organisations import capitalised_chain, org_like
+from .organisations import prefix_acronym, capitalised_chain, org_like
 from .roles import RoleDraft
 
 HEAD_PATTERNS = ("title-head", "title-head-ambiguous-modified")  # their required word is a title's head noun
@@ -63,8 +63,13 @@ def group_roles(ctx: Context) -> list[RoleDraft]:
         if len(members) < MIN_GROUP or (count is not None and count != len(members)):
             continue
         status = "former" if start > 0 and doc[start - 1].lower_ in FORMER_WORDS else "current"
+        acronym = doc[start].text if end - start > 1 and prefix_acronym(ctx, start) else None
         for mention, org in members:
-            roles.append(RoleDraft(Role(mention.key, ctx.article.article_id, title, org.text if org else None, status,
+            # "two HLO Programme Officers, A and B": HLO is their organisation, as in "HLO Programme Officer A";
+            # with an organisation of their own after the name, the acronym stays in the title ("RFT fellow")
+            own_title = title[len(acronym) + 1:] if acronym and org is None else title
+            org_text = org.text if org else acronym
+            roles.append(RoleDraft(Role(mention.key, ctx.article.article_id, own_title, org_text, status,
                                         None, None, doc[start].idx, org.end if org else mention.end, SOURCE), 1))
     return roles
 

@@ -183,7 +183,7 @@ def organisation_before_title(ctx: Context, title: Span) -> tuple[int, Chain | N
     doc = ctx.doc
     sent_start = sent_of(title).start
     start = title.start
-    while start > sent_start and title.start - start < MAX_PREFIX_ACRONYMS and _prefix_acronym(ctx, start - 1):
+    while start > sent_start and title.start - start < MAX_PREFIX_ACRONYMS and prefix_acronym(ctx, start - 1):
         start -= 1
     if start == title.start:
         return title.start, None
@@ -191,7 +191,7 @@ def organisation_before_title(ctx: Context, title: Span) -> tuple[int, Chain | N
     return start, Chain(span.text, span.start_char, span.end_char)
 
 
-def _prefix_acronym(ctx: Context, i: int) -> bool:
+def prefix_acronym(ctx: Context, i: int) -> bool:
     """Token ``i`` is an organisation's acronym: capitals, and no title abbreviation, honorific, name or country."""
     token = ctx.doc[i]
     return (len(token.text) >= 2 and token.text.isupper() and token.text.isalpha()
@@ -249,7 +249,7 @@ def organisation_then_portfolio(ctx: Context, title: Span) -> tuple[Chain, Chain
     if i + 1 >= sent_end or doc[i].lower_ != "of":
         return None
     j = i + 1
-    while j < sent_end and j - i <= MAX_PREFIX_ACRONYMS and (_prefix_acronym(ctx, j) or ctx.countries_at(j)):
+    while j < sent_end and j - i <= MAX_PREFIX_ACRONYMS and (prefix_acronym(ctx, j) or ctx.countries_at(j)):
         j += 1
     if j == i + 1:
         return None
