@@ -13,13 +13,14 @@ from spacy.tokens import Token
 from ..patterns import load_jsonl
 from ..records import Role
 from .context import Chain, Context, PersonMention, sent_of
-from .organisations import prefix_acronym, capitalised_chain, org_like
+from .organisations import capitalised_chain, org_like, prefix_acronym
 from .roles import RoleDraft
 
 HEAD_PATTERNS = ("title-head", "title-head-ambiguous-modified")  # their required word is a title's head noun
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 FORMER_WORDS = {"former", "past", "previous"}
 MIN_GROUP = 2  # a plural title before one name is a heading or a typo, not a group
+MAX_MODIFIERS = 5  # "Senior Regional Programme Officers": more capitalised words before a plural are a name or a headline
 INTRO_REACH = 6  # tokens between the plural title and its list: "from ASEAN", "(DDG)", "of the Trust"
 SOURCE = "rule:role/group-list"
 
@@ -80,7 +81,8 @@ def _title_phrase(ctx: Context, head: Token, singular_head: str) -> tuple[int, i
     doc = ctx.doc
     modifiers = title_heads()[1]
     start = head.i
-    while start > sent_of(head).start and _modifier(ctx, doc[start - 1], modifiers):
+    first = max(sent_of(head).start, head.i - MAX_MODIFIERS)
+    while start > first and _modifier(ctx, doc[start - 1], modifiers):
         start -= 1
     end, tail = head.i + 1, ""
     if end + 1 < len(doc) and doc[end].text == "-" and doc[end + 1].lower_ == "general":
@@ -99,8 +101,7 @@ def _modifier(ctx: Context, token: Token, modifiers: frozenset[str]) -> bool:
 
 def _members(ctx: Context, after: int) -> list[tuple[PersonMention, Chain | None]]:
     """(mention, organisation after "of") of each person listed from token ``after`` on, separated by commas and
-    "and", each possibly followed by "of Organisation", "from Country" or a bracket; [] when anything else
-    comes between them."""
+    "and", each possibly followed by "of Organisation" and "from Country"; the list ends at anything else."""
     doc = ctx.doc
     sent_end = sent_of(doc[after - 1]).end
     i = _after_intro(ctx, after, sent_end)
