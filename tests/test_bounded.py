@@ -132,3 +132,29 @@ def test_the_time_limit_comes_from_the_environment(monkeypatch, caplog):
     assert "STORY_EXTRACTOR_PAGE_TIMEOUT" in caplog.text
     monkeypatch.delenv(pagework.PAGE_TIME_LIMIT_ENV)
     assert pagework.page_time_limit() == pagework.PAGE_TIME_LIMIT_S
+
+
+def _chain_word_checks(tmp_path: Path, monkeypatch, repeats: int) -> int:
+    """How many words the programme-name reader looks at on a page of ``repeats`` runs of capitalised heads."""
+    import pipeline.extract.cohorts as cohorts
+    calls = 0
+    original = cohorts._is_chain_word
+
+    def counted(token):
+        nonlocal calls
+        calls += 1
+        return original(token)
+
+    monkeypatch.setattr(cohorts, "_is_chain_word", counted)
+    raw, out = tmp_path / f"raw{repeats}", tmp_path / f"out{repeats}"
+    raw.mkdir()
+    words = " ".join(["Programme Officers Senior Regional Fellows"] * repeats)
+    (raw / "page.html").write_text(f"<html><body><article><h1>Capitals</h1><p>{words}</p></article></body></html>")
+    assert not extract_corpus(raw, out, progress=False).failures
+    return calls
+
+
+def test_a_page_of_capitalised_programme_words_costs_linear_work(tmp_path, monkeypatch):
+    """Every "Programme" of an unpunctuated run of capitals once looked back over the whole run (80 s for 340 KB)."""
+    small, large = (_chain_word_checks(tmp_path, monkeypatch, repeats) for repeats in (400, 1600))
+    assert 0 < large <= 4.5 * small  # four times the words: about four times the work, not sixteen

@@ -179,6 +179,7 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
     return facts
 
 
+MAX_NAME_TOKENS = 15  # words of a programme's name before its head ("ASEAN-Japan Youth Leaders Exchange Programme")
 PROGRAMME_HEADS = {"programme", "program", "fellowship", "scholarship", "exchange", "course", "training", "forum", "workshop",
                    "workshops", "dialogue", "project", "initiative", "academy", "internship", "camp", "seminar", "school",
                    "grant", "grants", "award", "awards"}
@@ -192,7 +193,8 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
     """Named programmes: capitalised phrases headed by Programme, Fellowship, Course, Exchange, Project ...
 
     A phrase never leaves its sentence, so it can only contain (or lie inside) phrases of the same sentence:
-    ``found`` holds the phrases of earlier sentences, ``current`` those of this one.
+    ``found`` holds the phrases of earlier sentences, ``current`` those of this one. A name is at most
+    ``MAX_NAME_TOKENS`` before its head, so a page of capitalised words costs linear time.
     """
     doc, found, current, sentence_start = ctx.doc, [], [], None
     for token in doc:
@@ -201,8 +203,8 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
         if sent_of(token).start != sentence_start:
             found += current
             current, sentence_start = [], sent_of(token).start
-        start = token.i
-        while start > sent_of(token).start and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
+        start, first = token.i, max(sent_of(token).start, token.i - MAX_NAME_TOKENS)
+        while start > first and (_is_chain_word(doc[start - 1]) or (doc[start - 1].text == "-" and not doc[start - 1].whitespace_)):
             start -= 1
         while start < token.i and doc[start].lower_ in {"the", "a", "an"}:
             start += 1
@@ -215,8 +217,11 @@ def programme_mentions_in(ctx: Context) -> list[Chain]:
             end += 3  # "... Programme (MRYL-TP)"
         span = doc[start:end]
         if len(span) >= 2:
-            current = [c for c in current if not (span.start_char <= c.start and c.end <= span.end_char)]
-            if not any(c.start <= span.start_char and span.end_char <= c.end for c in current):
+            # heads come in text order, so only the latest phrases can lie inside this one or hold it: checking
+            # those alone keeps a sentence of thousands of capitalised heads linear
+            while current and span.start_char <= current[-1].start and current[-1].end <= span.end_char:
+                current.pop()
+            if not (current and current[-1].start <= span.start_char and span.end_char <= current[-1].end):
                 current.append(Chain(span.text, span.start_char, span.end_char))
     found += current
     for match in re.finditer(r"\b(?:project|programme|program|initiative) on (?P<name>[A-Z][^.,;()]{5,120}?)(?=[,.;(]| which| that| funded| supported)",
