@@ -268,10 +268,13 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
                          tok_start=span.start, tok_end=span.end)
 
 
+MAX_PORTFOLIO_WORDS = 8  # "of Women's Affairs and Social Development": a longer capitalised run is not one portfolio
+
+
 def _ends_portfolio(doc: Doc, start: int) -> bool:
     """The capitalised words before ``start`` follow "of"/"for": "Minister of Public Works Name" (a portfolio)."""
-    i = start
-    while i > 0 and doc[i - 1].is_title and doc[i - 1].is_alpha:
+    i, first = start, max(0, start - MAX_PORTFOLIO_WORDS)
+    while i > first and doc[i - 1].is_title and doc[i - 1].is_alpha:
         i -= 1
     return i < start and i >= 1 and doc[i - 1].lower_ in {"of", "for"}
 
