@@ -32,6 +32,8 @@ CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "becom
              "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
              "assumed", "took", "up", "remains", "remained", "into", "continues", "then", "presently"}
 BLOCKING_PREPOSITIONS = {"by", "with", "among", "including", "like", "than", "through", "via", "under", "between"}
+VERBAL_REACH = 150  # tokens back from a title to its verbal holder: the longest title sentence of the gold sets has 134,
+# and an unpunctuated run of thousands of titles must not search its whole "sentence" from each
 CUE_WINDOW = 7  # tokens before a title in which a verb cue ("was promoted to") ties it to the person before
 AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
 
@@ -159,9 +161,10 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
     # verbal: nearest person or pronoun before, with a cue word between it and the title, close to the title
     if before in BLOCKING_PREPOSITIONS or (before in {"a", "an", "former"} and before2 in BLOCKING_PREPOSITIONS):
         return None
-    for i in range(title.start - 1, sent.start - 1, -1):
+    reach = max(sent.start, title.start - VERBAL_REACH)
+    for i in range(title.start - 1, reach - 1, -1):
         possessive = doc[i].lower_ in {"his", "her"} and any(j in ctx.mention_at or doc[j].lower_ in {"he", "she"}
-                                                             for j in range(sent.start, i))
+                                                             for j in range(reach, i))
         if i in ctx.mention_at or (doc[i].lower_ in PRONOUNS and not possessive):
             window_start = max(i + 1, title.start - CUE_WINDOW)
             cues = [t.i for t in doc[window_start:title.start] if t.lower_ in CUE_WORDS and not
