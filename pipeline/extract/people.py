@@ -285,7 +285,7 @@ def _organisation_position(ctx: Context, start: int) -> bool:
     doc = ctx.doc
     if start >= 1 and (doc[start - 1].lower_ in {"in", "near"} or
                        (doc[start - 1].text[:1].isupper() and doc[start - 1].lower_ in word_set("org_keywords")
-                        and not any(e.label_ == "ORG" and e.end == start for e in ents_of(doc)))):
+                        and not ((ent := entity_at(doc, start - 1)) is not None and ent.label_ == "ORG" and ent.end == start))):
         return True  # unless the model itself closed an organisation there: "... Community Department Name Name"
     if start >= 2 and doc[start - 1].lower_ in {"of", "at"} and (start - 2 in ctx.title_tokens):
         return True
