@@ -90,8 +90,9 @@ $(REALDEV_RAW)/.built: $(wildcard $(REALDEV_TEXT)/*.txt)
 	$(PYTHON) "$(PAGES_FROM_TEXT)" cache "$(REALDEV_TEXT)" "$(REALDEV_RAW)"
 	touch "$@"
 
-bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy, then the scaling run (bench-scale)
+bench: setup ## Throughput and peak memory: whole pipeline vs bare spaCy, growth with page size, then the scaling run (bench-scale)
 	"$(PY)" -m pipeline.bench
+	"$(PY)" -m pipeline.bench_growth
 	@mkdir -p build
 	"$(PY)" -m pipeline.bench_scale --json build/bench-scale.json --plot build/bench-scale.png
 

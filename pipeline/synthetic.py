@@ -89,3 +89,24 @@ def one_person_page(paragraphs: int, seed: int = 0) -> str:
         for paragraph in _profile_paragraphs(rng, given, family, "he", "Mr."):
             blocks += [f"<p>{html.escape(sentence)}</p>" for sentence in SENTENCE_END.split(paragraph)]
     return _page(f"A long career: {given} {family}", blocks[:paragraphs + 1])
+
+
+# One unpunctuated run of a repeated unit: the shapes where a rule that walks back (or forward) over capitalised
+# words, titles or names from each match would cost the square of the run's length. Every word is invented or
+# ordinary; ``make bench`` (``pipeline.bench_growth``) times each at two sizes.
+RUN_SHAPES = {
+    "capitalised programme words": "Programme Officers Senior Regional Fellows ",
+    "capitalised names": "Talven Quillore Orsina Belcarde Harbour Office Trust Council ",
+    "acronym titles": "DDG HLO RFT MNC ACR ",
+    "organisation chains": "Ministry of Health and Trade and Fisheries and Marine and Coastal Affairs Office of the Trust for ",
+    "name lists": "three fellows, Talven Quillore, Orsina Belcarde, Meriko Vantrak, Vasko Osgane, ",
+    "plural titles before names": "The two Programme Officers, Talven Quillore and Orsina Belcarde, ",
+    "bracketed acronyms": "the Harbour Liaison Office (HLO) and (RFT) (2020) ",
+    "lower-case words": "the quick brown fox jumps over the lazy dog ",
+}
+
+
+def run_page(shape: str, chars: int) -> str:
+    """A page whose text is one paragraph of about ``chars`` characters: ``RUN_SHAPES[shape]`` repeated."""
+    unit = RUN_SHAPES[shape]
+    return _page(f"A run of {shape}", [f"<p>{html.escape(unit * max(1, chars // len(unit)))}</p>"])
