@@ -27,9 +27,9 @@ from .context import Context, profile_id_at
 from .coreference import resolve_people
 from .countries import dedupe_countries, person_countries
 from .dates import date_facts, end_previous_in_sentence, keep_date, term_dates, took_office_today
+from .groups import group_roles
 from .headings import heading_facts
 from .mentions import mention_rows
-from .groups import group_roles
 from .organisations import of_organisation_affiliations
 from .people import find_person_mentions
 from .roles import link_roles, merge_roles
