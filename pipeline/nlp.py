@@ -102,9 +102,10 @@ def process_text(nlp: Language, text: str, limit: int = NLP_CHUNK_CHARS) -> Doc:
 
 def parse_title_sentences(nlp: Language, doc: Doc) -> list[tuple[int, Doc]]:
     """(first token, dependency parse) of each sentence of ``doc`` that holds a title span and has at most
-    ``MAX_PARSED_SENTENCE_TOKENS`` tokens; nothing when the model has no parser (the blank model)."""
-    if not all(name in nlp.disabled for name in ON_DEMAND_COMPONENTS):  # no parser, or it parsed the whole Doc
-        return []
+    ``MAX_PARSED_SENTENCE_TOKENS`` tokens; the whole Doc when the model parsed it all (a model whose parser is
+    not on demand); nothing when the model has no parser (the blank model)."""
+    if not all(name in nlp.disabled for name in ON_DEMAND_COMPONENTS):
+        return [(0, doc)] if doc.has_annotation("DEP") else []
     title_starts = sorted(title.start for title in doc.spans.get("titles", []))
     if not title_starts:
         return []

@@ -361,3 +361,14 @@ def test_link_patterns_must_not_match(nlp, pattern_id, sentence):
 def test_a_doc_without_a_parse_has_no_links():
     doc = process_text(build_nlp("blank"), "Ms. Lina Santos, the Director of the Bay Trust, spoke.")
     assert parse_links(doc, list(doc.spans["titles"]), [doc[1:3]], []) == []
+
+
+def test_a_model_that_parses_the_whole_doc_keeps_that_parse():
+    """A model whose parser is not on demand (its parser runs over the page) gives the links its own parse."""
+    import spacy
+
+    from pipeline.model import model_name
+    from pipeline.nlp import parse_title_sentences
+    full = spacy.load(model_name(None))
+    doc = full("Ms. Lina Santos, the Director of the Bay Trust, spoke.")
+    assert parse_title_sentences(full, doc) == [(0, doc)]

@@ -82,7 +82,7 @@ def parse_links(doc: Doc, titles: list[Span], people: list[Span], organisations:
 def _parsed_sentences(doc: Doc) -> list[tuple[int, Doc]]:
     """(first token, parsed Doc) of the parsed sentences of ``doc``, in order."""
     parses = doc.user_data.get(SENTENCE_PARSES)
-    if parses is not None:  # an empty list too: has_annotation reads every token, once per lookup
+    if parses is not None:  # an empty list too: has_annotation reads every token, so not once per lookup
         return parses
     return [(0, doc)] if doc.has_annotation("DEP") else []
 
