@@ -160,6 +160,12 @@ GROUPS = [  # sentence -> the (person, title, organisation) rows: a plural title
     # an acronym before the plural is the organisation of those without one of their own, as in the singular
     ("Two HLO Programme Officers, Mai Tran and Jonas Berg, organised the session.",
      [("Mai Tran", "Programme Officer", "HLO"), ("Jonas Berg", "Programme Officer", "HLO")]),
+    # a member "of" a place has no organisation there, and the list goes on
+    ("The fellows, Ms. Ana Lim of Delta University, Mr. Ben Cruz of Bay Town, and Ms. Carla Diaz of Reef Institute, met.",
+     [("Ana Lim", "fellow", "Delta University"), ("Ben Cruz", "fellow", None), ("Carla Diaz", "fellow", "Reef Institute")]),
+    # a fronted clause: the names after its comma are the subject of what follows, not the officers
+    ("According to the two Programme Officers, Mai Tran and Jonas Berg will lead the next round.", []),
+    ("After thanking the Directors, Mai Tran and Jonas Berg closed the meeting.", []),
     # the number says three, the list has two: not this list
     ("Three Programme Officers, Mai Tran and Jonas Berg, organised the session.", []),
     # a verb between the plural and the names: they are not the officers

@@ -22,6 +22,7 @@ FORMER_WORDS = {"former", "past", "previous"}
 MIN_GROUP = 2  # a plural title before one name is a heading or a typo, not a group
 MAX_MODIFIERS = 5  # "Senior Regional Programme Officers": more capitalised words before a plural are a name or a headline
 INTRO_REACH = 6  # tokens between the plural title and its list: "from ASEAN", "(DDG)", "of the Trust"
+LIST_CLOSERS = {",", ";", ")", ".", "!", "?", "–", "—"}
 SOURCE = "rule:role/group-list"
 
 
@@ -101,13 +102,14 @@ def _modifier(ctx: Context, token: Token, modifiers: frozenset[str]) -> bool:
 
 def _members(ctx: Context, after: int) -> list[tuple[PersonMention, Chain | None]]:
     """(mention, organisation after "of") of each person listed from token ``after`` on, separated by commas and
-    "and", each possibly followed by "of Organisation" and "from Country"; the list ends at anything else."""
+    "and", each possibly followed by "of Organisation" and "from Country"; the list ends at anything else, and a
+    list set off by a comma must end as an apposition does (else [])."""
     doc = ctx.doc
     sent_end = sent_of(doc[after - 1]).end
     i = _after_intro(ctx, after, sent_end)
-    if i < sent_end and doc[i].text in {",", ":"}:
-        i += 1
-    members = []
+    set_off = i < sent_end and doc[i].text in {",", ":"}
+    i += set_off
+    members, list_end = [], i
     while i < sent_end:
         if doc[i].text in {",", ":", "and"} or i in ctx.honorific_tokens:
             i += 1
@@ -117,15 +119,21 @@ def _members(ctx: Context, after: int) -> list[tuple[PersonMention, Chain | None
             break
         i, org = mention.tok_end, None
         if i < sent_end and doc[i].lower_ == "of":
-            org = capitalised_chain(ctx, i + 1, allow_comma=False, stop_words={"from"})
-            if org is None or not org_like(org.text):
+            chain = capitalised_chain(ctx, i + 1, allow_comma=False, stop_words={"from"})
+            if chain is None:
                 break
-            i = doc.char_span(org.start, org.end, alignment_mode="expand").end
+            i = doc.char_span(chain.start, chain.end, alignment_mode="expand").end
+            org = chain if org_like(chain.text) else None  # "of Bay Town" is where they are from, not their employer
         if i + 1 < sent_end and doc[i].lower_ == "from":
             country = i + 1 + (doc[i + 1].lower_ == "the")
             if ctx.countries_at(country) is not None:
                 i = ctx.countries_at(country).end
         members.append((mention, org))
+        list_end = i
+    # set off by a comma, the list is an apposition and closes like one; "According to the two Officers, A and B
+    # will lead ..." names the subject of the next clause, not the officers
+    if set_off and list_end < sent_end and doc[list_end].text not in LIST_CLOSERS:
+        return []
     return members
 
 
