@@ -182,7 +182,7 @@ def test_a_plural_title_names_each_person_of_its_list(tmp_path, sentence, expect
 CARD = """<html><head><link rel="canonical" href="https://example.org/news/card/"></head><body><article>
 <h1>Fellows Look Back</h1><p class="date">3 March 2025</p><p>Two fellows told us about their years here.</p>
 <h2>First Fellow</h2><p>Name: Ana Lim<br>Period as Visiting Fellow: 2021/10/4 – 2023/9/30</p>
-<h2>Second Fellow</h2><p>Name: Ben Cruz<br>Term as Visiting Fellow: 2024/4/1 – 2026/3/31</p>
+<h2>Second Fellow</h2><p>Name: Ben Cruz<br>Term as a Visiting Fellow: 2024/4/1 – 2026/3/31</p>
 </article></body></html>"""
 
 
@@ -196,3 +196,9 @@ def test_a_card_period_as_a_title_is_that_post_with_its_dates(tmp_path):
         ("Ana Lim", "Visiting Fellow", "former", "2021-10-04", "2023-09-30"),  # over before the article's date
         ("Ben Cruz", "Visiting Fellow", "current", "2024-04-01", "2026-03-31")]
     assert tables["batches"] == []  # a post's period, not a cohort
+    text = pq.read_table(out / "articles.parquet").to_pylist()[0]["text"]
+    evidence = {name: (text[row["char_start"]:row["char_end"]], row["source"])
+                for (name,), row in zip(named_roles(tables), tables["roles"])}
+    assert evidence == {  # from the title to the end of the dates
+        "Ana Lim": ("Visiting Fellow: 2021/10/4 – 2023/9/30", "rule:role/card-tenure"),
+        "Ben Cruz": ("Visiting Fellow: 2024/4/1 – 2026/3/31", "rule:role/card-tenure")}

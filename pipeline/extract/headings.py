@@ -97,7 +97,11 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
             if spans and (span := spans[-1]):
                 countries.append(country_fact(ctx, holder, span, "rule:country/card"))
         if tenure := TENURE_LABEL.match(label):  # "Period as Visiting Fellow: 2021/4/1 – 2023/3/31"
-            roles.append(_tenure_role(ctx, holder, match.group("label")[tenure.start("title"):], value, start, end))
+            title = match.group("label")[tenure.start("title"):]
+            article = re.match(r"(?:a|an|the)\s+", title, flags=re.IGNORECASE)  # "Period as a Visiting Fellow"
+            skip = article.end() if article else 0
+            title_start = block.start + match.start("label") + tenure.start("title") + skip
+            roles.append(_tenure_role(ctx, holder, title[skip:], value, title_start, end))
         elif re.search(r"period|duration|dates?|batch|cohort|year", label):
             years = [int(y) for y in re.findall(r"\b(1[89]\d\d|20\d\d)\b", value)]
             number = batch_number(value) if re.search(r"batch|cohort", label) else None
@@ -108,8 +112,8 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
 
 
 def _tenure_role(ctx: Context, holder: str, title: str, value: str, start: int, end: int) -> RoleDraft:
-    """The post a card's "Period as <title>: <dates>" line names, with the dates as its start and end; former
-    once its end is before the article's date."""
+    """The post a card's "Period as <title>: <dates>" line names (``start``..``end``: from the title to the end of
+    the dates), with the dates as its start and end; former once its end is before the article's date."""
     dates = normalize_date(value, ctx.article.published)
     begin = partial_date(dates.start) if dates else None
     finish = partial_date(dates.end) if dates and dates.end != dates.start else None
