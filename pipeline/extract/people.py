@@ -268,7 +268,8 @@ def _clean_ner_person(ctx: Context, ent: Span) -> PersonMention | None:
                          tok_start=span.start, tok_end=span.end)
 
 
-MAX_PORTFOLIO_WORDS = 8  # "of Women's Affairs and Social Development": a longer capitalised run is not one portfolio
+MAX_PORTFOLIO_WORDS = 8  # a portfolio is a few capitalised words ("of Public Works Name"); a longer run is a list
+# of names or a headline, and walking it back from each name made a page of such runs quadratic
 
 
 def _ends_portfolio(doc: Doc, start: int) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span
 
+from ..nlp import MAX_PARSED_SENTENCE_TOKENS
 from ..normalize import fold, normalize_date
 from ..patterns import lexicon
 from ..records import Role
@@ -32,8 +33,9 @@ CUE_WORDS = {"is", "was", "are", "were", "be", "been", "being", "became", "becom
              "worked", "working", "holds", "held", "joined", "now", "currently", "also", "again", "started", "starts",
              "assumed", "took", "up", "remains", "remained", "into", "continues", "then", "presently"}
 BLOCKING_PREPOSITIONS = {"by", "with", "among", "including", "like", "than", "through", "via", "under", "between"}
-VERBAL_REACH = 150  # tokens back from a title to its verbal holder: the longest title sentence of the gold sets has 134,
-# and an unpunctuated run of thousands of titles must not search its whole "sentence" from each
+# tokens back from a title to its verbal holder: as far as a sentence the parser reads (the longest title sentence of
+# the gold sets has 134), so an unpunctuated run of thousands of titles is not searched whole from each of them
+VERBAL_REACH = MAX_PARSED_SENTENCE_TOKENS
 CUE_WINDOW = 7  # tokens before a title in which a verb cue ("was promoted to") ties it to the person before
 AFFILIATION = re.compile(r"\b(?:working|worked|works|work)\s+(?:for|at|with|in)\s+$", re.I)
 
