@@ -287,6 +287,16 @@ def test_bad_input_raises_parse_error_naming_file_and_reason(tmp_path, name, dat
     assert isinstance(caught.value, ValueError)
 
 
+def test_tag_soup_that_trips_the_date_library_keeps_its_text(tmp_path):
+    """htmldate drops an element lxml cannot drop (no parent: the soup's root is an <svg>) and lxml asserts;
+    the date guess fails quietly, the page parses (the fuzz run's one internal error)."""
+    page = write(tmp_path, "soup.html", b"</p><!DOCTYPE html><html><svg>Harbour news of the week<li></title>"
+                                        b"<p>Ms. Ana Lim is the Director of the Bay Trust.</p>")
+    [article] = parse_page(RawPage(page))
+    assert "Ms. Ana Lim is the Director of the Bay Trust." in article.text
+    assert article.published is None
+
+
 def test_missing_file_is_an_os_error_not_a_silent_article(tmp_path):
     with pytest.raises(OSError):
         parse_page(RawPage(tmp_path / "absent.html"))

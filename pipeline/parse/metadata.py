@@ -215,7 +215,9 @@ DATE_EXTRACTION = dict(original_date=True, extensive_search=False)
 CATEGORY_LINK = "/categor"  # trafilatura's category and tag searches look only at links whose address holds these
 TAG_LINK = "/tag"
 MAX_LIBRARY_AUTHOR_CHARS = 120  # trafilatura's own limit on an author line
-LIBRARY_ERRORS = (TypeError, ValueError)  # what bare_extraction catches around its metadata pass
+# what bare_extraction catches around its metadata pass, and lxml's assertion when htmldate drops an element that
+# has no parent (tag soup whose root is an <svg>: the fuzz run's one internal error); a guess never loses a page
+LIBRARY_ERRORS = (TypeError, ValueError, AssertionError)
 # Every attribute value trafilatura's author searches (AUTHOR_XPATHS) test for holds one of these words, in any
 # letter case; a page whose body has none of them has no author for those searches to find, and the searches
 # (regular expressions called back into Python for every element) are skipped.
