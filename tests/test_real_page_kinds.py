@@ -161,8 +161,14 @@ GROUPS = [  # sentence -> the (person, title, organisation) rows: a plural title
     ("Two HLO Programme Officers, Mai Tran and Jonas Berg, organised the session.",
      [("Mai Tran", "Programme Officer", "HLO"), ("Jonas Berg", "Programme Officer", "HLO")]),
     # a member "of" a place has no organisation there, and the list goes on
-    ("The fellows, Ms. Ana Lim of Delta University, Mr. Ben Cruz of Bay Town, and Ms. Carla Diaz of Reef Institute, met.",
-     [("Ana Lim", "fellow", "Delta University"), ("Ben Cruz", "fellow", None), ("Carla Diaz", "fellow", "Reef Institute")]),
+    ("The research fellows, Ms. Ana Lim of Delta University, Mr. Ben Cruz of Bay Town, and Ms. Carla Diaz of Reef "
+     "Institute, met.", [("Ana Lim", "research fellow", "Delta University"), ("Ben Cruz", "research fellow", None),
+                         ("Carla Diaz", "research fellow", "Reef Institute")]),
+    # the organisation printed after the plural is that of each person who names none of their own
+    ("The two Programme Officers of the Delta Trust, Ms. Mai Tran and Mr. Jonas Berg, organised the session.",
+     [("Mai Tran", "Programme Officer", "Delta Trust"), ("Jonas Berg", "Programme Officer", "Delta Trust")]),
+    # "fellow" alone is no title in the singular, nor in the plural
+    ("The fellows, Ms. Ana Lim and Mr. Ben Cruz, met.", []),
     # a fronted clause: the names after its comma are the subject of what follows, not the officers
     ("According to the two Programme Officers, Mai Tran and Jonas Berg will lead the next round.", []),
     ("After thanking the Directors, Mai Tran and Jonas Berg closed the meeting.", []),

@@ -17,6 +17,7 @@ from .organisations import capitalised_chain, org_like, prefix_acronym
 from .roles import RoleDraft
 
 HEAD_PATTERNS = ("title-head", "title-head-ambiguous-modified")  # their required word is a title's head noun
+MODIFIED_HEADS = "title-head-ambiguous-modified"  # its heads ("fellow", "head", "owner") are titles only when modified
 NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 FORMER_WORDS = {"former", "past", "previous"}
 MIN_GROUP = 2  # a plural title before one name is a heading or a typo, not a group
@@ -27,9 +28,11 @@ SOURCE = "rule:role/group-list"
 
 
 @lru_cache(maxsize=1)
-def title_heads() -> tuple[frozenset[str], frozenset[str]]:
-    """(head nouns, words that may modify them) of the title patterns, read from ``titles.jsonl``."""
+def title_heads() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(head nouns, the heads that need a modifier, words that may modify them) of the title patterns, read
+    from ``titles.jsonl``."""
     heads: set[str] = set()
+    modified: set[str] = set()
     modifiers: set[str] = set()
     for pattern in load_jsonl("titles"):
         if pattern.get("id") in HEAD_PATTERNS:
@@ -37,7 +40,9 @@ def title_heads() -> tuple[frozenset[str], frozenset[str]]:
                 lower = token.get("LOWER")
                 words = lower.get("IN", []) if isinstance(lower, dict) else [lower] if lower else []
                 (modifiers if token.get("OP") else heads).update(words)
-    return frozenset(heads), frozenset(modifiers)
+                if not token.get("OP") and pattern["id"] == MODIFIED_HEADS:
+                    modified.update(words)
+    return frozenset(heads), frozenset(modified), frozenset(modifiers)
 
 
 def singular(word: str) -> str | None:
@@ -60,6 +65,8 @@ def group_roles(ctx: Context) -> list[RoleDraft]:
         if head is None:
             continue
         start, end, title = _title_phrase(ctx, token, head)
+        if start == token.i and head.lower() in title_heads()[1]:
+            continue  # "the fellows, A and B": as in the singular, "fellow" alone is not a title
         members = _members(ctx, end)
         count = next((NUMBERS[t.lower_] for t in doc[max(0, start - 2):start] if t.lower_ in NUMBERS), None)
         if len(members) < MIN_GROUP or (count is not None and count != len(members)):
@@ -80,7 +87,7 @@ def _title_phrase(ctx: Context, head: Token, singular_head: str) -> tuple[int, i
     """(first token, token after, singular title) of the plural title ending in ``head``: its modifiers before
     ("Senior Programme", an acronym) and a "-General" after."""
     doc = ctx.doc
-    modifiers = title_heads()[1]
+    modifiers = title_heads()[2]
     start = head.i
     first = max(sent_of(head).start, head.i - MAX_MODIFIERS)
     while start > first and _modifier(ctx, doc[start - 1], modifiers):
@@ -106,7 +113,7 @@ def _members(ctx: Context, after: int) -> list[tuple[PersonMention, Chain | None
     list set off by a comma must end as an apposition does (else [])."""
     doc = ctx.doc
     sent_end = sent_of(doc[after - 1]).end
-    i = _after_intro(ctx, after, sent_end)
+    i, shared_org = _after_intro(ctx, after, sent_end)
     set_off = i < sent_end and doc[i].text in {",", ":"}
     i += set_off
     members, list_end = [], i
@@ -128,7 +135,7 @@ def _members(ctx: Context, after: int) -> list[tuple[PersonMention, Chain | None
             country = i + 1 + (doc[i + 1].lower_ == "the")
             if ctx.countries_at(country) is not None:
                 i = ctx.countries_at(country).end
-        members.append((mention, org))
+        members.append((mention, org or shared_org))
         list_end = i
     # set off by a comma, the list is an apposition and closes like one; "According to the two Officers, A and B
     # will lead ..." names the subject of the next clause, not the officers
@@ -137,13 +144,14 @@ def _members(ctx: Context, after: int) -> list[tuple[PersonMention, Chain | None
     return members
 
 
-def _after_intro(ctx: Context, i: int, sent_end: int) -> int:
-    """The token after what may stand between a plural title and its list: a bracketed abbreviation ("(DDG)") or
-    a short place or organisation ("from the region", "of the Trust"); ``i`` itself when there is neither."""
+def _after_intro(ctx: Context, i: int, sent_end: int) -> tuple[int, Chain | None]:
+    """(token after, organisation) of what may stand between a plural title and its list: a bracketed
+    abbreviation ("(DDG)"), a short place ("from the region") or an organisation ("of the Delta Trust": the
+    organisation of every listed person who names none of their own); ``i`` itself when there is neither."""
     doc = ctx.doc
     if i < sent_end and doc[i].text == "(":
         close = next((j for j in range(i + 1, min(sent_end, i + INTRO_REACH)) if doc[j].text == ")"), None)
-        return close + 1 if close is not None else i
+        return (close + 1 if close is not None else i), None
     if i + 1 < sent_end and doc[i].lower_ in {"from", "of", "at", "in"}:
         j = i + 1 + (doc[i + 1].lower_ == "the")
         end = min(sent_end, j + INTRO_REACH)
@@ -151,8 +159,13 @@ def _after_intro(ctx: Context, i: int, sent_end: int) -> int:
         while k < end and (doc[k].text[:1].isupper() or doc[k].lower_ in {"region", "regions", "and"}) \
                 and _person_at(ctx, k) is None:
             k += 1
-        return k if k > j else i
-    return i
+        if k == j:
+            return i, None
+        phrase = doc[j:k]
+        org = Chain(phrase.text, phrase.start_char, phrase.end_char) \
+            if doc[i].lower_ in {"of", "at"} and org_like(phrase.text) else None
+        return k, org
+    return i, None
 
 
 def _person_at(ctx: Context, i: int) -> PersonMention | None:
