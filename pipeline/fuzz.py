@@ -46,7 +46,9 @@ FUZZ_HOST = "https://fuzz.invalid"
 GOOD_PREFIX = "good-"
 BAD_PREFIX = "fuzz-"  # sorts before GOOD_PREFIX: a bad page never claims a good page's related stories first
 FAILED_LINE = re.compile(r"^failed: (?P<path>.+?): (?P<reason>.*)$")
-INTERNAL_ERROR_LINE = re.compile(r"^ERROR pipeline\.run: (?:parsing|extraction) failed for (?P<path>.+)$")
+# any module of the pipeline: the page work moved from run.py to pagework.py, and a pattern naming one module
+# read the other's caught traceback as a crash
+INTERNAL_ERROR_LINE = re.compile(r"^ERROR pipeline\.\w+: (?:parsing|extraction) failed for (?P<path>.+)$")
 # A page whose worker spends more CPU time than this is a hang. The largest pages written here are 1 MB, and
 # the budget for a 1 MB page is 30 s (issue 11's bound; make bench measures it); good story pages take under
 # 1 s. CPU time, not wall time: on a shared machine a page waiting for a core is not hanging.
@@ -384,13 +386,19 @@ def run_command(raw: Path, out: Path, model: str | None = None, timeout: float |
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, errors="replace", timeout=timeout,
                           env={**os.environ, **(env or {})})
     seconds = time.monotonic() - started
+    reported, internal = read_failures(done.stderr)
+    return CorpusRun(done.returncode, seconds, done.stdout, done.stderr, landed_articles(out), reported, internal)
+
+
+def read_failures(stderr: str) -> tuple[dict[str, str], set[str]]:
+    """(file → reason of each "failed:" line, files whose failure logged a caught traceback) of a run's stderr."""
     reported, internal = {}, set()
-    for line in done.stderr.splitlines():
+    for line in stderr.splitlines():
         if match := FAILED_LINE.match(line):
             reported[match["path"]] = match["reason"]
         elif match := INTERNAL_ERROR_LINE.match(line):
             internal.add(match["path"])
-    return CorpusRun(done.returncode, seconds, done.stdout, done.stderr, landed_articles(out), reported, internal)
+    return reported, internal
 
 
 def landed_articles(out: Path) -> dict[str, set[str]]:

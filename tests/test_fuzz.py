@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.fuzz import (KINDS, MEDIUM, WALL_HANG_FACTOR, CorpusRun, FuzzPage, Sources, _cpu_seconds, _Slot,
-                           generate, run_command)
+                           generate, read_failures, run_command)
 
 PAGES = 240  # 16 of each bad kind, and every development page once
 SEED = 11
@@ -191,3 +191,17 @@ def test_the_page_checks_leave_the_whole_folder_run_its_own_processes(tmp_path, 
     results = check_pages(tmp_path / "raw", pages, MODEL, hang_seconds=60, workers=1, progress=False)
     assert len(results) == 4
     assert PROCESSES_ENV not in os.environ
+
+
+def test_a_caught_traceback_of_any_pipeline_module_is_an_internal_error_not_a_crash():
+    """The 5,000-page run's whole-folder pass printed CRASHED for a caught error: its traceback was logged by
+    pipeline.pagework, and the pattern knew only pipeline.run."""
+    stderr = ("ERROR pipeline.pagework: parsing failed for soup.html\nTraceback (most recent call last):\n"
+              "  File \"x.py\", line 1, in f\nAssertionError\nfailed: soup.html: AssertionError: \n"
+              "failed: empty.html: empty file\n")
+    reported, internal = read_failures(stderr)
+    assert reported == {"soup.html": "AssertionError: ", "empty.html": "empty file"}
+    assert internal == {"soup.html"}
+    run = CorpusRun(1, 1.0, "", stderr, {}, reported, internal)
+    assert not run.crashed
+    assert CorpusRun(1, 1.0, "", stderr, {}, reported, set()).crashed  # an escaped traceback still is one
