@@ -169,9 +169,9 @@ def measure_large_page(kind: str, size: int, work: Path) -> dict:
     build_nlp(None)
     extract_corpus(warmup, work / f"out-warmup-{kind}-{size}", progress=False)
     load = os.getloadavg()[0]
-    start, cpu_start = time.perf_counter(), _cpu_s()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     summary = extract_corpus(raw, work / f"out-{kind}-{size}", progress=False)
-    seconds, cpu_s = time.perf_counter() - start, _cpu_s() - cpu_start
+    seconds, cpu_s = time.perf_counter() - start, cpu_seconds() - cpu_start
     texts = _article_texts(work / f"out-{kind}-{size}")
     return {"measurement": f"large page: {kind} {size:,}", "kind": kind, "size": size, "seconds": seconds, "cpu_s": cpu_s, "load_average": load,
             "chars": sum(len(text) for text in texts), "html_bytes": len(html.encode("utf-8")),
@@ -179,7 +179,7 @@ def measure_large_page(kind: str, size: int, work: Path) -> dict:
             "roles": summary.roles, "peak_rss_mb": _peak_rss_mb()}
 
 
-def _cpu_s() -> float:
+def cpu_seconds() -> float:
     """CPU seconds (user + system) of this process so far: on a shared machine, the part of the wall time
     that is this page's own work."""
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -13,19 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from .bench import cpu_seconds
+
 SIZES = (100_000, 400_000)  # characters; the second is 4x the first
 LINEAR_RATIO_LIMIT = 6.0  # for 4x the text: linear is about 4x the CPU time, quadratic 16x; 6 leaves room for noise
-
-
-def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def measure(shapes: list[str], sizes: tuple[int, int]) -> list[dict]:
@@ -51,9 +47,9 @@ def measure(shapes: list[str], sizes: tuple[int, int]) -> list[dict]:
                 raw = work / f"raw-{number}-{size}"
                 raw.mkdir()
                 (raw / "page.html").write_text(run_page(shape, size), "utf-8")
-                start = _cpu_s()
+                start = cpu_seconds()
                 summary = extract_corpus(raw, work / f"out-{number}-{size}", progress=False)
-                row[f"cpu_s_{size}"] = _cpu_s() - start
+                row[f"cpu_s_{size}"] = cpu_seconds() - start
                 row.setdefault("failures", []).extend(f"{f.path}: {f.reason}" for f in summary.failures)
             row["ratio"] = row[f"cpu_s_{sizes[1]}"] / max(row[f"cpu_s_{sizes[0]}"], 0.01)
             rows.append(row)
