@@ -88,13 +88,10 @@ def _parsed_sentences(doc: Doc) -> list[tuple[int, Doc]]:
 
 
 def _sentence_index(doc: Doc, span: Span) -> int | None:
-    """Which of ``_parsed_sentences(doc)`` holds ``span`` (binary search over their first tokens, kept per Doc)."""
+    """Which of ``_parsed_sentences(doc)`` holds ``span`` (binary search over their first tokens)."""
     parsed = _parsed_sentences(doc)
-    cached = doc.user_data.get("sentence_parse_offsets")
-    if cached is None or len(cached) != len(parsed):
-        cached = doc.user_data["sentence_parse_offsets"] = [offset for offset, _ in parsed]
-    at = bisect_right(cached, span.start) - 1
-    return at if at >= 0 and span.end <= cached[at] + len(parsed[at][1]) else None
+    at = bisect_right(parsed, span.start, key=lambda parse: parse[0]) - 1
+    return at if at >= 0 and span.end <= parsed[at][0] + len(parsed[at][1]) else None
 
 
 def parsed_dep(doc: Doc, span: Span) -> str:
