@@ -39,7 +39,7 @@ __all__ = ["ParseError", "RawPage", "parse_page"]
 # The metadata trafilatura would find is looked up apart (LibraryMetadata), only where the page's own markup
 # says nothing, so bare_extraction is asked for the main content alone, without the page's URL: links are kept
 # for their share of a block's text, and resolving their targets against the URL was time spent for nothing.
-TRAFILATURA_OPTIONS = dict(include_tables=True, include_formatting=True, include_links=True, include_comments=False)
+TRAFILATURA_OPTIONS = dict(output_format="xml", include_tables=True, include_formatting=True, include_links=True, include_comments=False)
 
 
 @dataclass(frozen=True)
