@@ -318,6 +318,50 @@ def test_generic_byline_caption_and_trailing_credit(tmp_path):
     assert "escape.\n\nCatches have stayed level." in article.text
 
 
+@pytest.mark.parametrize("caption, kept, credit", [
+    ("Ms. Ana Lim opens the workshop in Hanoi. (Foto: Harbour Daily)", "Ms. Ana Lim opens the workshop in Hanoi.", "(Foto: Harbour Daily)"),
+    ("Ms. Ana Lim opens the workshop. (WIRE/Jonas Berg)", "Ms. Ana Lim opens the workshop.", "(WIRE/Jonas Berg)"),
+    ("Ms. Ana Lim opens the workshop (jberg / stockpics.com)", "Ms. Ana Lim opens the workshop", "(jberg / stockpics.com)"),
+    ("Ms. Ana Lim opens the workshop in Hanoi. Jonas Berg/Wire files", "Ms. Ana Lim opens the workshop in Hanoi.", "Jonas Berg/Wire files"),
+    ("Ms. Ana Lim opens the workshop. Quelle: Harbour Daily", "Ms. Ana Lim opens the workshop.", "Quelle: Harbour Daily"),
+    ("The quay at dawn / (c) Jonas Berg", "The quay at dawn", "(c) Jonas Berg"),
+    ("workshop / StockPics", "workshop", "StockPics"),
+])
+def test_credit_at_the_end_of_a_caption_goes_to_photo_credits(tmp_path, caption, kept, credit):
+    page = write(tmp_path, "cap.html", f"""<html><body><article><h1>Workshop Opens</h1>
+        <p>{BODY}</p><figure><img src="a.png"><figcaption>{caption}</figcaption></figure><p>{BODY}</p>
+        </article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert block_texts(article, "caption") == [kept]
+    assert article.photo_credits == [credit]
+
+
+@pytest.mark.parametrize("caption", ["Participants of the 2019/2020 cohort in Hanoi", "The team at work (2019/2020)",
+                                     "Tables of input / output at the workshop", "Ms. Ana Lim (left) and Mr. Jonas Berg"])
+def test_caption_without_a_credit_is_kept_whole(tmp_path, caption):
+    page = write(tmp_path, "cap.html", f"""<html><body><article><h1>Workshop Opens</h1>
+        <p>{BODY}</p><figure><img src="a.png"><figcaption>{caption}</figcaption></figure><p>{BODY}</p>
+        </article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert block_texts(article, "caption") == [caption]
+    assert article.photo_credits == []
+
+
+def test_short_lines_after_the_story_body_outside_its_container_are_left_out(tmp_path):
+    """A "share this"/contact line kept after the body's container is furniture; prose there (an author note) stays."""
+    paragraphs = "".join(f"<p>{BODY} Paragraph {i} of the story goes on with more detail.</p>" for i in range(6))
+    page = write(tmp_path, "tail.html", f"""<html><body><main><article><h1>Harbour Quay Reopens</h1>
+        <div class="story-body">{paragraphs}</div>
+        <div class="story-extras"><p>Contact for this topic:</p>
+        <p>Ms. Mai Tran is a correspondent of the Harbour Daily covering ports and shipping in the region.</p>
+        <p>Further reading on ports</p></div></article></main></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert "Paragraph 5 of the story" in article.text
+    assert "Ms. Mai Tran is a correspondent" in article.text
+    assert "Contact for this topic:" not in article.text
+    assert "Further reading on ports" not in article.text
+
+
 RELATED_PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body>
 <article><h1>{title}</h1><p class="date">4 May 2023</p>
 <p>Dr. Ilse Varga, Director of the Danube Training Institute, opened the course for forty officials from the region.</p>
@@ -414,6 +458,23 @@ def test_undeclared_cyrillic_page_is_detected(tmp_path):
 def test_utf16_page_with_byte_order_mark(tmp_path):
     [article] = parse_page(RawPage(write(tmp_path, "page.html", STORY.encode("utf-16"))))
     assert article.title == "Harbour Quay Reopens" and BODY in article.text
+
+
+def test_utf8_page_with_a_stray_byte_stays_utf8(tmp_path):
+    """One invalid byte (a cut character) must not turn every accented name of a UTF-8 page into mojibake."""
+    sentence = "Ms. Zofia Wiśniewska, Dyrektor of the Łódź Żeglarze Club, spoke with Mr. Jürgen Köhler about sailing."
+    html = (f'<html><head><meta charset="utf-8"></head><body><h1>Żeglarze wracają</h1><p>{sentence}</p>'
+            f'<p>{sentence}</p><p>Last line \u00e9t\u00e9 \u00e0 bient\u00f4t.</p></body></html>').encode("utf-8")
+    html = html.replace(b"\xc3\xa9t\xc3\xa9", b"\xe9t\xc3\xa9")  # one Latin-1 byte pasted into the page
+    [article] = parse_page(RawPage(write(tmp_path, "page.html", html)))
+    assert article.title == "Żeglarze wracają"
+    assert sentence in article.text
+
+
+def test_mostly_utf8_test_keeps_single_byte_pages_single_byte():
+    latin1 = ("Die Bäcker in München öffnen früh; Grüße aus Köln und Düsseldorf. " * 20).encode("cp1252")
+    assert not parse_reading._mostly_utf8(latin1)
+    assert parse_reading._mostly_utf8(("Nguyễn Thị Lan " * 50).encode("utf-8") + b"\xff")
 
 
 def test_mislabelled_utf8_and_latin1_label(tmp_path):

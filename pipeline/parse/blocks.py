@@ -36,8 +36,21 @@ HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
 # "Photo: X", "Fotos: X", "Bild: X", "Crédit photo : X", "Image: X/Shutterstock" (a line that is only a credit)
 _CREDIT_WORD = r"(?:photos?|fotos?|bild(?:er)?|images?|pictures?|pics?|credits?|crédits?|photo\s+credits?|crédit\s+photo|foto\s*credits?)"
-CREDIT_START = re.compile(rf"^(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
+CREDIT_START = re.compile(rf"^\(?(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
 TRAILING_CREDIT = re.compile(rf"\s+(©\s?[^©]{{2,160}}|\(?{_CREDIT_WORD}\s*[:：]\s*[^:：]{{2,80}}?\)?)$", re.I)
+# A caption ends in its picture's credit in more ways than prose could: a source word ("Quelle:", "Fuente:",
+# "Kuva:" ...), the "(c)" sign, a parenthesis naming photographer and agency with a slash ("(Agency/Name)",
+# "(name / stock site)"), or a last fragment after the caption's sentence that does ("... harbour. Name/Agency").
+_CAPTION_SOURCE_WORD = r"(?:quelle|source|fuente|fonte|kuva|fot\.?|zdjęcie|foto|photo)"
+CAPTION_TRAILING_CREDIT = re.compile(
+    rf"(?:^|\s+|\s*/\s*)("
+    rf"\(\s*{_CAPTION_SOURCE_WORD}\s*[:：][^()]{{2,80}}\)"
+    rf"|{_CAPTION_SOURCE_WORD}\s*[:：]\s*[^:：()]{{2,80}}"
+    rf"|\((?=[^()]*[^\W\d_]\s?/\s?[^\W\d_])[^()]{{3,80}}\)"
+    rf"|\(c\)\s*[^()/]{{2,60}}"
+    rf"|(?<=[.!?] )[^.!?/()]{{2,40}}/[^.!?/()]{{2,40}}"
+    rf"|(?<=/ )(?-i:[A-Z])[^/()]{{1,40}}"
+    rf")\s*$", re.I)
 FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
 TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
 # A page whose lower-cased HTML lacks all of these words has no such mark or label, and is not walked for them
@@ -233,8 +246,11 @@ class StoryCandidates:
         pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in self.chrome]
         if not pieces or not self.leaves:
             return pieces
-        kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
-        found = [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
+        found = self._found(pieces)
+        furniture = self._trailing_furniture(found)
+        if furniture:
+            pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in furniture]
+            found = self._found(pieces)
         story = self._story(found)
         last_hit = max((i for i, hit in enumerate(found) if hit), default=-1)
         first_hit = found.index(True) if last_hit >= 0 else -1
@@ -244,6 +260,8 @@ class StoryCandidates:
         heading, under = None, []  # a dropped heading comes back only with a section of prose under it
         for index, ((element, kind, text, within), hit) in enumerate(zip(self.leaves, found)):
             plain = clean_text(text.replace(LINE_BREAK, " "))
+            if plain in furniture:
+                continue  # left out above; not put back as a line between kept blocks either
             if hit:
                 merged.extend(under if heading else [])  # a lone paragraph under a dropped heading: kept, headless
                 heading, under = None, []
@@ -269,6 +287,34 @@ class StoryCandidates:
                     merged.extend([heading, *under])
                     heading, under = None, []
         return merged + (under if heading else []) + pieces[position:]
+
+    def _found(self, pieces: list[tuple[str, str]]) -> list[bool]:
+        """Per leaf, whether trafilatura kept its text."""
+        kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
+        return [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
+
+    def _trailing_furniture(self, found: list[bool]) -> set[str]:
+        """Short lines trafilatura kept after the story's body, from outside the body's container: an author
+        box, a "share this" or "subscribe" line, a licence note in the page's footer area.
+
+        The body's container is the deepest element whose leaves hold most (STORY_COVERAGE) of the text
+        trafilatura kept; past its last kept leaf, a kept leaf outside it that is not a sentence of prose is
+        page furniture. Prose there (an author note that names people and their roles) stays.
+        """
+        inside: dict[int, int] = {}
+        for (_, _, text, within), hit in zip(self.leaves, found):
+            if hit:
+                for ancestor in within:
+                    inside[ancestor] = inside.get(ancestor, 0) + len(text)
+        total = sum(len(text) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
+        holding = [count for count in inside.values() if count >= STORY_COVERAGE * total]
+        if not holding:
+            return set()
+        # those holding most of the text are nested in one another, and the deepest holds the least
+        body = min((ancestor for ancestor, count in inside.items() if count >= STORY_COVERAGE * total), key=inside.get)
+        last_inside = max(i for i, ((_, _, _, within), hit) in enumerate(zip(self.leaves, found)) if hit and body in within)
+        return {plain for (_, _, text, within), hit in zip(self.leaves[last_inside + 1:], found[last_inside + 1:])
+                if hit and body not in within and not _is_prose(plain := clean_text(text.replace(LINE_BREAK, " ")))}
 
     @staticmethod
     def _section(element, story):
@@ -453,7 +499,7 @@ def finish_blocks(pieces: list[tuple[str, str]], marks: PageMarks, title: str | 
             if CREDIT_START.match(text) or text in marks.credits:
                 credits.append(text)
                 continue
-            if m := TRAILING_CREDIT.search(text):
+            if (m := TRAILING_CREDIT.search(text)) or (kind_here == "caption" and (m := CAPTION_TRAILING_CREDIT.search(text))):
                 credits.append(m.group(1).strip())
                 text = text[: m.start()].strip()
             if kind_here == "footnote":

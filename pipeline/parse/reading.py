@@ -28,6 +28,10 @@ SNIFF_BYTES = 4096  # the head of the file where a BOM, NUL bytes or a declared 
 MARKUP_SNIFF_CHARS = 20000
 DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# A page that fails strict UTF-8 is still read as UTF-8 when at least this share of its non-ASCII characters
+# decode (each invalid byte counts once): one stray byte among thousands of accented letters is an accident.
+MOSTLY_UTF8_SHARE = 0.95
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Browsers read these labels as Windows-1252, a superset that also covers the curly quotes pages mislabel.
 WINDOWS_1252_ALIASES = {"latin_1", "iso8859-1", "ascii", "cp1252"}
 
@@ -61,8 +65,23 @@ def decode_html(data: bytes, path: Path) -> str:
         return _check_markup(data.decode("utf-8"), path)
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(data):  # a few stray bytes (a cut character, a pasted Latin-1 word) in a UTF-8 page
+        return _check_markup(data.decode("utf-8", errors="replace"), path)
     encoding = _declared_encoding(head) or _guessed_encoding(data)
     return _check_markup(data.decode(encoding, errors="replace"), path)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether nearly all of the page's non-ASCII bytes form valid UTF-8 characters.
+
+    Decoding such a page by its declared or guessed single-byte charset would turn every accented letter of
+    its names into mojibake ("Ã¶" for "ö") to save the one or two stray bytes; a page in a single-byte
+    charset has almost no valid multi-byte sequences, so it fails this test and keeps its charset.
+    """
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid = len(NON_ASCII.findall(text)) - invalid
+    return valid >= MOSTLY_UTF8_SHARE * (valid + invalid)
 
 
 def _declared_encoding(head: bytes) -> str | None:
