@@ -41,7 +41,7 @@ def extracted(tmp_path, sentence: str, slug: str, headline: str) -> dict[str, li
     (raw / "page.html").write_text(PAGE.format(slug=slug, title=headline, text=sentence))
     assert not extract_corpus(raw, out, progress=False).failures
     return {name: pq.read_table(out / f"{name}.parquet").to_pylist()
-            for name in ("people", "article_people", "roles", "countries")}
+            for name in ("people", "article_people", "roles", "countries", "mentions")}
 
 
 def named_roles(tables: dict[str, list[dict]], *columns: str) -> list[tuple]:
@@ -183,6 +183,23 @@ GROUPS = [  # sentence -> the (person, title, organisation) rows: a plural title
 def test_a_plural_title_names_each_person_of_its_list(tmp_path, sentence, expected):
     tables = extracted(tmp_path, sentence, "groups", "Fellows Met")
     assert sorted(named_roles(tables, "title", "org")) == sorted(expected)
+
+
+TITLED_LISTS = [  # sentence -> (person, title, organisation) rows found by rule:person/titled-list
+    # a one-word name the model misses, after a title, in a list whose item before it is a title + person
+    ("The Director welcomed the delegates from HFT: DDG Lindqvist, Assistant Project Manager Okafor, and Project "
+     "Administrative Assistant Wongsakul.", [("Wongsakul", "Project Administrative Assistant", "HFT")]),
+    # the item before it is a place, not a title + person: no list of titled people
+    ("Guests came from Harbour Town, and Project Administrative Assistant Wongsakul.", []),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", TITLED_LISTS)
+def test_a_titled_name_in_a_list_of_titled_people_is_a_person(tmp_path, sentence, expected):
+    tables = extracted(tmp_path, sentence, "titled-list", "Delegates Visit")
+    assert set(expected) <= set(named_roles(tables, "title", "org"))
+    if not expected:
+        assert not [row for row in tables["mentions"] if row["source"] == "rule:person/titled-list"]
 
 
 CARD = """<html><head><link rel="canonical" href="https://example.org/news/card/"></head><body><article>

@@ -92,6 +92,7 @@ def find_person_mentions(ctx: Context) -> list[PersonMention]:
             found.append(mention)
     found += _appositive_people(ctx)
     found += _listed_with_people(ctx, found)
+    found += _titled_list_members(ctx, found)
     return _dedupe_mentions(found)
 
 
@@ -154,6 +155,32 @@ def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[Person
             if start not in starts and looks_like_name(span.text) and not any(ctx.countries_at(j) for j in range(start, end)):
                 out.append(PersonMention(span.start_char, span.end_char, span.text, "rule:person/listed", [],
                                          tok_start=start, tok_end=end))
+    return out
+
+
+def _titled_list_members(ctx: Context, found: list[PersonMention]) -> list[PersonMention]:
+    """"the delegates: DDG Lindqvist, Assistant Project Manager Okafor, and Project Administrative Assistant Suwanna":
+    in a list of title + name items, a name the model does not read as a person (often a one-word name) is one
+    all the same when the item before it, across the comma or "and", is a title + person too."""
+    doc, out = ctx.doc, []
+    ends = {m.tok_end: m for m in found}
+    starts = {m.tok_start for m in found}
+    for title in sorted(ctx.titles, key=lambda span: span.start):
+        if not title.text[:1].isupper() or title.end >= len(doc) or title.end in starts:
+            continue
+        before = title.start - 1
+        if before >= 0 and doc[before].lower_ == "and":
+            before -= 1
+        if before >= 0 and doc[before].text == ",":
+            before -= 1
+        previous = ends.get(before + 1) if before + 1 < title.start else None
+        if previous is None or previous.tok_start - 1 not in ctx.title_tokens:
+            continue
+        mention = _name_after(ctx, title.end, "rule:person/titled-list")
+        if mention is not None:
+            out.append(mention)
+            ends[mention.tok_end] = mention
+            starts.add(mention.tok_start)
     return out
 
 
