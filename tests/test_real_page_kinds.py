@@ -202,6 +202,21 @@ def test_a_titled_name_in_a_list_of_titled_people_is_a_person(tmp_path, sentence
         assert not [row for row in tables["mentions"] if row["source"] == "rule:person/titled-list"]
 
 
+COORDINATED = [  # sentence -> the titles of its one person
+    # the first title's bracketed abbreviation stands between the two coordinated titles
+    ("Dr. Jonas Berg, Deputy Director-General (DDG) and Programme Manager, updated the team.",
+     {"Deputy Director-General", "Programme Manager"}),
+    ("Dr. Jonas Berg, Deputy Director-General and Programme Manager, updated the team.",
+     {"Deputy Director-General", "Programme Manager"}),
+]
+
+
+@pytest.mark.parametrize("sentence, titles", COORDINATED)
+def test_coordinated_titles_after_a_bracketed_abbreviation(tmp_path, sentence, titles):
+    tables = extracted(tmp_path, sentence, "coordinated", "Team Updated")
+    assert {title for _, title in named_roles(tables, "title")} == titles
+
+
 CARD = """<html><head><link rel="canonical" href="https://example.org/news/card/"></head><body><article>
 <h1>Fellows Look Back</h1><p class="date">3 March 2025</p><p>Two fellows told us about their years here.</p>
 <h2>First Fellow</h2><p>Name: Ana Lim<br>Period as Visiting Fellow: 2021/10/4 – 2023/9/30</p>

@@ -106,6 +106,11 @@ def _same_verb(ctx: Context, cue: int, parsed_verb: int) -> bool:
     return cue <= parsed_verb < end
 
 
+# What may stand between two coordinated titles: a comma, "and", "as well as", an article, and the bracketed
+# abbreviation of the first title ("Deputy Director-General (DDG) and Programme Manager").
+COORDINATION_GAP = re.compile(r"\s*(?:\(\s*[A-Z][\w.&-]*\s*\)\s*)?(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*")
+
+
 def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
     """"Advisor to X and the Chair of Y": a title joined by "and"/"," to the previous linked one shares its holder."""
     if previous is None or previous.role.char_end > title.start_char:
@@ -113,7 +118,7 @@ def _coordinated(ctx: Context, previous: RoleDraft | None, title: Span) -> bool:
     if sent_of(ctx.doc.char_span(previous.role.char_start, previous.role.char_end, alignment_mode="expand")) != sent_of(title):
         return False
     between = ctx.article.text[previous.role.char_end:title.start_char]
-    return bool(re.fullmatch(r"\s*(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*", between))
+    return bool(COORDINATION_GAP.fullmatch(between))
 
 
 def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
