@@ -362,6 +362,28 @@ def test_short_lines_after_the_story_body_outside_its_container_are_left_out(tmp
     assert "Further reading on ports" not in article.text
 
 
+LEAD_PAGE = """<html><body><header><nav><a href="/">Home</a></nav></header><main><article><h1>Valley Farmers Share Pumps</h1>
+<div class="article-intro"><div class="text-intro">Ms. Mai Tran, chair of the Valley Cooperative, has opened the first
+shared pump station in the district.</div></div>
+<h2 class="standfirst">The cooperative said on Monday that the pumps will be lent to members in turn through the dry season.</h2>
+<div class="article-body">{paragraphs}</div>
+<div class="author-box"><div class="bio">Jonas Berg writes about farming and water for the paper and lives in the valley.</div></div>
+</article></main><footer><p>Copyright 2025</p></footer></body></html>"""
+
+
+def test_a_lead_in_a_div_or_a_heading_tag_comes_back_as_a_paragraph(tmp_path):
+    """A standfirst printed straight in a <div>, or set in a heading tag, is the story's prose (it often names the
+    people); trafilatura drops both here. A <div> of prose after the story's end (an author's bio) stays out."""
+    paragraphs = "".join(f"<p>{BODY} Part {i} of the story adds more detail on the pumps.</p>" for i in range(5))
+    [article] = parse_page(RawPage(write(tmp_path, "lead.html", LEAD_PAGE.format(paragraphs=paragraphs))))
+    paragraphs_found = block_texts(article, "paragraph")
+    assert paragraphs_found[0] == ("Ms. Mai Tran, chair of the Valley Cooperative, has opened the first shared pump "
+                                   "station in the district.")
+    assert paragraphs_found[1].startswith("The cooperative said on Monday")
+    assert not block_texts(article, "heading")
+    assert "Jonas Berg writes about farming" not in article.text
+
+
 RELATED_PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body>
 <article><h1>{title}</h1><p class="date">4 May 2023</p>
 <p>Dr. Ilse Varga, Director of the Danube Training Institute, opened the course for forty officials from the region.</p>

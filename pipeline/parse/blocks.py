@@ -33,6 +33,7 @@ LINE_BREAK = "\u2028"
 LOOSE_TEXT_PARENTS = ("body", "div", "main", "section", "quote")  # where trafilatura leaves text outside <p>
 BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "figcaption", "blockquote", "pre", "dd", "dt", "td", "th")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+SCRIPT_TAGS = ("script", "style", "noscript", "template")  # their text is code, never a block's words
 IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
 # "Photo: X", "Fotos: X", "Bild: X", "Crédit photo : X", "Image: X/Shutterstock" (a line that is only a credit)
 _CREDIT_WORD = r"(?:photos?|fotos?|bild(?:er)?|images?|pictures?|pics?|credits?|crédits?|photo\s+credits?|crédit\s+photo|foto\s*credits?)"
@@ -221,11 +222,18 @@ class StoryCandidates:
         leaves, chrome = [], set()
         held = {id(a): a for a in above}
         verdicts: dict[int, tuple] = {}  # boilerplate or not, per container (many leaves share one)
-        for element in body.iter(*BLOCK_TAGS):
-            if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+        for element in body.iter(*BLOCK_TAGS, "div"):
+            if element.tag == "div":  # a lead or standfirst printed straight in a <div>, no <p> around it
+                if any(True for _ in element.iterdescendants(*BLOCK_TAGS, "div")):
+                    continue
+                text = _text_with_breaks(element, "br", skip=SCRIPT_TAGS)
+                if not _is_prose(clean_text(text.replace(LINE_BREAK, " "))):
+                    continue
+            elif any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
                 continue
+            else:
+                text = _text_with_breaks(element, "br")
             ancestors = list(element.iterancestors())
-            text = _text_with_breaks(element, "br")
             if _mostly_links(element, clean_text(text)):
                 chrome.add(clean_text(text))
                 continue
@@ -260,6 +268,8 @@ class StoryCandidates:
         heading, under = None, []  # a dropped heading comes back only with a section of prose under it
         for index, ((element, kind, text, within), hit) in enumerate(zip(self.leaves, found)):
             plain = clean_text(text.replace(LINE_BREAK, " "))
+            if kind == "heading" and _is_prose(plain):
+                kind = "paragraph"  # a lead or a paragraph set in a heading tag is prose, and comes back as such
             if plain in furniture:
                 continue  # left out above; not put back as a line between kept blocks either
             if hit:
@@ -277,7 +287,7 @@ class StoryCandidates:
             elif kind == "heading" and plain:
                 merged.extend(under if heading else [])
                 heading, under = (kind, text), []
-            elif (_is_prose(plain) and (index < last_hit or self._continues(element, story, closing))) \
+            elif (_is_prose(plain) and (index < last_hit or (element.tag != "div" and self._continues(element, story, closing)))) \
                     or (len(plain) >= MIN_INLINE_CHARS and first_hit < index < last_hit):
                 if heading is None:
                     merged.append((kind, text))
