@@ -217,6 +217,42 @@ def test_coordinated_titles_after_a_bracketed_abbreviation(tmp_path, sentence, t
     assert {title for _, title in named_roles(tables, "title")} == titles
 
 
+CV_LINES = [  # sentence -> (person, title, organisation, start) of its roles
+    # a title written before its holder's name with a comma, the name followed by a bracket; the portfolio's
+    # acronym spelled out where the text spells it out (a heading); a labelled start date in the bracket
+    ("The Coastal Resource Management plan guides the council. Click here for CV of DDG of SRC for CRM, H.E. Dr. "
+     "Lena Okoro (date of commencement: 1 March 2022).",
+     [("Lena Okoro", "Deputy Director-General for Coastal Resource Management", "SRC", "2022-03-01")]),
+    # no words in the text spell the acronym out: it stays as printed
+    ("Click here for CV of DDG of SRC for CRM, H.E. Dr. Lena Okoro (date of commencement: 1 March 2022).",
+     [("Lena Okoro", "Deputy Director-General for CRM", "SRC", "2022-03-01")]),
+    # a date in the bracket without a start label is no start
+    ("Click here for CV of DDG of SRC for CRM, H.E. Dr. Lena Okoro (updated: 1 March 2022).",
+     [("Lena Okoro", "Deputy Director-General for CRM", "SRC", None)]),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", CV_LINES)
+def test_a_cv_line_names_the_holder_the_portfolio_and_the_start(tmp_path, sentence, expected):
+    tables = extracted(tmp_path, sentence, "cv-lines", "Deputy Directors-General")
+    assert named_roles(tables, "title", "org", "start") == expected
+
+
+EVENT_PARTS = [  # sentence -> (person, title) rows: a part played at one event is no post
+    ("Dr. Jonas Berg, Director of the Delta Trust, was the facilitator of the joint session.",
+     [("Jonas Berg", "Director")]),
+    ("Mr. Ben Cruz, moderator of the panel, opened the discussion.", []),
+    # a capitalised body after the title is an organisation, not an event
+    ("Ms. Ana Lim, Chair of the Training Board, opened the discussion.", [("Ana Lim", "Chair")]),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", EVENT_PARTS)
+def test_a_part_at_an_event_is_not_a_role(tmp_path, sentence, expected):
+    tables = extracted(tmp_path, sentence, "event-parts", "Session Held")
+    assert named_roles(tables, "title") == expected
+
+
 CARD = """<html><head><link rel="canonical" href="https://example.org/news/card/"></head><body><article>
 <h1>Fellows Look Back</h1><p class="date">3 March 2025</p><p>Two fellows told us about their years here.</p>
 <h2>First Fellow</h2><p>Name: Ana Lim<br>Period as Visiting Fellow: 2021/10/4 – 2023/9/30</p>

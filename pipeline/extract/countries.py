@@ -16,7 +16,7 @@ from ..normalize import country_iso3, country_name, demonym_iso3, fold
 from ..records import CountryFact, Role
 from .context import CONNECTORS, Context, PersonMention, sent_of, word_set
 from .coreference import focus_person
-from .organisations import acronym_definition
+from .acronyms import acronym_definition
 
 
 def person_countries(ctx: Context, roles: list[Role]) -> list[CountryFact]:

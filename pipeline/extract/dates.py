@@ -87,6 +87,9 @@ def dates_for_role(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) 
     def distance(date: Span) -> int:
         return title.start - date.end if date.end <= title.start else date.start - title.end
 
+    if (labelled := _labelled_start(ctx, title, sent)) is not None:
+        draft.role.start = labelled  # "Name (date of commencement: 15 February 2015)": the post's start, said so
+        return
     reach = len(sent) if draft.promotion or promoted_from else DATE_REACH  # "promoted from X to Y in 2022"
     # a date that opens the sentence ("From October 2018 to September 2019 she was ...") covers all of it
     opening = sent.start + 2
@@ -117,6 +120,22 @@ def dates_for_role(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) 
         else:
             continue
         return
+
+
+LABEL_REACH = 4  # words of a label before its colon ("date of commencement:")
+
+
+def _labelled_start(ctx: Context, title: Span, sent: Span):
+    """The date after a start label and a colon ("date of commencement: D", "assumed office: D") following the
+    title in its sentence, as the role's start; None without one."""
+    labels = status_cue("start_labels")
+    for date in ctx.dates_in_sentence(sent):
+        if date.start <= title.end or date.start < 2 or ctx.doc[date.start - 1].text != ":":
+            continue
+        label = ctx.doc[max(sent.start, date.start - 1 - LABEL_REACH):date.start - 1].text.lower()
+        if labels.search(label) and (value := normalize_date(date.text, ctx.article.published)) is not None:
+            return partial_date(value.start)
+    return None
 
 
 def _quote_between(ctx: Context, title: Span, date: Span) -> bool:

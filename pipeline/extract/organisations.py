@@ -15,6 +15,7 @@ from spacy.tokens import Doc, Span
 from ..normalize import country_iso3
 from ..patterns import lexicon
 from ..records import Role
+from .acronyms import ACRONYM_PORTFOLIO, bracketed_abbreviation_at, spelled_out
 from .context import CONNECTORS, Chain, Context, defined_acronyms, entities_over, ents_of, full_title, sent_of, word_set
 
 
@@ -110,7 +111,15 @@ def org_like(text: str) -> bool:
 def title_and_organisation(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     """(title, organisation). The title is the job title alone; what follows "of", "for", "at" is the
     organisation as printed, a field of responsibility included ("Bureau Chief" of "Women and ASEAN Affairs",
-    "Minister" of "Health of Cambodia"), as the reference annotations do."""
+    "Minister" of "Health of Cambodia"), as the reference annotations do. A portfolio given by its acronym
+    ("Deputy Director-General for CRM") is spelled out where the text spells it out."""
+    title_text, org = _title_and_organisation(ctx, title, how)
+    if (match := ACRONYM_PORTFOLIO.match(title_text)) and (long_form := spelled_out(ctx, match["acronym"])):
+        title_text = match["title"] + long_form
+    return title_text, org
+
+
+def _title_and_organisation(ctx: Context, title: Span, how: str) -> tuple[str, Chain | None]:
     doc = ctx.doc
     sent_end = sent_of(title).end
     title_text = full_title(title)
@@ -283,27 +292,6 @@ def _org_before_name(ctx: Context, start: int) -> tuple[Chain, None, int] | None
     return None
 
 
-def acronym_definition(ctx: Context, acronym: str) -> Chain | None:
-    """The name the text spells out for ``acronym`` where it defines it: "the Harbour Liaison Office (HLO)" for
-    "HLO" (the capitalised words and connectors just before its first bracketed use), else None."""
-    doc = ctx.doc
-    if acronym not in defined_acronyms(doc):
-        return None
-    cache = doc.user_data.setdefault("acronym_definitions", {})
-    if acronym not in cache:
-        cache[acronym] = None
-        at = next(t.i for t in doc[1:-1] if t.text == acronym and doc[t.i - 1].text == "(" and doc[t.i + 1].text == ")")
-        start, bracket = at - 1, at - 1
-        while start > sent_of(doc[bracket]).start and (doc[start - 1].text[:1].isupper() or doc[start - 1].lower_ in CONNECTORS):
-            start -= 1
-        while start < bracket and (doc[start].lower_ in CONNECTORS or not doc[start].text[:1].isupper()):
-            start += 1
-        if start < bracket:
-            span = doc[start:bracket]
-            cache[acronym] = Chain(span.text, span.start_char, span.end_char)
-    return cache[acronym]
-
-
 def organisation_chain(ctx: Context, entity: Span) -> Chain:
     """An organisation the model found, with the boundaries this module gives organisations (the leading "the"
     left out, a bracketed acronym after it kept), else as the model has it."""
@@ -326,11 +314,6 @@ def _is_portfolio(text: str) -> bool:
     words = re.findall(r"[\w'’-]+", text)
     return 0 < len(words) <= 7 and not org_like(text) and not any(w.isupper() and len(w) > 1 for w in words) \
         and country_iso3(text) is None and not any(country_iso3(w) for w in words)
-
-
-def bracketed_abbreviation_at(doc: Doc, i: int) -> bool:
-    """An abbreviation in brackets starts at token ``i``: "(SG)", "(DAI)"."""
-    return i + 2 < len(doc) and doc[i].text == "(" and doc[i + 1].text.isupper() and doc[i + 2].text == ")"
 
 
 def of_organisation_affiliations(ctx: Context, roles: list[Role]) -> list[Role]:

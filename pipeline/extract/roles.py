@@ -19,10 +19,11 @@ from ..nlp import MAX_PARSED_SENTENCE_TOKENS
 from ..normalize import fold, normalize_date
 from ..patterns import lexicon
 from ..records import Role
-from .context import PRONOUNS, Context, defined_acronyms, sent_of, span_source, status_cue, without_positions
+from .context import PRONOUNS, Context, defined_acronyms, sent_of, span_source, status_cue, without_positions, word_set
 from .coreference import focus_person
 from .dates import CHANGE_VERBS, DATE_REACH, dates_for_role, partial_date, sequence_career
-from .organisations import (after_portfolio, bracketed_abbreviation_at, capitalised_chain, org_like,
+from .acronyms import bracketed_abbreviation_at
+from .organisations import (after_portfolio, capitalised_chain, org_like,
                             organisation_before_title, organisation_chain, organisation_then_portfolio,
                             title_and_organisation)
 from .syntax import links_by_title, parsed_dep
@@ -70,6 +71,8 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         holder, how, cue_start = link or (previous.role.person_key, "coordinated", title.start)
         if title.text.lower() in {"professor"} and how == "title-before-name":
             continue
+        if _at_an_event(ctx, title):
+            continue
         title_text, org = title_and_organisation(ctx, title, how)
         org_how = ""
         if org is None and title.start in parse_organisations:
@@ -87,6 +90,24 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         ctx.linked_titles.append((title, holder, draft.role.source))
     drafts.extend(_affiliations(ctx))
     return drafts
+
+
+EVENT_OBJECT_REACH = 3  # words between "of/at the" and the event noun ("of the joint technical session")
+
+
+def _at_an_event(ctx: Context, title: Span) -> bool:
+    """"was the facilitator of the joint session", "moderator of the panel": a part played at one event (a
+    lower-case event noun after "of/at/for the"), not a post the person holds."""
+    doc, i = ctx.doc, title.end
+    if i + 1 >= len(doc) or doc[i].lower_ not in {"of", "at", "for"} or doc[i + 1].lower_ not in {"the", "a", "this", "that"}:
+        return False
+    events = word_set("event_nouns")
+    for token in doc[i + 2:min(len(doc), i + 2 + EVENT_OBJECT_REACH)]:
+        if not token.is_lower:
+            return False  # a capitalised name follows: an organisation or a named body, not an event
+        if token.lemma_ in events or token.lower_ in events:
+            return True
+    return False
 
 
 def _coordinated_subject(ctx: Context, title: Span) -> bool:
@@ -152,7 +173,7 @@ def _holder(ctx: Context, title: Span) -> tuple[str, str, int] | None:
             after += 1
         if after in ctx.mention_at and ctx.mention_at[after].tok_start == after and \
                 (after + len(doc[ctx.mention_at[after].tok_start:ctx.mention_at[after].tok_end]) >= sent.end
-                 or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";"}
+                 or doc[ctx.mention_at[after].tok_end].text in {".", ",", ";", "("}
                  or (_verb_after_name(doc[ctx.mention_at[after].tok_end]) and _opens_clause(ctx, title))):
             return ctx.mention_at[after].key, "appositive", title.start
     # reference: "the Rector said", "the former Exchange Fellow added", "the HLO Director said"
