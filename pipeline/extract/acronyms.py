@@ -14,13 +14,14 @@ from .context import CONNECTORS, Chain, Context, defined_acronyms, sent_of
 
 
 # "... for CRM": a title whose portfolio is an acronym
-ACRONYM_PORTFOLIO = re.compile(r"^(?P<title>.+ for )(?P<acronym>[A-Z]{2,6})$")
+# (three letters at least: "HR" or "TA" is spelled by too many runs of capitalised words to be read this way)
+ACRONYM_PORTFOLIO = re.compile(r"^(?P<title>.+ for )(?P<acronym>[A-Z]{3,6})$")
 # a run of capitalised words and the connectors inside it ("Coastal Resource Management", "Community and Corporate Affairs")
 CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|and|for|the|on|&)\s+)*[A-Z][\w’'-]*)*")
 MAX_SPELLED_OUT_WORDS = 8
 # Each lookup reads the whole text; a page naming more portfolio acronyms than this (none seen: a story names a
 # handful) leaves the rest as printed, so the work stays linear in the page.
-MAX_SPELLED_OUT_LOOKUPS = 32
+MAX_SPELLED_OUT_LOOKUPS = 8
 
 
 def spelled_out(ctx: Context, acronym: str) -> str | None:
@@ -35,6 +36,8 @@ def spelled_out(ctx: Context, acronym: str) -> str | None:
         for run in CAPITALISED_RUN.finditer(ctx.article.text):
             words = run.group().split()
             for i in range(len(words)):
+                if words[i][0] != acronym[0]:
+                    continue
                 for j in range(i + 1, min(len(words), i + MAX_SPELLED_OUT_WORDS) + 1):
                     if words[i].lower() in CONNECTORS or words[j - 1].lower() in CONNECTORS or words[i] == acronym:
                         continue

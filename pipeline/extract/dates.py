@@ -132,6 +132,8 @@ def _labelled_start(ctx: Context, title: Span, sent: Span):
     for date in ctx.dates_in_sentence(sent):
         if date.start <= title.end or date.start < 2 or ctx.doc[date.start - 1].text != ":":
             continue
+        if any(i in ctx.title_tokens for i in range(title.end, date.start)):
+            return None  # another title stands between: the label is that one's
         label = ctx.doc[max(sent.start, date.start - 1 - LABEL_REACH):date.start - 1].text.lower()
         if labels.search(label) and (value := normalize_date(date.text, ctx.article.published)) is not None:
             return partial_date(value.start)

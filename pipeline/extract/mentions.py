@@ -39,8 +39,11 @@ def mention_rows(ctx: Context, roles: list[Role], country_facts: list[CountryFac
         rows.append(Mention(aid, "TITLE", span.text, span.start_char, span.end_char, source, full_title(span), holder))
     for role in roles:
         if role.title:
-            rows.append(Mention(aid, "TITLE", role.title, role.char_start, role.char_start + len(role.title), role.source,
-                                role.title, role.person_key))
+            # the title as printed where it is ("Director"); else (an abbreviation or acronym spelled out: "DDG",
+            # "for CRM") the role's whole evidence span, so the offsets always point into the text
+            printed = ctx.article.text.startswith(role.title, role.char_start)
+            end = role.char_start + len(role.title) if printed else role.char_end
+            rows.append(Mention(aid, "TITLE", role.title, role.char_start, end, role.source, role.title, role.person_key))
         if role.org:
             start = ctx.article.text.find(role.org, role.char_start)
             if start >= 0:

@@ -158,6 +158,9 @@ def _listed_with_people(ctx: Context, found: list[PersonMention]) -> list[Person
     return out
 
 
+LIST_END = {".", ";", ")", "!"}
+
+
 def _titled_list_members(ctx: Context, found: list[PersonMention]) -> list[PersonMention]:
     """"the delegates: DDG Lindqvist, Assistant Project Manager Okafor, and Project Administrative Assistant Suwanna":
     in a list of title + name items, a name the model does not read as a person (often a one-word name) is one
@@ -177,7 +180,8 @@ def _titled_list_members(ctx: Context, found: list[PersonMention]) -> list[Perso
         if previous is None or previous.tok_start - 1 not in ctx.title_tokens:
             continue
         mention = _name_after(ctx, title.end, "rule:person/titled-list")
-        if mention is not None:
+        # only the list's last item: a word after a title inside the list may be a portfolio ("Commissioner Trade,")
+        if mention is not None and mention.tok_end < len(doc) and doc[mention.tok_end].text in LIST_END:
             out.append(mention)
             ends[mention.tok_end] = mention
             starts.add(mention.tok_start)

@@ -81,7 +81,7 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         draft = RoleDraft(Role(
             person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
             status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
-            char_end=max(title.start_char + len(title_text) if title_text.startswith(title.text) else title.end_char,
+            char_end=max(title.start_char + len(title_text) if ctx.article.text.startswith(title_text, title.start_char) else title.end_char,
                          org.end if org else title.end_char), source=f"{span_source(title)}+{how}{org_how}",
             trigger=_cue_text(ctx, cue_start, title.start)), strength)
         dates_for_role(ctx, title, draft, cue_start)
@@ -106,7 +106,9 @@ def _at_an_event(ctx: Context, title: Span) -> bool:
         if not token.is_lower:
             return False  # a capitalised name follows: an organisation or a named body, not an event
         if token.lemma_ in events or token.lower_ in events:
-            return True
+            # the event noun must end the phrase: "the training institute", "the panel of experts" are bodies
+            after = doc[token.i + 1] if token.i + 1 < len(doc) else None
+            return after is None or not (after.is_alpha and (after.pos_ in {"NOUN", "PROPN"} or after.lower_ == "of"))
     return False
 
 

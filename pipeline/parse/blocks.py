@@ -40,17 +40,17 @@ _CREDIT_WORD = r"(?:photos?|fotos?|bild(?:er)?|images?|pictures?|pics?|credits?|
 CREDIT_START = re.compile(rf"^\(?(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
 TRAILING_CREDIT = re.compile(rf"\s+(©\s?[^©]{{2,160}}|\(?{_CREDIT_WORD}\s*[:：]\s*[^:：]{{2,80}}?\)?)$", re.I)
 # A caption ends in its picture's credit in more ways than prose could: a source word ("Quelle:", "Fuente:",
-# "Kuva:" ...), the "(c)" sign, a parenthesis naming photographer and agency with a slash ("(Agency/Name)",
-# "(name / stock site)"), or a last fragment after the caption's sentence that does ("... harbour. Name/Agency").
+# "Kuva:" ... after the caption's sentence), the "(c)" sign, a parenthesis naming photographer and agency with a
+# slash ("(Agency/Name)", "(name / stock site)"; no digits: "(2019/2020)" and "(40 km/h)" are not credits), or a
+# last fragment after the caption's sentence that does ("... harbour. Name/Agency").
 _CAPTION_SOURCE_WORD = r"(?:quelle|source|fuente|fonte|kuva|fot\.?|zdjęcie|foto|photo)"
 CAPTION_TRAILING_CREDIT = re.compile(
     rf"(?:^|\s+|\s*/\s*)("
     rf"\(\s*{_CAPTION_SOURCE_WORD}\s*[:：][^()]{{2,80}}\)"
-    rf"|{_CAPTION_SOURCE_WORD}\s*[:：]\s*[^:：()]{{2,80}}"
-    rf"|\((?=[^()]*[^\W\d_]\s?/\s?[^\W\d_])[^()]{{3,80}}\)"
+    rf"|(?<=[.!?] ){_CAPTION_SOURCE_WORD}\s*[:：]\s*[^:：()]{{2,80}}"
+    rf"|\((?=[^()]*[^\W\d_]\s?/\s?[^\W\d_])[^()\d]{{3,80}}\)"
     rf"|\(c\)\s*[^()/]{{2,60}}"
-    rf"|(?<=[.!?] )[^.!?/()]{{2,40}}/[^.!?/()]{{2,40}}"
-    rf"|(?<=/ )(?-i:[A-Z])[^/()]{{1,40}}"
+    rf"|(?<=[.!?] )[^.!?/()\d]{{2,40}}/[^.!?/()\d]{{2,40}}"
     rf")\s*$", re.I)
 FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
 TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
@@ -309,7 +309,8 @@ class StoryCandidates:
 
         The body's container is the deepest element whose leaves hold most (STORY_COVERAGE) of the text
         trafilatura kept; past its last kept leaf, a kept leaf outside it that is not a sentence of prose is
-        page furniture. Prose there (an author note that names people and their roles) stays.
+        page furniture. Prose there (an author note that names people and their roles) stays, and so does a
+        line with a comma (a person's name, title and organisation, a contact line).
         """
         inside: dict[int, int] = {}
         for (_, _, text, within), hit in zip(self.leaves, found):
@@ -324,7 +325,8 @@ class StoryCandidates:
         body = min((ancestor for ancestor, count in inside.items() if count >= STORY_COVERAGE * total), key=inside.get)
         last_inside = max(i for i, ((_, _, _, within), hit) in enumerate(zip(self.leaves, found)) if hit and body in within)
         return {plain for (_, _, text, within), hit in zip(self.leaves[last_inside + 1:], found[last_inside + 1:])
-                if hit and body not in within and not _is_prose(plain := clean_text(text.replace(LINE_BREAK, " ")))}
+                if hit and body not in within and not _is_prose(plain := clean_text(text.replace(LINE_BREAK, " ")))
+                and "," not in plain}  # "Ms. A, Chair, Valley Cooperative": a line of a person's attributes stays
 
     @staticmethod
     def _section(element, story):
