@@ -318,6 +318,15 @@ def test_generic_byline_caption_and_trailing_credit(tmp_path):
     assert "escape.\n\nCatches have stayed level." in article.text
 
 
+def captioned_article(tmp_path, caption: str):
+    """The article of a short story page with one figure captioned ``caption``."""
+    page = write(tmp_path, "cap.html", f"""<html><body><article><h1>Workshop Opens</h1>
+        <p>{BODY}</p><figure><img src="a.png"><figcaption>{caption}</figcaption></figure><p>{BODY}</p>
+        </article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    return article
+
+
 @pytest.mark.parametrize("caption, kept, credit", [
     ("Ms. Ana Lim opens the workshop in Hanoi. (Foto: Harbour Daily)", "Ms. Ana Lim opens the workshop in Hanoi.", "(Foto: Harbour Daily)"),
     ("Ms. Ana Lim opens the workshop. (WIRE/Jonas Berg)", "Ms. Ana Lim opens the workshop.", "(WIRE/Jonas Berg)"),
@@ -327,10 +336,7 @@ def test_generic_byline_caption_and_trailing_credit(tmp_path):
     ("The quay at dawn / (c) Jonas Berg", "The quay at dawn", "(c) Jonas Berg"),
 ])
 def test_credit_at_the_end_of_a_caption_goes_to_photo_credits(tmp_path, caption, kept, credit):
-    page = write(tmp_path, "cap.html", f"""<html><body><article><h1>Workshop Opens</h1>
-        <p>{BODY}</p><figure><img src="a.png"><figcaption>{caption}</figcaption></figure><p>{BODY}</p>
-        </article></body></html>""")
-    [article] = parse_page(RawPage(page))
+    article = captioned_article(tmp_path, caption)
     assert block_texts(article, "caption") == [kept]
     assert article.photo_credits == [credit]
 
@@ -341,10 +347,7 @@ def test_credit_at_the_end_of_a_caption_goes_to_photo_credits(tmp_path, caption,
                                      "Ms. Ana Lim opens the workshop. The 2024/2025 season starts next week",
                                      "The new pumps at work (flow 40 km/h)", "The harbour Before / After"])
 def test_caption_without_a_credit_is_kept_whole(tmp_path, caption):
-    page = write(tmp_path, "cap.html", f"""<html><body><article><h1>Workshop Opens</h1>
-        <p>{BODY}</p><figure><img src="a.png"><figcaption>{caption}</figcaption></figure><p>{BODY}</p>
-        </article></body></html>""")
-    [article] = parse_page(RawPage(page))
+    article = captioned_article(tmp_path, caption)
     assert block_texts(article, "caption") == [caption]
     assert article.photo_credits == []
 

@@ -29,22 +29,24 @@ def spelled_out(ctx: Context, acronym: str) -> str | None:
     connectors between them) whose initials spell it, a hyphenated word giving one letter per part ("Marine
     Socio-Economic Unit" for MSEU). Headings often spell out what the prose then abbreviates without brackets."""
     cache = ctx.doc.user_data.setdefault("spelled_out", {})
-    if acronym not in cache and len(cache) >= MAX_SPELLED_OUT_LOOKUPS:
+    if acronym in cache:
+        return cache[acronym]
+    if len(cache) >= MAX_SPELLED_OUT_LOOKUPS:
         return None
-    if acronym not in cache:
-        cache[acronym] = None
-        for run in CAPITALISED_RUN.finditer(ctx.article.text):
-            words = run.group().split()
-            for i in range(len(words)):
-                if words[i][0] != acronym[0]:
-                    continue
-                for j in range(i + 1, min(len(words), i + MAX_SPELLED_OUT_WORDS) + 1):
-                    if words[i].lower() in CONNECTORS or words[j - 1].lower() in CONNECTORS or words[i] == acronym:
-                        continue
-                    if _initials(words[i:j]) == acronym:
-                        cache[acronym] = " ".join(words[i:j])
-                        return cache[acronym]
+    cache[acronym] = _first_spelling(ctx.article.text, acronym)
     return cache[acronym]
+
+
+def _first_spelling(text: str, acronym: str) -> str | None:
+    for run in CAPITALISED_RUN.finditer(text):
+        words = run.group().split()
+        for i, first in enumerate(words):
+            if first[0] != acronym[0] or first == acronym or first.lower() in CONNECTORS:
+                continue
+            for j in range(i + 1, min(len(words), i + MAX_SPELLED_OUT_WORDS) + 1):
+                if words[j - 1].lower() not in CONNECTORS and _initials(words[i:j]) == acronym:
+                    return " ".join(words[i:j])
+    return None
 
 
 def _initials(words: list[str]) -> str:

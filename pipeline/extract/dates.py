@@ -125,7 +125,7 @@ def dates_for_role(ctx: Context, title: Span, draft: RoleDraft, cue_start: int) 
 LABEL_REACH = 4  # words of a label before its colon ("date of commencement:")
 
 
-def _labelled_start(ctx: Context, title: Span, sent: Span):
+def _labelled_start(ctx: Context, title: Span, sent: Span) -> PartialDate | None:
     """The date after a start label and a colon ("date of commencement: D", "assumed office: D") following the
     title in its sentence, as the role's start; None without one."""
     labels = status_cue("start_labels")

@@ -7,6 +7,7 @@ these lists are read here, from the same head words the patterns use.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from spacy.tokens import Token
 
@@ -27,10 +28,17 @@ LIST_CLOSERS = {",", ";", ")", ".", "!", "?", "–", "—"}
 SOURCE = "rule:role/group-list"
 
 
+class TitleWords(NamedTuple):
+    """The words of the title patterns a plural title is read with."""
+
+    heads: frozenset[str]  # head nouns ("officer", "director")
+    modified_heads: frozenset[str]  # heads that are titles only when modified ("fellow")
+    modifiers: frozenset[str]  # words that may modify a head ("senior", "programme")
+
+
 @lru_cache(maxsize=1)
-def title_heads() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(head nouns, the heads that need a modifier, words that may modify them) of the title patterns, read
-    from ``titles.jsonl``."""
+def title_heads() -> TitleWords:
+    """The title patterns' words, read from ``titles.jsonl``."""
     heads: set[str] = set()
     modified: set[str] = set()
     modifiers: set[str] = set()
@@ -42,7 +50,7 @@ def title_heads() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
                 (modifiers if token.get("OP") else heads).update(words)
                 if not token.get("OP") and pattern["id"] == MODIFIED_HEADS:
                     modified.update(words)
-    return frozenset(heads), frozenset(modified), frozenset(modifiers)
+    return TitleWords(frozenset(heads), frozenset(modified), frozenset(modifiers))
 
 
 def singular(word: str) -> str | None:
@@ -51,7 +59,7 @@ def singular(word: str) -> str | None:
     for plural, single in (("ies", "y"), ("men", "man"), ("s", "")):
         if lower.endswith(plural) and len(lower) > len(plural) + 2:
             candidate = word[: len(word) - len(plural)] + single
-            if candidate.lower() in title_heads()[0]:
+            if candidate.lower() in title_heads().heads:
                 return candidate
     return None
 
@@ -65,7 +73,7 @@ def group_roles(ctx: Context) -> list[RoleDraft]:
         if head is None:
             continue
         start, end, title = _title_phrase(ctx, token, head)
-        if start == token.i and head.lower() in title_heads()[1]:
+        if start == token.i and head.lower() in title_heads().modified_heads:
             continue  # "the fellows, A and B": as in the singular, "fellow" alone is not a title
         members = _members(ctx, end)
         count = next((NUMBERS[t.lower_] for t in doc[max(0, start - 2):start] if t.lower_ in NUMBERS), None)
@@ -87,7 +95,7 @@ def _title_phrase(ctx: Context, head: Token, singular_head: str) -> tuple[int, i
     """(first token, token after, singular title) of the plural title ending in ``head``: its modifiers before
     ("Senior Programme", an acronym) and a "-General" after."""
     doc = ctx.doc
-    modifiers = title_heads()[2]
+    modifiers = title_heads().modifiers
     start = head.i
     first = max(sent_of(head).start, head.i - MAX_MODIFIERS)
     while start > first and _modifier(ctx, doc[start - 1], modifiers):

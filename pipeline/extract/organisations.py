@@ -16,7 +16,7 @@ from ..normalize import country_iso3
 from ..patterns import lexicon
 from ..records import Role
 from .acronyms import ACRONYM_PORTFOLIO, bracketed_abbreviation_at, spelled_out
-from .context import CONNECTORS, Chain, Context, defined_acronyms, entities_over, ents_of, full_title, sent_of, word_set
+from .context import CONNECTORS, Chain, Context, entities_over, ents_of, full_title, sent_of, word_set
 
 
 def capitalised_chain(ctx: Context, start: int, allow_comma: bool = True, skip_lower: int = 0,

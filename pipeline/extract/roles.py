@@ -19,10 +19,10 @@ from ..nlp import MAX_PARSED_SENTENCE_TOKENS
 from ..normalize import fold, normalize_date
 from ..patterns import lexicon
 from ..records import Role
+from .acronyms import bracketed_abbreviation_at
 from .context import PRONOUNS, Context, defined_acronyms, sent_of, span_source, status_cue, without_positions, word_set
 from .coreference import focus_person
 from .dates import CHANGE_VERBS, DATE_REACH, dates_for_role, partial_date, sequence_career
-from .acronyms import bracketed_abbreviation_at
 from .organisations import (after_portfolio, capitalised_chain, org_like,
                             organisation_before_title, organisation_chain, organisation_then_portfolio,
                             title_and_organisation)

@@ -208,7 +208,8 @@ class StoryCandidates:
                  held: dict | None = None):
         self.headline = headline
         self.leaves = leaves  # (element, kind, text, ids of its ancestors)
-        self.chrome = chrome - {clean_text(text) for _, _, text, _ in leaves}
+        self.plain = [clean_text(text) for _, _, text, _ in leaves]  # each leaf's text as compared (line breaks are spaces)
+        self.chrome = chrome - set(self.plain)
         self.held = held or {}  # lxml gives an element nobody holds a new proxy (a new id): the ancestors are held
 
     @classmethod
@@ -227,15 +228,16 @@ class StoryCandidates:
                 if any(True for _ in element.iterdescendants(*BLOCK_TAGS, "div")):
                     continue
                 text = _text_with_breaks(element, "br", skip=SCRIPT_TAGS)
-                if not _is_prose(clean_text(text.replace(LINE_BREAK, " "))):
+                if not _is_prose(plain := clean_text(text)):
                     continue
             elif any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
                 continue
             else:
                 text = _text_with_breaks(element, "br")
+                plain = clean_text(text)
             ancestors = list(element.iterancestors())
-            if _mostly_links(element, clean_text(text)):
-                chrome.add(clean_text(text))
+            if _mostly_links(element, plain):
+                chrome.add(plain)
                 continue
             # a container of the headline ("<body class='has-sidebar'>") says nothing about its blocks
             if any(_is_boilerplate(a, verdicts) for a in [element, *ancestors] if id(a) not in story_line):
@@ -266,8 +268,7 @@ class StoryCandidates:
         merged: list[tuple[str, str]] = []
         position = 0
         heading, under = None, []  # a dropped heading comes back only with a section of prose under it
-        for index, ((element, kind, text, within), hit) in enumerate(zip(self.leaves, found)):
-            plain = clean_text(text.replace(LINE_BREAK, " "))
+        for index, ((element, kind, text, within), plain, hit) in enumerate(zip(self.leaves, self.plain, found)):
             if kind == "heading" and _is_prose(plain):
                 kind = "paragraph"  # a lead or a paragraph set in a heading tag is prose, and comes back as such
             if plain in furniture:
@@ -300,8 +301,8 @@ class StoryCandidates:
 
     def _found(self, pieces: list[tuple[str, str]]) -> list[bool]:
         """Per leaf, whether trafilatura kept its text."""
-        kept = " ".join(clean_text(text.replace(LINE_BREAK, " ")) for _, text in pieces)
-        return [clean_text(text.replace(LINE_BREAK, " ")) in kept for _, _, text, _ in self.leaves]
+        kept = " ".join(clean_text(text) for _, text in pieces)
+        return [plain in kept for plain in self.plain]
 
     def _trailing_furniture(self, found: list[bool]) -> set[str]:
         """Short lines trafilatura kept after the story's body, from outside the body's container: an author
@@ -318,14 +319,14 @@ class StoryCandidates:
                 for ancestor in within:
                     inside[ancestor] = inside.get(ancestor, 0) + len(text)
         total = sum(len(text) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
-        holding = [count for count in inside.values() if count >= STORY_COVERAGE * total]
+        holding = [ancestor for ancestor, count in inside.items() if count >= STORY_COVERAGE * total]
         if not holding:
             return set()
-        # those holding most of the text are nested in one another, and the deepest holds the least
-        body = min((ancestor for ancestor, count in inside.items() if count >= STORY_COVERAGE * total), key=inside.get)
+        body = min(holding, key=inside.get)  # those holding most of the text are nested: the deepest holds the least
         last_inside = max(i for i, ((_, _, _, within), hit) in enumerate(zip(self.leaves, found)) if hit and body in within)
-        return {plain for (_, _, text, within), hit in zip(self.leaves[last_inside + 1:], found[last_inside + 1:])
-                if hit and body not in within and not _is_prose(plain := clean_text(text.replace(LINE_BREAK, " ")))
+        after = slice(last_inside + 1, None)
+        return {plain for (_, _, _, within), plain, hit in zip(self.leaves[after], self.plain[after], found[after])
+                if hit and body not in within and not _is_prose(plain)
                 and "," not in plain}  # "Ms. A, Chair, Valley Cooperative": a line of a person's attributes stays
 
     @staticmethod
@@ -356,13 +357,13 @@ class StoryCandidates:
 
     def _story(self, found: list[bool]):
         """The headline's nearest ancestor (below <body>) whose leaves hold most of what trafilatura kept."""
-        kept_chars = sum(len(clean_text(text)) for (_, _, text, _), hit in zip(self.leaves, found) if hit)
+        kept_chars = sum(len(plain) for plain, hit in zip(self.plain, found) if hit)
         if self.headline is None or not kept_chars:
             return None
         for ancestor in self.headline.iterancestors():
             if ancestor.tag in ("body", "html"):
                 return None
-            inside = sum(len(clean_text(text)) for (_, _, text, within), hit in zip(self.leaves, found)
+            inside = sum(len(plain) for (_, _, _, within), plain, hit in zip(self.leaves, self.plain, found)
                          if hit and id(ancestor) in within)
             if inside >= STORY_COVERAGE * kept_chars:
                 return ancestor
