@@ -9,8 +9,10 @@ import re
 from pathlib import Path
 
 import charset_normalizer
-import trafilatura
-from lxml.html import HtmlElement
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+from trafilatura import utils as library
 
 log = logging.getLogger("pipeline.parse")
 
@@ -107,12 +109,41 @@ def _check_markup(text: str, path: Path) -> str:
     return XML_DECLARATION.sub("", text, count=1)
 
 
+# trafilatura's HTML parser settings, with one element class for every tag. lxml.html picks each element's class
+# (form, input, label ...) in a Python callback, run again whenever the stage or trafilatura meets an element:
+# about a twentieth of the parse stage's time. Neither uses those classes' form methods; the default class
+# lookup, done in C, gives the same tree.
+STORY_PARSER = library.HTML_PARSER.copy()
+STORY_PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+# trafilatura's test of a tree parsed from something that may not be HTML: without "html" in its first
+# characters, a page that gives fewer top-level elements than a head and a body is not one.
+MIN_TOP_ELEMENTS = 2
+DOCUMENT_START_CHARS = 50
+
+
 def load_tree(html: str, path: Path) -> HtmlElement:
-    """The page's lxml tree (trafilatura's loader, which repairs common breakage)."""
-    tree = trafilatura.utils.load_html(html)
-    if tree is None:
-        raise ParseError(f"{path}: the HTML parser could not read the page")
-    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in trafilatura.utils.HTML_PARSER.error_log):
+    """The page's lxml tree, parsed as trafilatura's loader parses it (after its repairs of common breakage)."""
+    beginning = html[:DOCUMENT_START_CHARS].lower()
+    html = library.repair_faulty_html(html, beginning)
+    try:
+        tree = _parsed(html)
+        if len(tree) < 1:  # libxml2 sometimes reads the bytes where it reads nothing of the text
+            tree = _parsed(html.encode("utf-8", "surrogatepass"))
+    except (etree.ParserError, ValueError) as error:
+        raise ParseError(f"{path}: the HTML parser could not read the page ({error})") from None
+    if library.is_dubious_html(beginning) and len(tree) < MIN_TOP_ELEMENTS:
+        raise ParseError(f"{path}: the HTML parser could not read the page (no document structure)")
+    if any(entry.type_name == "ERR_RESOURCE_LIMIT" for entry in STORY_PARSER.error_log):
         log.warning("%s: markup nested deeper than libxml2's limit (%d levels); the text below it is not read",
                     path, PARSER_DEPTH_LIMIT)
     return tree
+
+
+def _parsed(html: str | bytes) -> HtmlElement:
+    try:
+        return lxml.html.fromstring(html, parser=STORY_PARSER)
+    except ValueError:  # "Unicode strings with encoding declaration are not supported": the bytes are read
+        if isinstance(html, bytes):
+            raise
+        return lxml.html.fromstring(html.encode("utf-8", "surrogatepass"), parser=STORY_PARSER)
