@@ -367,6 +367,33 @@ def test_short_lines_after_the_story_body_outside_its_container_are_left_out(tmp
     assert "Further reading on ports" not in article.text
 
 
+def test_an_empty_block_above_the_story_does_not_pass_for_kept_text(tmp_path):
+    """A block with no text is "found" in any text: taken for one trafilatura kept, an empty <p> at the top of the
+    page let the recall pass put back every line between it and the story (here a line trafilatura dropped)."""
+    paragraphs = "".join(f"<p>{BODY} Part {i} of the story adds more detail on the boats.</p>" for i in range(3))
+    page = f"""<html><body><div class="page"><div class="top"><p>  </p></div>
+        <article><div class="article-meta"><p>Home / Travel / Northern rivers / Boat builders</p></div>
+        <h1>Boat builders of the north</h1>{paragraphs}</article></div></body></html>"""
+    [article] = parse_page(RawPage(write(tmp_path, "empty-top.html", page)))
+    assert "Part 2 of the story" in article.text
+    assert "Home / Travel" not in article.text
+
+
+@pytest.mark.parametrize("html", [
+    "<!DOCTYPE html>\n<html><body><form><label>Name</label><input name=q><select><option>A</option></select></form>"
+    "<p>Ms. Ana Lim chairs the Bay Trust.</p></body></html>",
+    "<html/>\n<body><p>Ms. Ana Lim chairs the Bay Trust.</p></body>",
+    "<div><p>Ms. Ana Lim chairs the Bay Trust.</p><p>Second paragraph.</p></div>",
+])
+def test_the_stage_parser_reads_a_page_as_trafilatura_loader_does(tmp_path, html):
+    """One element class for every tag (looked up in C) gives the tree trafilatura's own loader gives."""
+    from lxml import etree
+    from trafilatura.utils import load_html
+    tree = parse_reading.load_tree(html, tmp_path / "page.html")
+    assert etree.tostring(tree) == etree.tostring(load_html(html))
+    assert "Ms. Ana Lim chairs the Bay Trust." in tree.text_content()
+
+
 LEAD_PAGE = """<html><body><header><nav><a href="/">Home</a></nav></header><main><article><h1>Valley Farmers Share Pumps</h1>
 <div class="article-intro"><div class="text-intro">Ms. Mai Tran, chair of the Valley Cooperative, has opened the first
 shared pump station in the district.</div></div>

@@ -235,6 +235,8 @@ class StoryCandidates:
             else:
                 text = _text_with_breaks(element, "br")
                 plain = clean_text(text)
+                if not plain:  # nothing to put back, and "found" in any text: it would pass for a block trafilatura kept
+                    continue
             ancestors = list(element.iterancestors())
             if _mostly_links(element, plain):
                 chrome.add(plain)
