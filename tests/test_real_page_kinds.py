@@ -211,6 +211,9 @@ COORDINATED = [  # sentence -> the titles of its one person
      {"Deputy Director-General", "Programme Manager"}),
     ("Dr. Jonas Berg, Deputy Director-General and Programme Manager, updated the team.",
      {"Deputy Director-General", "Programme Manager"}),
+    # a bracketed word printed with the first title's organisation
+    ("Dr. Jonas Berg, Director of the Harbour Trust (Singapore) and the Secretary of the Reef Council, opened the forum.",
+     {"Director", "Secretary"}),
 ]
 
 

@@ -129,8 +129,9 @@ def _same_verb(ctx: Context, cue: int, parsed_verb: int) -> bool:
     return cue <= parsed_verb < end
 
 
-# What may stand between two coordinated titles: a comma, "and", "as well as", an article, and the bracketed
-# abbreviation of the first title ("Deputy Director-General (DDG) and Programme Manager").
+# What may stand between two coordinated titles: a comma, "and", "as well as", an article, and one capitalised
+# word in brackets: the first title's abbreviation ("Deputy Director-General (DDG) and Programme Manager") or what
+# a name printed with it adds ("Director of the Harbour Trust (Singapore) and the Secretary of ...").
 COORDINATION_GAP = re.compile(r"\s*(?:\(\s*[A-Z][\w.&-]*\s*\)\s*)?(?:,|,?\s*and|,?\s*as well as)\s*(?:(?:the|a|an|also)\s+)*")
 
 
