@@ -100,6 +100,12 @@ def full_title(title: Span) -> str:
     return abbreviations.get(title.text, title.text)
 
 
+def printed_end(text: str, title: str, start: int, otherwise: int) -> int:
+    """Where ``title`` ends if the text prints it at ``start``; else ``otherwise``. A title written out longer than
+    printed (an abbreviation or acronym spelled out: "DDG", "for CRM") must not send an offset past what is there."""
+    return start + len(title) if text.startswith(title, start) else otherwise
+
+
 def defined_acronyms(doc: Doc) -> frozenset[str]:
     """Acronyms the text defines in brackets ("the Harbour Liaison Office (HLO)"): organisations, never part of a
     name, even where the model reads a headline such as "HLO Hosts a Briefing" as a person."""

@@ -10,7 +10,7 @@ from spacy.tokens import Span
 
 from ..normalize import batch_number, country_iso3, demonym_iso3
 from ..records import CountryFact, DateFact, Mention, Role
-from .context import MODEL, Chain, Context, ents_of, full_title, profile_id_at, span_source
+from .context import MODEL, Chain, Context, ents_of, full_title, printed_end, profile_id_at, span_source
 
 
 def _overlap_test(spans: list[tuple[int, int]]) -> Callable[[int, int], bool]:
@@ -39,10 +39,8 @@ def mention_rows(ctx: Context, roles: list[Role], country_facts: list[CountryFac
         rows.append(Mention(aid, "TITLE", span.text, span.start_char, span.end_char, source, full_title(span), holder))
     for role in roles:
         if role.title:
-            # the title as printed where it is ("Director"); else (an abbreviation or acronym spelled out: "DDG",
-            # "for CRM") the role's whole evidence span, so the offsets always point into the text
-            printed = ctx.article.text.startswith(role.title, role.char_start)
-            end = role.char_start + len(role.title) if printed else role.char_end
+            # the title as printed where it is ("Director"); else the role's whole evidence span
+            end = printed_end(ctx.article.text, role.title, role.char_start, role.char_end)
             rows.append(Mention(aid, "TITLE", role.title, role.char_start, end, role.source, role.title, role.person_key))
         if role.org:
             start = ctx.article.text.find(role.org, role.char_start)

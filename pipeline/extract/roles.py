@@ -20,7 +20,7 @@ from ..normalize import fold, normalize_date
 from ..patterns import lexicon
 from ..records import Role
 from .acronyms import bracketed_abbreviation_at
-from .context import PRONOUNS, Context, defined_acronyms, sent_of, span_source, status_cue, without_positions, word_set
+from .context import PRONOUNS, Context, defined_acronyms, printed_end, sent_of, span_source, status_cue, without_positions, word_set
 from .coreference import focus_person
 from .dates import CHANGE_VERBS, DATE_REACH, dates_for_role, partial_date, sequence_career
 from .organisations import (after_portfolio, capitalised_chain, org_like,
@@ -81,7 +81,7 @@ def link_roles(ctx: Context) -> list[RoleDraft]:
         draft = RoleDraft(Role(
             person_key=holder, article_id=ctx.article.article_id, title=title_text, org=org.text if org else None,
             status=status, start=None, end=None, char_start=min(title.start_char, org.start if org else title.start_char),
-            char_end=max(title.start_char + len(title_text) if ctx.article.text.startswith(title_text, title.start_char) else title.end_char,
+            char_end=max(printed_end(ctx.article.text, title_text, title.start_char, title.end_char),
                          org.end if org else title.end_char), source=f"{span_source(title)}+{how}{org_how}",
             trigger=_cue_text(ctx, cue_start, title.start)), strength)
         dates_for_role(ctx, title, draft, cue_start)
