@@ -601,6 +601,20 @@ def test_date_in_the_url_is_the_last_resort(tmp_path):
     assert article.published == dt.date(2020, 6, 1)  # the page's own date wins over the URL's
 
 
+@pytest.mark.parametrize("url, published", [
+    ("https://agency.example.org/english/news/2021/20210914_03.html", dt.date(2021, 9, 14)),
+    ("https://news.example.org/stories/20190402-harbour-quay-reopens", dt.date(2019, 4, 2)),
+    ("https://news.example.org/stories/item-120190402.html", None),  # nine digits: an id
+    ("https://news.example.org/stories/20191341.html", None),  # no 41st day
+    ("https://news.example.org/stories/19890402.html", None),  # before the web's earliest pages
+    ("https://news.example.org/stories/quay.html?from=20190402", None),  # the query is not the page's address
+    (f"https://news.example.org/stories/{dt.date.today().year + 1}0101.html", None),  # not yet
+])
+def test_a_day_written_as_eight_digits_in_the_url_path(tmp_path, url, published):
+    [article] = parse_page(RawPage(write(tmp_path, "u.html", _story()), url=url))
+    assert article.published == published
+
+
 @pytest.mark.parametrize("line, byline, published", [
     ("Staff | 18 March 2024", "Staff", dt.date(2024, 3, 18)),
     ("By Mei Tanaka · 2 May 2023", "Mei Tanaka", dt.date(2023, 5, 2)),

@@ -25,8 +25,8 @@ from ..normalize import stable_id
 from .blocks import (PageMarks, StoryCandidates, drop_teaser_sections, extract_related, extract_taxonomy,
                      finish_blocks, prepare_for_extraction, xml_blocks)
 from .reading import ParseError, decode_html, load_tree, read_page_bytes
-from .metadata import (MAX_BYLINE_CHARS, LibraryMetadata, canonical_url, day_date, find_byline, find_published, find_title,
-                       published_from_blocks, split_byline)
+from .metadata import (MAX_BYLINE_CHARS, LibraryMetadata, canonical_url, compact_url_date, day_date, find_byline,
+                       find_published, find_title, published_from_blocks, split_byline)
 from ..records import Article, Block
 
 # trafilatura and htmldate log what they discard on bad markup as warnings without naming the file; a page the
@@ -83,7 +83,7 @@ def parse_page(page: RawPage) -> list[Article]:
     guessed = library.date() if not (published or byline_date or from_blocks) else None  # before the tree is pruned
     if not found_byline:  # then there is no byline line either, and nothing above looked at the library's author
         byline, byline_date = split_byline(library.author_last())
-    published = published or byline_date or from_blocks or day_date(guessed or "")
+    published = published or byline_date or from_blocks or day_date(guessed or "") or compact_url_date(url)
     main = assemble(article_id, url, source_path, None, title, published, date_text, byline, taxonomy, blocks, credits)
     main.site_name, main.categories, main.tags = library.site_name, list(library.categories), list(library.tags)
     children = [

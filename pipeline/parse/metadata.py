@@ -5,9 +5,11 @@ import datetime as dt
 import json
 import logging
 import re
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
+from htmldate.settings import MIN_DATE as EARLIEST_WEB_DATE
 from trafilatura import metadata as library
 from trafilatura.settings import Document
 
@@ -38,6 +40,9 @@ BYLINE_ELEMENTS = etree.XPath("descendant::*/@class[contains(., 'author') or con
                               " or contains(., 'Byline')]/.. | descendant::*/@id[contains(., 'author') or contains(., 'byline')]/..")
 BY_LINE_XPATH = ".//*[self::p or self::div or self::span][starts-with(translate(normalize-space(text()), 'BY', 'by'), 'by ')]"
 BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by", "Text and photos by"
+# A day written as eight digits in a URL's path ("/2020/20201201_01.html", "/news/20240318-quay.html"): htmldate
+# reads dates in a URL only with separators ("/2020/12/01/"). Digits on either side make it an id, not a day.
+COMPACT_URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
 
 
@@ -164,6 +169,21 @@ def day_date(value: str) -> dt.date | None:
             return None
     parsed = normalize_date(value) if value and len(value) <= 40 else None
     return parsed.start_date if parsed and parsed.precision == "day" else None
+
+
+def compact_url_date(url: str | None) -> dt.date | None:
+    """The last resort: a day written as eight digits in the URL's path (not its query), when it is a real day
+    between htmldate's earliest web date and today; the first such day of the path."""
+    if not url:
+        return None
+    for match in COMPACT_URL_DAY.finditer(urlsplit(url).path):
+        try:
+            day = dt.date(*map(int, match.groups()))
+        except ValueError:
+            continue
+        if EARLIEST_WEB_DATE.date() <= day <= dt.date.today():
+            return day
+    return None
 
 
 def published_from_blocks(blocks: list[tuple[str, str]]) -> dt.date | None:
