@@ -1,0 +1,107 @@
+"""The raw folder as the fetch stage keeps it: every body stored once, by content hash, under
+``pages/``, and one ``manifest.jsonl`` line per request outcome, appended and never rewritten."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+log = logging.getLogger("pipeline.fetch")  # one logger, named after the stage, for all its modules
+
+MANIFEST_NAME = "manifest.jsonl"
+PAGES_DIR = "pages"
+FETCH_LOCK = ".fetch.lock"  # held by a fetch on its raw folder; its presence also marks the folder as a fetch store
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The file the later stages should read for one story (``url`` None: a hand-placed page)."""
+
+    url: str | None
+    path: Path
+    sha256: str
+    fetched_at: str | None
+    gone: bool = False
+
+
+def snapshot_path(raw_dir: Path, sha256: str) -> Path:
+    """Where a body with this hash lives. Only a hex digest is accepted, so the name can neither
+    leave ``raw_dir/pages`` nor collide with another body."""
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return Path(raw_dir) / PAGES_DIR / f"{sha256}.html"
+
+
+def store_body(raw_dir: Path, body: bytes) -> tuple[str, str]:
+    """Store ``body`` by content hash (once; the write is atomic) and return (sha256, path
+    relative to ``raw_dir``)."""
+    digest = hashlib.sha256(body).hexdigest()
+    target = snapshot_path(raw_dir, digest)
+    if not target.exists():
+        _write_atomically(target, body)
+    return digest, target.relative_to(raw_dir).as_posix()
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write to a temp file in the same directory, fsync, then rename over the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes files owner-only; snapshots are shared data
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def append_manifest(raw_dir: Path, entry: dict) -> None:
+    """Append one JSON line in a single write, flushed to disk, so a crash loses at most it."""
+    line = json.dumps(entry, ensure_ascii=False) + "\n"
+    with open(Path(raw_dir) / MANIFEST_NAME, "ab") as handle:
+        handle.write(line.encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_manifest(raw_dir: str | Path) -> list[dict]:
+    """All manifest entries in order; a torn or corrupt line (e.g. from a crash) is skipped."""
+    path = Path(raw_dir) / MANIFEST_NAME
+    if not path.exists():
+        return []
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            log.warning("%s:%d: unreadable manifest line skipped", path, number)
+            continue
+        if isinstance(entry, dict) and entry.get("url"):
+            entries.append(entry)
+    return entries
+
+
+def last_good_entries(entries: Iterable[dict]) -> dict[str, dict]:
+    """Per URL, the latest entry that points at a stored snapshot (a 200 or a 304)."""
+    return {entry["url"]: entry for entry in entries if entry.get("sha256") and entry.get("file")}
+
+
+def inside(raw_dir: Path, relative: str | None) -> Path | None:
+    """``raw_dir / relative`` if that stays inside ``raw_dir`` (a manifest is data, not trusted)."""
+    if not relative:
+        return None
+    candidate = raw_dir / relative
+    if not candidate.resolve().is_relative_to(raw_dir.resolve()):
+        return None
+    return candidate
