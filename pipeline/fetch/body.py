@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 import httpx
 
 from .config import TOO_LARGE
-from .deadline import _Deadline
+from .deadline import Deadline
 
 # Content codings we can decode with a bounded amount of memory (zlib streams): only these are
 # offered, and a body in any other coding is reported instead of stored still encoded.
@@ -25,7 +25,7 @@ _WBITS = {"gzip": zlib.MAX_WBITS | 16, "x-gzip": zlib.MAX_WBITS | 16,
           "deflate": zlib.MAX_WBITS}  # deflate falls back to raw (-MAX_WBITS) without a zlib header
 
 
-class _Unreadable(Exception):
+class Unreadable(Exception):
     """A body that was not read to the end; ``reason`` becomes the result's error."""
 
     def __init__(self, reason: str):
@@ -33,49 +33,49 @@ class _Unreadable(Exception):
         self.reason = reason
 
 
-def _read_limited(response: httpx.Response, limit: int, deadline: _Deadline) -> bytes:
+def read_limited(response: httpx.Response, limit: int, deadline: Deadline) -> bytes:
     """The decoded body, read and decoded a step at a time so that memory stays small.
 
-    Raises ``_Unreadable`` as soon as the encoded body or any decoded layer of it exceeds
+    Raises ``Unreadable`` as soon as the encoded body or any decoded layer of it exceeds
     ``limit`` bytes (a compression bomb stops there), when a coding is unknown or corrupt, or when
     the deadline passes between two chunks. httpx's own ``iter_bytes`` is not used: it decodes
     each network chunk in one go, so a few KB of ``gzip, gzip`` become gigabytes in one step.
     """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _Unreadable(TOO_LARGE)
+        raise Unreadable(TOO_LARGE)
     chunks = _capped(response.iter_raw(), limit)
     for coding in reversed(_content_codings(response.headers)):
         chunks = _capped(_inflate(chunks, coding), limit)
     body = bytearray()
     for chunk in chunks:
         if deadline.expired():
-            raise _Unreadable(deadline.reason())
+            raise Unreadable(deadline.reason())
         body += chunk
     return bytes(body)
 
 
 def _content_codings(headers: httpx.Headers) -> list[str]:
-    """The codings applied to the body, first applied first; raises ``_Unreadable`` for any we
+    """The codings applied to the body, first applied first; raises ``Unreadable`` for any we
     cannot decode within bounds."""
     codings = [value.strip().lower()
                for value in headers.get_list("content-encoding", split_commas=True)]
     codings = [coding for coding in codings if coding and coding != "identity"]
     unknown = [coding for coding in codings if coding not in _WBITS]
     if unknown:
-        raise _Unreadable(f"unsupported content encoding {unknown[0]!r}")
+        raise Unreadable(f"unsupported content encoding {unknown[0]!r}")
     if len(codings) > MAX_CONTENT_CODINGS:
-        raise _Unreadable(f"too many content encodings ({len(codings)})")
+        raise Unreadable(f"too many content encodings ({len(codings)})")
     return codings
 
 
 def _capped(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
-    """Pass ``chunks`` through, raising ``_Unreadable(TOO_LARGE)`` once they exceed ``limit``."""
+    """Pass ``chunks`` through, raising ``Unreadable(TOO_LARGE)`` once they exceed ``limit``."""
     size = 0
     for chunk in chunks:
         size += len(chunk)
         if size > limit:
-            raise _Unreadable(TOO_LARGE)
+            raise Unreadable(TOO_LARGE)
         yield chunk
 
 
@@ -107,9 +107,9 @@ def _inflate(chunks: Iterable[bytes], coding: str) -> Iterator[bytes]:
                 return
         rest = decoder.flush()  # at most one pending match (258 bytes) is left here
     except zlib.error:
-        raise _Unreadable(f"corrupt {coding} body") from None
+        raise Unreadable(f"corrupt {coding} body") from None
     if not decoder.eof:
-        raise _Unreadable(f"truncated {coding} body")
+        raise Unreadable(f"truncated {coding} body")
     if rest:
         yield rest
 

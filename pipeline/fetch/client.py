@@ -15,9 +15,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from protego import Protego
 
-from .body import ACCEPT_ENCODING, _read_limited, _Unreadable
+from .body import ACCEPT_ENCODING, read_limited, Unreadable
 from .config import DISALLOWED, NOT_HTML, OFF_SITE, REDIRECT_OFF_SITE, TIMEOUT, FetchConfig
-from .deadline import _CURRENT_DEADLINE, _Deadline
+from .deadline import CURRENT_DEADLINE, Deadline
 
 log = logging.getLogger("pipeline.fetch")  # one logger, named after the stage, for all its modules
 
@@ -74,7 +74,7 @@ class PoliteClient:
 
     def on_site(self, url: str) -> bool:
         """Whether ``url`` is http(s) on the start host, the only place this crawler goes."""
-        return _on_start_host(url, self._config)
+        return on_start_host(url, self._config)
 
     def allowed(self, url: str) -> bool:
         """Whether robots.txt lets our user agent fetch ``url``."""
@@ -105,7 +105,7 @@ class PoliteClient:
             return Protego.parse(result.body.decode("utf-8", errors="replace"))
         if result.error is None and result.status is not None and 400 <= result.status < 500:
             return Protego.parse("")
-        log.warning("robots.txt unavailable (%s): fetching nothing", _failure(result))
+        log.warning("robots.txt unavailable (%s): fetching nothing", failure_reason(result))
         return Protego.parse("User-agent: *\nDisallow: /")
 
     def _capped_crawl_delay(self, robots: Protego) -> float:
@@ -126,7 +126,7 @@ class PoliteClient:
             location = _redirect_location(result)
             if location is None:
                 return replace(result, url=url)
-            target = _without_fragment(urljoin(target, location))
+            target = without_fragment(urljoin(target, location))
             if not self.on_site(target):
                 return replace(result, url=url, error=REDIRECT_OFF_SITE)
             if not self.allowed(target):
@@ -141,7 +141,7 @@ class PoliteClient:
             if not _retryable(result):
                 break
             wait = self._retry_wait(result, attempt)
-            log.info("retrying %s in %.1fs (%s)", url, wait, _failure(result))
+            log.info("retrying %s in %.1fs (%s)", url, wait, failure_reason(result))
             self._sleep(wait)
             result = self._attempt(url, headers, body_types)
         return result
@@ -158,8 +158,8 @@ class PoliteClient:
         self._wait_turn()
         request_headers = {"User-Agent": self._config.user_agent,
                            "Accept-Encoding": ACCEPT_ENCODING, **headers}
-        deadline = _Deadline(self._config.deadline)
-        token = _CURRENT_DEADLINE.set(deadline)
+        deadline = Deadline(self._config.deadline)
+        token = CURRENT_DEADLINE.set(deadline)
         try:
             with self._client.stream("GET", url, headers=request_headers, timeout=self._timeout,
                                      follow_redirects=False) as response:
@@ -169,18 +169,18 @@ class PoliteClient:
         except httpx.TransportError as exc:
             return HttpResult(url, error=f"network error ({type(exc).__name__})")
         finally:
-            _CURRENT_DEADLINE.reset(token)
+            CURRENT_DEADLINE.reset(token)
 
     def _read(self, url: str, response: httpx.Response, body_types: tuple[str, ...] | None,
-              deadline: _Deadline) -> HttpResult:
+              deadline: Deadline) -> HttpResult:
         """Turn a streamed response into a result, decoding at most ``max_bytes`` of a body."""
         result = HttpResult(url, response.status_code, httpx.Headers(response.headers))
         wanted = body_types is None or _media_type(result.content_type) in body_types
         if response.status_code != 200 or not wanted:
             return result
         try:
-            body = _read_limited(response, self._config.max_bytes, deadline)
-        except _Unreadable as unreadable:
+            body = read_limited(response, self._config.max_bytes, deadline)
+        except Unreadable as unreadable:
             return replace(result, error=unreadable.reason)
         return replace(result, body=body)
 
@@ -208,7 +208,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _on_start_host(url: str, config: FetchConfig) -> bool:
+def on_start_host(url: str, config: FetchConfig) -> bool:
     """Whether ``url`` is http(s) on the start URL's host and port."""
     return urlsplit(url).scheme in ("http", "https") and \
         _host_key(url) == _host_key(config.start_url)
@@ -223,7 +223,7 @@ def _host_key(url: str) -> tuple[str | None, int | None] | None:
         return None
 
 
-def _without_fragment(url: str) -> str:
+def without_fragment(url: str) -> str:
     return urlunsplit(urlsplit(url)._replace(fragment=""))
 
 
@@ -241,7 +241,7 @@ def _retryable(result: HttpResult) -> bool:
     return result.error == TIMEOUT or result.status == 429 or (result.status or 0) >= 500
 
 
-def _failure(result: HttpResult) -> str:
+def failure_reason(result: HttpResult) -> str:
     """A short description of why a result carries no usable body."""
     if result.error:
         return result.error

@@ -16,7 +16,7 @@ from .config import DEADLINE_EXCEEDED
 _T = TypeVar("_T")
 
 
-class _Deadline:
+class Deadline:
     """The moment one request must be over; sockets serving it shorten their timeouts to fit."""
 
     def __init__(self, seconds: float):
@@ -47,12 +47,12 @@ class _Deadline:
 
 
 # The deadline of the request being made in this thread (None outside PoliteClient._attempt).
-_CURRENT_DEADLINE: ContextVar[_Deadline | None] = ContextVar("request_deadline", default=None)
+CURRENT_DEADLINE: ContextVar[Deadline | None] = ContextVar("request_deadline", default=None)
 
 
 def _within_deadline(operation: Callable[[float | None], _T], timeout: float | None,
                      timeout_error: type[Exception]) -> _T:
-    deadline = _CURRENT_DEADLINE.get()
+    deadline = CURRENT_DEADLINE.get()
     return operation(timeout) if deadline is None else deadline.run(operation, timeout,
                                                                      timeout_error)
 

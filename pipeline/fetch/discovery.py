@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from .client import PoliteClient, _failure, _on_start_host, _without_fragment
+from .client import PoliteClient, failure_reason, on_start_host, without_fragment
 from .config import GONE_STATUSES, FetchConfig, Problem
 
 OLD_STORY_PREFIX = "/support/beneficiaries-voice/"
@@ -63,7 +63,7 @@ def story_prefixes(config: FetchConfig) -> tuple[str, ...]:
 def as_story_url(url: str, config: FetchConfig) -> str | None:
     """The canonical form of ``url`` if it is a story page (one slug under a story path on the start
     host), else None. Query and fragment are dropped: a story is identified by its path."""
-    if not _on_start_host(url, config):
+    if not on_start_host(url, config):
         return None
     parts = urlsplit(url)
     for prefix in story_prefixes(config):
@@ -94,7 +94,7 @@ def _read_sitemap_tree(client: PoliteClient, config: FetchConfig, root: str,
             continue
         any_read = True
         for kind, loc, lastmod in _sitemap_entries(document):
-            loc = _without_fragment(urljoin(url, loc))
+            loc = without_fragment(urljoin(url, loc))
             if kind == "sitemap" and client.on_site(loc) and loc not in seen \
                     and len(seen) < config.max_sitemaps:
                 seen.add(loc)
@@ -110,7 +110,7 @@ def _fetch_xml(client: PoliteClient, url: str, found: _Found,
     result = client.get(url, body_types=None)
     if result.body is None:
         if not (missing_ok and result.status in GONE_STATUSES):
-            found.problems.append(Problem(url, f"sitemap: {_failure(result)}"))
+            found.problems.append(Problem(url, f"sitemap: {failure_reason(result)}"))
         return None
     try:
         return etree.fromstring(result.body, parser=_XML_PARSER)
@@ -138,7 +138,7 @@ def _discover_from_listing(client: PoliteClient, config: FetchConfig, found: _Fo
         page = queue.pop(0)
         result = client.get(page)
         if result.body is None:
-            found.problems.append(Problem(page, f"listing: {_failure(result)}"))
+            found.problems.append(Problem(page, f"listing: {failure_reason(result)}"))
             continue
         soup = BeautifulSoup(result.body, "lxml")
         for link in _links(soup, page):
@@ -153,15 +153,15 @@ def _discover_from_listing(client: PoliteClient, config: FetchConfig, found: _Fo
 def _links(soup: BeautifulSoup, base: str) -> Iterator[str]:
     """Absolute URLs of every ``<a href>`` on the page, without fragments."""
     for anchor in soup.find_all("a", href=True):
-        yield _without_fragment(urljoin(base, anchor["href"]))
+        yield without_fragment(urljoin(base, anchor["href"]))
 
 
 def _pagination_links(soup: BeautifulSoup, base: str, config: FetchConfig) -> Iterator[str]:
     """Further listing pages on the host: ``rel="next"`` links and ``<start path>page/N/`` links."""
     listing_path = story_prefixes(config)[0]
     for tag in soup.find_all(["a", "link"], href=True):
-        url = _without_fragment(urljoin(base, tag["href"]))
-        if not _on_start_host(url, config):
+        url = without_fragment(urljoin(base, tag["href"]))
+        if not on_start_host(url, config):
             continue
         if "next" in (tag.get("rel") or []) or _is_numbered_page(urlsplit(url).path, listing_path):
             yield urlunsplit(urlsplit(url)._replace(scheme=urlsplit(config.start_url).scheme))
