@@ -9,8 +9,10 @@ captions, photo credits and footnotes keep their own kind, glued image file name
 across two paragraphs is joined, and the published date and byline are looked for where story sites print
 them before trafilatura's (htmldate's) guess is taken.
 
-Modules: ``reading`` (file → text → tree), ``metadata`` (URL, headline, date, byline), ``blocks`` (the
-layer before and after trafilatura); this one wires them into Article records.
+Modules: ``reading`` (file → text → tree), ``metadata`` (URL, headline, date, byline, taxonomy), ``marks``
+(captions, credits, footnotes as the markup says), ``related`` (related-story blocks → child articles),
+``recall`` (the story's extent around trafilatura's choice: dropped prose back, chrome and teasers out),
+``blocks`` (trafilatura's XML → kinds of blocks, finished); this one wires them into Article records.
 """
 from __future__ import annotations
 
@@ -22,11 +24,13 @@ from pathlib import Path
 import trafilatura
 
 from ..normalize import stable_id
-from .blocks import (PageMarks, StoryCandidates, drop_teaser_sections, extract_related, extract_taxonomy,
-                     finish_blocks, prepare_for_extraction, xml_blocks)
+from .blocks import finish_blocks, xml_blocks
+from .marks import PageMarks, prepare_for_extraction
+from .metadata import (MAX_BYLINE_CHARS, LibraryMetadata, canonical_url, compact_url_date, day_date, extract_taxonomy,
+                       find_byline, find_published, find_title, published_from_blocks, split_byline)
 from .reading import ParseError, decode_html, load_tree, read_page_bytes
-from .metadata import (MAX_BYLINE_CHARS, LibraryMetadata, canonical_url, compact_url_date, day_date, find_byline,
-                       find_published, find_title, published_from_blocks, split_byline)
+from .recall import StoryCandidates, drop_teaser_sections
+from .related import extract_related
 from ..records import Article, Block
 
 # trafilatura and htmldate log what they discard on bad markup as warnings without naming the file; a page the

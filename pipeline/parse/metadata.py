@@ -1,4 +1,5 @@
-"""parse, metadata: canonical URL, headline, published date and byline, read off the page's own markup."""
+"""parse, metadata: canonical URL, headline, published date, byline and taxonomy term lists, read off the page's own
+markup."""
 from __future__ import annotations
 
 import datetime as dt
@@ -326,3 +327,30 @@ def _section_meta(tree: HtmlElement) -> list[str]:
 def _trimmed(value: str | None) -> str | None:
     """trafilatura's final clean-up of a metadata string (entities, control characters, spaces)."""
     return (library.line_processing(library.unescape(value)) or None) if value else None
+
+
+TAXONOMY_LABELS = {"sectors": "sectors", "sector": "sectors", "funding framework": "funding_framework"}
+# A page whose lower-cased HTML lacks all of these words has no such label, and is not walked for them (the walk
+# visits every heading, paragraph and span of the page).
+TAXONOMY_CUES = ("sector", "funding")
+
+
+def extract_taxonomy(tree: HtmlElement, html_lowered: str) -> dict:
+    """"Sectors" and "Funding Framework" term lists, removed from the tree so they stay out of the prose."""
+    found: dict = {}
+    if not any(cue in html_lowered for cue in TAXONOMY_CUES):
+        return found
+    for label in list(tree.iter("h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p")):
+        key = TAXONOMY_LABELS.get(text_of(label).rstrip(":").lower())
+        if not key or label.getparent() is None:
+            continue
+        holder = label.getnext()
+        terms = [text_of(li) for li in holder.iter("li")] if holder is not None else []
+        if holder is not None and not terms:
+            terms = [text_of(holder)]
+        terms = [t for t in terms if t]
+        found[key] = terms if key == "sectors" else (", ".join(terms) or None)
+        if holder is not None:
+            holder.drop_tree()
+        label.drop_tree()
+    return found
