@@ -58,22 +58,22 @@ class StoryCandidates:
         verdicts: dict[int, tuple] = {}  # boilerplate or not, per container (many leaves share one)
         for element in body.iter(*BLOCK_TAGS, "div"):
             if element.tag == "div":  # a lead or standfirst printed straight in a <div>, no <p> around it
-                if any(True for _ in element.iterdescendants(*BLOCK_TAGS, "div")):
+                if next(element.iterdescendants(*BLOCK_TAGS, "div"), None) is not None:
                     continue
                 text = text_with_breaks(element, "br", skip=SCRIPT_TAGS)
                 if not is_prose(plain := clean_text(text)):
                     continue
-            elif any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+            elif next(element.iterdescendants(*BLOCK_TAGS), None) is not None:
                 continue
             else:
                 text = text_with_breaks(element, "br")
                 plain = clean_text(text)
                 if not plain:  # nothing to put back, and "found" in any text: it would pass for a block trafilatura kept
                     continue
-            ancestors = list(element.iterancestors())
             if mostly_links(element, plain):
                 chrome.add(plain)
                 continue
+            ancestors = list(element.iterancestors())
             # a container of the headline ("<body class='has-sidebar'>") says nothing about its blocks
             if any(_is_boilerplate(a, verdicts) for a in [element, *ancestors] if id(a) not in story_line):
                 continue
