@@ -601,6 +601,12 @@ def test_date_in_the_url_is_the_last_resort(tmp_path):
     assert article.published == dt.date(2020, 6, 1)  # the page's own date wins over the URL's
 
 
+def test_a_canonical_link_urllib_cannot_split_is_passed_over(tmp_path):
+    mangled = _story(head='<link rel="canonical" href="http://[harbour-desk/2021/20210914_03.html">')
+    [article] = parse_page(RawPage(write(tmp_path, "m.html", mangled)))
+    assert article.url is None and "Harbour Quay Reopens" in article.text
+
+
 @pytest.mark.parametrize("url, published", [
     ("https://agency.example.org/english/news/2021/20210914_03.html", dt.date(2021, 9, 14)),
     ("https://news.example.org/stories/20190402-harbour-quay-reopens", dt.date(2019, 4, 2)),

@@ -63,9 +63,20 @@ def canonical_url(tree: HtmlElement) -> str | None:
     """The page's canonical (or og:url) address, the basis of a stable article id; a value that is not an
     http(s) URL (a mangled or relative link) is passed over, so the article falls back to its file path."""
     for value in tree.xpath('//link[@rel="canonical"]/@href | //meta[@property="og:url"]/@content'):
-        if re.match(HTTP_URL, value.strip()):
+        if is_http_url(value.strip()):
             return value.strip()
     return None
+
+
+def is_http_url(value: str) -> bool:
+    """An http(s) address that can be stored and split: urllib refuses some that look like one ("http://[x/")."""
+    if not re.match(HTTP_URL, value):
+        return False
+    try:
+        urlsplit(value)
+    except ValueError:
+        return False
+    return True
 
 
 def find_title(tree: HtmlElement) -> str | None:
@@ -175,7 +186,7 @@ def day_date(value: str) -> dt.date | None:
 def compact_url_date(url: str | None) -> dt.date | None:
     """The last resort: a day written as eight digits in the URL's path (not its query), when it is a real day
     between htmldate's earliest web date and today; the first such day of the path."""
-    if not url:
+    if not url or not is_http_url(url):
         return None
     for match in COMPACT_URL_DAY.finditer(urlsplit(url).path):
         try:

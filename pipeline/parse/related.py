@@ -2,14 +2,11 @@
 its own becoming a child article."""
 from __future__ import annotations
 
-import re
-
 from lxml.html import HtmlElement
 
-from ..schema import HTTP_URL
 from .blocks import finish_blocks, html_blocks
 from .marks import PageMarks, prepare_for_extraction
-from .metadata import RELATED_HEADING, day_date, text_of
+from .metadata import RELATED_HEADING, day_date, is_http_url, text_of
 
 # Below this many characters of story text a related-block item is a teaser, not a story of its own.
 MIN_RELATED_STORY_CHARS = 200
@@ -35,7 +32,7 @@ def extract_related(tree: HtmlElement) -> list[tuple]:
             if link is None and not item.xpath(".//h4|.//h5"):
                 continue
             href = link.get("href").strip() if link is not None else ""
-            url = href if re.match(HTTP_URL, href) else None  # a relative or mangled link is no article's address
+            url = href if is_http_url(href) else None  # a relative or mangled link is no article's address
             title_el = next(iter(item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6")), link)
             title = text_of(title_el) if title_el is not None else None
             date_el = next(iter(item.xpath(".//*[contains(@class, 'date')] | .//time")), None)
