@@ -434,6 +434,24 @@ def test_related_item_whose_heading_holds_the_link(tmp_path):
     assert "Tomas Reyes" in child.text and "Tomas Reyes" not in main.text
 
 
+def test_a_related_item_whose_class_only_contains_date_keeps_its_text(tmp_path):
+    candidate = RELATED_PAGE.replace("<p>{related}</p>", '<div class="candidate-profile"><p>{related}</p></div>')
+    page = write(tmp_path, "c.html", candidate.format(slug="c", title="Course Opens", related=LONG_RELATED))
+    main, child = parse_page(RawPage(page))
+    assert "Tomas Reyes" in child.text  # "candidate" is no date element to drop
+
+
+def test_a_story_section_that_opens_with_more_is_no_related_block(tmp_path):
+    page = write(tmp_path, "more.html", """<html><body><article><h1>Valley Cooperative Grows</h1>
+<p>Ms. Mai Tran, chair of the Valley Cooperative, opened the first shared pump station in the district.</p>
+<div class="section"><h2>More women join the cooperative</h2>
+<p>Ms. Lena Okoro, a rice farmer from the lower valley, joined the cooperative board in March this year.</p>
+<p>She now leads the training of new members in keeping accounts and planning the dry-season planting.</p>
+</div></article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert "Lena Okoro" in article.text and "dry-season planting" in article.text
+
+
 def test_menus_footers_and_link_lists_stay_out_of_the_text(tmp_path):
     page = write(tmp_path, "chrome.html", """<html><body>
 <p class="site-name"><a href="/">Regional Portal</a></p>

@@ -6,7 +6,8 @@ from lxml.html import HtmlElement
 
 from .blocks import finish_blocks, html_blocks
 from .marks import PageMarks, prepare_for_extraction
-from .metadata import RELATED_HEADING, day_date, is_http_url, text_of
+from .metadata import DATE_CLASS, RELATED_HEADING, clean_text, day_date, is_http_url, text_of
+from .recall import is_prose
 
 # Below this many characters of story text a related-block item is a teaser, not a story of its own.
 MIN_RELATED_STORY_CHARS = 200
@@ -27,15 +28,18 @@ def extract_related(tree: HtmlElement) -> list[tuple]:
             continue  # a "See also" heading inside the story's own flow, not a block of related stories
         if section.getparent() is None:  # already removed with an enclosing related block
             continue
-        for item in [child for child in section if isinstance(child.tag, str) and child is not heading]:
+        items = [child for child in section if isinstance(child.tag, str) and child is not heading]
+        teasers = [item for item in items if item.xpath(".//a[@href]|.//h4|.//h5")]
+        if any(_is_story_paragraph(item) for item in items):
+            continue  # a section of the story that opens "More ..." or "Other ...", not a block of links to stories
+        for item in teasers:
             link = next(iter(item.xpath(".//a[@href]")), None)
-            if link is None and not item.xpath(".//h4|.//h5"):
-                continue
             href = link.get("href").strip() if link is not None else ""
             url = href if is_http_url(href) else None  # a relative or mangled link is no article's address
             title_el = next(iter(item.xpath(".//h2|.//h3|.//h4|.//h5|.//h6")), link)
             title = text_of(title_el) if title_el is not None else None
-            date_el = next(iter(item.xpath(".//*[contains(@class, 'date')] | .//time")), None)
+            date_el = next((e for e in item.xpath(".//*[contains(@class, 'date')] | .//time")
+                            if e.tag == "time" or DATE_CLASS.search(e.get("class"))), None)  # not "candidate", "update"
             date_text = text_of(date_el) if date_el is not None else None
             date = day_date((date_el.get("datetime") if date_el is not None else None) or date_text or "")
             if date_el is not None:
@@ -50,3 +54,8 @@ def extract_related(tree: HtmlElement) -> list[tuple]:
                 stories.append((url, title, date, date_text, blocks, credits))
         section.drop_tree()
     return stories
+
+
+def _is_story_paragraph(item: HtmlElement) -> bool:
+    """A paragraph of prose with no link in it: the story's own text (a teaser's excerpt sits beside its link)."""
+    return item.tag == "p" and is_prose(clean_text(text_of(item))) and next(item.iter("a"), None) is None
