@@ -434,6 +434,14 @@ def test_related_item_whose_heading_holds_the_link(tmp_path):
     assert "Tomas Reyes" in child.text and "Tomas Reyes" not in main.text
 
 
+def test_a_taxonomy_label_set_in_bold_inside_its_heading_is_read_once(tmp_path):
+    page = write(tmp_path, "tax.html", f"""<html><body><article><h1>Harbour Quay Reopens</h1><p>{BODY}</p>
+<h4><strong>Sectors</strong></h4><ul><li>Transport</li><li>Disaster Management</li></ul></article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert article.sectors == ["Transport", "Disaster Management"]
+    assert "Transport" not in article.text
+
+
 def test_a_related_item_whose_class_only_contains_date_keeps_its_text(tmp_path):
     candidate = RELATED_PAGE.replace("<p>{related}</p>", '<div class="candidate-profile"><p>{related}</p></div>')
     page = write(tmp_path, "c.html", candidate.format(slug="c", title="Course Opens", related=LONG_RELATED))

@@ -353,8 +353,8 @@ def extract_taxonomy(tree: HtmlElement, html_lowered: str) -> dict:
         return found
     for label in list(tree.iter("h2", "h3", "h4", "h5", "h6", "dt", "strong", "span", "p")):
         key = TAXONOMY_LABELS.get(text_of(label).rstrip(":").lower())
-        if not key or label.getparent() is None:
-            continue
+        if not key or not any(ancestor is tree for ancestor in label.iterancestors()):
+            continue  # not a label, or inside one already read and removed ("<h4><strong>Sectors</strong></h4>")
         holder = label.getnext()
         terms = [text_of(li) for li in holder.iter("li")] if holder is not None else []
         if holder is not None and not terms:
