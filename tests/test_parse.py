@@ -434,6 +434,27 @@ def test_related_item_whose_heading_holds_the_link(tmp_path):
     assert "Tomas Reyes" in child.text and "Tomas Reyes" not in main.text
 
 
+def test_a_name_that_opens_like_an_image_file_keeps_its_letters(tmp_path):
+    page = write(tmp_path, "img.html", """<html><body><article><h1>Harbour Quay Reopens</h1>
+<p>St.Tiffany Harbour Trust and Mr.Gifford Lindqvist opened the old quay on Monday after two years of repairs.</p>
+<figure><img src="q.jpg"><figcaption>quay-2021.jpgDivers inspect the old piles.</figcaption></figure>
+</article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert "St.Tiffany Harbour Trust and Mr.Gifford Lindqvist" in article.text
+    assert block_texts(article, "caption") == ["Divers inspect the old piles."]
+
+
+def test_a_footnote_item_that_is_only_its_number_does_not_swallow_numbers_in_the_story(tmp_path):
+    page = write(tmp_path, "fn.html", f"""<html><body><article><h1>Harbour Quay Reopens</h1><p>{BODY}</p>
+<p>Piles replaced in the first year:</p><ul><li>12</li><li>40</li></ul>
+<p>The rest followed in the second year of the works on the old quay, the authority said.</p>
+<div class="footnotes"><ol><li>1</li><li>Figures from the port authority's annual report.</li></ol></div>
+</article></body></html>""")
+    [article] = parse_page(RawPage(page))
+    assert {"12", "40"} <= set(block_texts(article, "paragraph"))  # they were taken for footnotes, then dropped
+    assert block_texts(article, "footnote") == ["Figures from the port authority's annual report."]
+
+
 def test_a_taxonomy_label_set_in_bold_inside_its_heading_is_read_once(tmp_path):
     page = write(tmp_path, "tax.html", f"""<html><body><article><h1>Harbour Quay Reopens</h1><p>{BODY}</p>
 <h4><strong>Sectors</strong></h4><ul><li>Transport</li><li>Disaster Management</li></ul></article></body></html>""")

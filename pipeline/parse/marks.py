@@ -9,7 +9,9 @@ from lxml.html import HtmlElement
 
 from .metadata import classes_of, text_of
 
-IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)", re.I)
+# An image file name, alone or glued to the caption's first word ("nets-2020.jpgA fisher ..."); never the start of a
+# word that goes on in lower case ("St.Tiffany", "Mr.Gifford").
+IMAGE_FILE = re.compile(r"(?:^|(?<=\s))[\w\-.~%]+?\.(?:jpe?g|png|gif|webp|tiff?|bmp)(?!(?-i:[a-z0-9_]))", re.I)
 # "Photo: X", "Fotos: X", "Bild: X", "Crédit photo : X", "Image: X/Shutterstock" (a line that is only a credit)
 _CREDIT_WORD = r"(?:photos?|fotos?|bild(?:er)?|images?|pictures?|pics?|credits?|crédits?|photo\s+credits?|crédit\s+photo|foto\s*credits?)"
 CREDIT_START = re.compile(rf"^\(?(?:©|\(c\)|{_CREDIT_WORD}\s*[:：])", re.I)
@@ -65,6 +67,7 @@ class PageMarks:
                 for item in element.iter("li", "p"):
                     marks.footnotes.add(footnote_text(text_of(item)))
         marks.captions.discard("")
+        marks.footnotes.discard("")  # a list item that was only its number: no paragraph is that footnote
         return marks
 
 
