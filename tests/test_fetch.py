@@ -313,6 +313,25 @@ def test_redirect_loop_stops_after_five_hops(site, raw, crawl):
     assert site.requested_paths().count(loop) == 6 and report.failed == 1
 
 
+@pytest.mark.parametrize("href", ["http://[harbour/story/", "//[x]y/beneficiaries_voice/a/", "http://127.0.0.1:99999/x/"])
+def test_a_link_urllib_cannot_read_costs_that_link_not_the_run(site, raw, crawl, href):
+    site.link(href)
+    report = crawl()
+    assert report.new == 4 and len(stored_files(raw)) == 4
+
+
+def test_a_redirect_to_an_address_urllib_cannot_read_is_a_failure_of_that_page():
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(301, headers={"Location": "http://[harbour/story/"})
+
+    with httpx.Client(transport=httpx.MockTransport(serve)) as client:
+        polite = PoliteClient(client, FetchConfig(delay=0), sleep=lambda s: None)
+        result = polite.get("https://jaif.asean.org/beneficiaries_voice/moved/")
+    assert (result.status, result.error, result.body) == (301, "redirect to an address that cannot be read", None)
+
+
 def test_pdf_link_is_skipped_and_not_stored(site, raw, crawl):
     report = crawl()
     assert Problem(site.url(PDF_PATH), "not html") in report.problems

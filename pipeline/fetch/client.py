@@ -16,7 +16,7 @@ import httpx
 from protego import Protego
 
 from .body import ACCEPT_ENCODING, read_limited, Unreadable
-from .config import DISALLOWED, NOT_HTML, OFF_SITE, REDIRECT_OFF_SITE, TIMEOUT, FetchConfig
+from .config import DISALLOWED, NOT_HTML, OFF_SITE, REDIRECT_OFF_SITE, REDIRECT_UNREADABLE, TIMEOUT, FetchConfig
 from .deadline import CURRENT_DEADLINE, Deadline
 
 log = logging.getLogger("pipeline.fetch")  # one logger, named after the stage, for all its modules
@@ -126,7 +126,9 @@ class PoliteClient:
             location = _redirect_location(result)
             if location is None:
                 return replace(result, url=url)
-            target = without_fragment(urljoin(target, location))
+            target = absolute_url(target, location)
+            if target is None:
+                return replace(result, url=url, error=REDIRECT_UNREADABLE)
             if not self.on_site(target):
                 return replace(result, url=url, error=REDIRECT_OFF_SITE)
             if not self.allowed(target):
@@ -210,15 +212,25 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 def on_start_host(url: str, config: FetchConfig) -> bool:
     """Whether ``url`` is http(s) on the start URL's host and port."""
-    return urlsplit(url).scheme in ("http", "https") and \
-        _host_key(url) == _host_key(config.start_url)
+    key = _host_key(url)
+    return key is not None and key == _host_key(config.start_url)
 
 
 def _host_key(url: str) -> tuple[str | None, int | None] | None:
-    """(hostname, port) identifying a host; None for a URL with an invalid port."""
-    parts = urlsplit(url)
+    """(hostname, port) identifying an http(s) host; None for another scheme or a URL urllib cannot read (an
+    invalid port, a bracketed host that is no IPv6 address)."""
     try:
-        return parts.hostname, parts.port
+        parts = urlsplit(url)
+        return (parts.hostname, parts.port) if parts.scheme in ("http", "https") else None
+    except ValueError:
+        return None
+
+
+def absolute_url(base: str, href: str) -> str | None:
+    """``href`` read against ``base``, without its fragment; None when urllib cannot read it ("http://[x/"), so
+    one mangled link on a page costs that link, not the run."""
+    try:
+        return without_fragment(urljoin(base, href))
     except ValueError:
         return None
 

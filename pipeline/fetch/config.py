@@ -27,6 +27,7 @@ MAX_CRAWL_DELAY = 60.0
 # with a request is a failure.
 OFF_SITE = "url on other host"
 REDIRECT_OFF_SITE = "redirect to other host"
+REDIRECT_UNREADABLE = "redirect to an address that cannot be read"
 DISALLOWED = "disallowed by robots.txt"
 TOO_LARGE = "too large"
 NOT_HTML = "not html"

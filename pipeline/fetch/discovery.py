@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from .client import PoliteClient, failure_reason, on_start_host, without_fragment
+from .client import PoliteClient, absolute_url, failure_reason, on_start_host
 from .config import GONE_STATUSES, FetchConfig, Problem
 
 OLD_STORY_PREFIX = "/support/beneficiaries-voice/"
@@ -94,7 +94,9 @@ def _read_sitemap_tree(client: PoliteClient, config: FetchConfig, root: str,
             continue
         any_read = True
         for kind, loc, lastmod in _sitemap_entries(document):
-            loc = without_fragment(urljoin(url, loc))
+            loc = absolute_url(url, loc)
+            if loc is None:
+                continue  # an address urllib cannot read is no page of the site
             if kind == "sitemap" and client.on_site(loc) and loc not in seen \
                     and len(seen) < config.max_sitemaps:
                 seen.add(loc)
@@ -153,15 +155,16 @@ def _discover_from_listing(client: PoliteClient, config: FetchConfig, found: _Fo
 def _links(soup: BeautifulSoup, base: str) -> Iterator[str]:
     """Absolute URLs of every ``<a href>`` on the page, without fragments."""
     for anchor in soup.find_all("a", href=True):
-        yield without_fragment(urljoin(base, anchor["href"]))
+        if (url := absolute_url(base, anchor["href"])) is not None:
+            yield url
 
 
 def _pagination_links(soup: BeautifulSoup, base: str, config: FetchConfig) -> Iterator[str]:
     """Further listing pages on the host: ``rel="next"`` links and ``<start path>page/N/`` links."""
     listing_path = story_prefixes(config)[0]
     for tag in soup.find_all(["a", "link"], href=True):
-        url = without_fragment(urljoin(base, tag["href"]))
-        if not on_start_host(url, config):
+        url = absolute_url(base, tag["href"])
+        if url is None or not on_start_host(url, config):
             continue
         if "next" in (tag.get("rel") or []) or _is_numbered_page(urlsplit(url).path, listing_path):
             yield urlunsplit(urlsplit(url)._replace(scheme=urlsplit(config.start_url).scheme))
