@@ -179,6 +179,17 @@ def test_conditional_request_sends_the_stored_validators(site, raw, crawl):
     assert request.headers["If-Modified-Since"] == first["last_modified"]
 
 
+def test_a_snapshot_deleted_by_hand_is_downloaded_again_not_validated(site, raw, crawl):
+    crawl()
+    first = lines_for(raw, site, YOUTH)[0]
+    (raw / first["file"]).unlink()
+    site.server.clear_log()
+    crawl()
+    [request] = [r for r in site.requests() if r.path == YOUTH]
+    assert "If-None-Match" not in request.headers and "If-Modified-Since" not in request.headers
+    assert site.statuses(YOUTH) == [200] and (raw / lines_for(raw, site, YOUTH)[-1]["file"]).is_file()
+
+
 def test_edited_story_gets_a_new_snapshot_and_keeps_the_old(site, raw, crawl):
     crawl()
     old_body = site.routes[YOUTH].body
@@ -461,6 +472,19 @@ def test_torn_manifest_line_is_ignored(site, raw, crawl):
         handle.write('{"url": "http://127.0.0.1/broken", "sta')
     assert len(read_manifest(raw)) == 5
     assert len(scan(raw).snapshots) == 4
+
+
+@pytest.mark.parametrize("torn", [b'{"url": "http://127.0.0.1/broken", "sta', b'{"url": "http://127.0.0.1/caf\xc3'])
+def test_the_entry_after_a_torn_line_is_kept(site, raw, crawl, torn):
+    crawl()
+    with open(raw / "manifest.jsonl", "ab") as handle:
+        handle.write(torn)  # a crash in the middle of a line (the second one inside a two-byte character)
+    site.add_story("a-new-voice-from-cambodia", "A New Voice from Cambodia", "2025-04-01",
+                   ["Mr. Sok Dara from Cambodia joined the programme in 2024."])
+    report = crawl()
+    assert report.new == 1
+    assert len(read_manifest(raw)) == 5 + 6  # the first crawl's lines, the second's; only the torn one is lost
+    assert len(scan(raw).snapshots) == 5
 
 
 def test_file_names_cannot_escape_raw(tmp_path):

@@ -67,9 +67,14 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 def append_manifest(raw_dir: Path, entry: dict) -> None:
-    """Append one JSON line in a single write, flushed to disk, so a crash loses at most it."""
+    """Append one JSON line in a single write, flushed to disk, so a crash loses at most it. After a line a crash
+    tore (no newline at the end of the file), the entry starts a line of its own instead of joining it."""
     line = json.dumps(entry, ensure_ascii=False) + "\n"
-    with open(Path(raw_dir) / MANIFEST_NAME, "ab") as handle:
+    with open(Path(raw_dir) / MANIFEST_NAME, "a+b") as handle:
+        if handle.seek(0, os.SEEK_END) > 0:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                line = "\n" + line
         handle.write(line.encode("utf-8"))
         handle.flush()
         os.fsync(handle.fileno())
@@ -81,10 +86,10 @@ def read_manifest(raw_dir: str | Path) -> list[dict]:
     if not path.exists():
         return []
     entries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
         try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
+            entry = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):  # a line torn inside a character, or any other way
             log.warning("%s:%d: unreadable manifest line skipped", path, number)
             continue
         if isinstance(entry, dict) and entry.get("url"):

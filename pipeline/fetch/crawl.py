@@ -134,8 +134,9 @@ def _manifest_entry(story: Discovered, result: HttpResult, sha256: str | None, f
 
 def _conditional_headers(previous: dict | None, raw_dir: Path) -> dict[str, str]:
     """If-None-Match / If-Modified-Since of the last stored snapshot, if its file still exists."""
-    if previous is None or inside(raw_dir, previous.get("file")) is None:
-        return {}
+    stored = inside(raw_dir, previous.get("file")) if previous is not None else None
+    if stored is None or not stored.is_file():
+        return {}  # a 304 would then leave the story with no snapshot on disk
     headers = {}
     if previous.get("etag"):
         headers["If-None-Match"] = previous["etag"]
