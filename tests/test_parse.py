@@ -668,6 +668,12 @@ def test_a_day_written_as_eight_digits_in_the_url_path(tmp_path, url, published)
     assert article.published == published
 
 
+def test_a_byline_element_that_says_only_by_is_no_byline(tmp_path):
+    page = _story(top='<p class="byline">By</p><p class="author-name">Mei Tanaka</p>')
+    [article] = parse_page(RawPage(write(tmp_path, "by.html", page)))
+    assert article.byline == "Mei Tanaka"
+
+
 @pytest.mark.parametrize("line, byline, published", [
     ("Staff | 18 March 2024", "Staff", dt.date(2024, 3, 18)),
     ("By Mei Tanaka · 2 May 2023", "Mei Tanaka", dt.date(2023, 5, 2)),

@@ -10,7 +10,7 @@ from lxml.html import HtmlElement
 
 from .marks import (CAPTION_TRAILING_CREDIT, CREDIT_START, IMAGE_FILE, TRAILING_CREDIT, PageMarks, footnote_text,
                     strip_image_files)
-from .metadata import MAX_BYLINE_CHARS, clean_text
+from .metadata import BY_PREFIX, MAX_BYLINE_CHARS, clean_text
 
 MAX_BOLD_HEADING_CHARS = 300
 BOLD_HEADING_SHARE = 0.9  # a paragraph this much in bold, not ending a sentence, is a (per-person) heading
@@ -132,7 +132,7 @@ def _is_metadata(text: str, title: str | None, date_text: str | None, byline: st
         return True
     if date_text and text == date_text:
         return True
-    if byline and re.sub(r"^by\s+", "", text, flags=re.I) == byline and len(text) <= MAX_BYLINE_CHARS:
+    if byline and BY_PREFIX.sub("", text) == byline and len(text) <= MAX_BYLINE_CHARS:
         return True
     return bool(re.fullmatch(r"(posted|published)( on)?\s*[:\-]?\s*", text, re.I))
 

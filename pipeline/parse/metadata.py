@@ -44,6 +44,7 @@ BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by
 # A day written as eight digits in a URL's path ("/2020/20201201_01.html", "/news/20240318-quay.html"): htmldate
 # reads dates in a URL only with separators ("/2020/12/01/"). Digits on either side make it an id, not a day.
 COMPACT_URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+BY_PREFIX = re.compile(r"^by\s+", re.I)  # "By Jane Doe" names Jane Doe
 BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
 
 
@@ -213,12 +214,13 @@ def find_byline(tree: HtmlElement) -> tuple[str | None, str | None]:
     the line as printed."""
     body = tree.find("body") if tree.find("body") is not None else tree
     for element in BYLINE_ELEMENTS(body):
-        if not _inside_related(element) and (text := text_of(element)) and len(text) <= MAX_DATE_LINE_CHARS:
-            return re.sub(r"^by\s+", "", text, flags=re.I), text
+        if not _inside_related(element) and (text := text_of(element)) and len(text) <= MAX_DATE_LINE_CHARS \
+                and text.lower() != "by":  # "By" alone: the name is filled in by a script the page did not run
+            return BY_PREFIX.sub("", text), text
     for element in body.xpath(BY_LINE_XPATH):  # elements whose own text starts with "By " (tested in libxml2)
         text = text_of(element)
         if re.match(r"^by\s+\S", text, re.I) and len(text) <= MAX_BYLINE_CHARS:
-            return re.sub(r"^by\s+", "", text, flags=re.I), text
+            return BY_PREFIX.sub("", text), text
     return None, None
 
 
