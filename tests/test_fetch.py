@@ -654,6 +654,25 @@ def test_a_server_that_never_accepts_the_connection_is_cut_off_at_the_deadline(c
     assert elapsed < TEST_DEADLINE + DEADLINE_MARGIN
 
 
+def test_robots_rules_are_never_left_empty_by_an_error_while_reading_them():
+    robots_asked = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            robots_asked.append(1)
+            if len(robots_asked) == 1:
+                raise RuntimeError("the transport broke")  # not an HTTP failure: it reaches the caller
+            return httpx.Response(200, stream=OneChunk(b"User-agent: *\nDisallow: /"))
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, stream=OneChunk(b"<p>story</p>"))
+
+    with httpx.Client(transport=httpx.MockTransport(serve)) as client:
+        polite = PoliteClient(client, FetchConfig(delay=0), sleep=lambda s: None)
+        with pytest.raises(RuntimeError):
+            polite.get("https://jaif.asean.org/beneficiaries_voice/a/")
+        result = polite.get("https://jaif.asean.org/beneficiaries_voice/a/")
+    assert result.error == "disallowed by robots.txt" and len(robots_asked) == 2
+
+
 def test_an_injected_client_is_also_cut_off_between_body_chunks():
     """Without our sockets (e.g. a test transport) the deadline is still checked per chunk."""
     chunks_sent = []

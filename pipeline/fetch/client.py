@@ -68,7 +68,11 @@ class PoliteClient:
         if self._robots is None:
             # No rules apply while robots.txt itself (and any redirect of it) is being fetched.
             self._robots = Protego.parse("")
-            self._robots = self._load_robots()
+            try:
+                self._robots = self._load_robots()
+            except BaseException:
+                self._robots = None  # never left without rules: read again on the next request
+                raise
             self._crawl_delay = self._capped_crawl_delay(self._robots)
         return self._robots
 

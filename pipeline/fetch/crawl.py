@@ -74,9 +74,9 @@ def fetch_site(config: FetchConfig, raw_dir: str | Path, *, client: httpx.Client
 def _known_stories(entries: list[dict], discovered: set[str]) -> list[Discovered]:
     """Stories archived before but no longer listed: asked again, so a removal (404/410) is noticed."""
     last_status = {e["url"]: e.get("status") for e in entries if e.get("url")}
+    archived = {e["url"] for e in entries if e.get("url") and e.get("file")}
     return [Discovered(url) for url, status in last_status.items()
-            if url not in discovered and status not in GONE_STATUSES and any(
-                e.get("url") == url and e.get("file") for e in entries)]
+            if url not in discovered and status not in GONE_STATUSES and url in archived]
 
 
 def _archive_one(client: PoliteClient, story: Discovered, previous: dict | None,
