@@ -1,5 +1,6 @@
 """The raw folder as the fetch stage keeps it: every body stored once, by content hash, under
-``pages/``, and one ``manifest.jsonl`` line per request outcome, appended and never rewritten."""
+``pages/``, and one ``manifest.jsonl`` line per request outcome, appended and never rewritten; and how it is
+read back (``read_manifest``, ``last_good_entries``, ``Snapshot``, ``inside`` for paths the manifest names)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ captions, photo credits and footnotes keep their own kind, glued image file name
 across two paragraphs is joined, and the published date and byline are looked for where story sites print
 them before trafilatura's (htmldate's) guess is taken.
 
-Modules: ``reading`` (file → text → tree), ``metadata`` (URL, headline, date, byline, taxonomy), ``marks``
+Modules: ``reading`` (file → text → tree), ``text`` (the shared text helpers), ``metadata`` (URL, headline, date,
+byline, taxonomy; trafilatura's metadata where the page says nothing), ``marks``
 (captions, credits, footnotes as the markup says), ``related`` (related-story blocks → child articles),
 ``recall`` (the story's extent around trafilatura's choice: dropped prose back, chrome and teasers out),
 ``blocks`` (trafilatura's XML → kinds of blocks, finished); this one wires them into Article records.
@@ -38,7 +39,7 @@ from ..records import Article, Block
 for _library in ("trafilatura", "htmldate", "courlan", "justext"):
     logging.getLogger(_library).setLevel(logging.ERROR)
 
-__all__ = ["ParseError", "RawPage", "parse_page"]
+__all__ = ["ParseError", "RawPage", "assemble", "parse_page"]
 
 # The metadata trafilatura would find is looked up apart (LibraryMetadata), only where the page's own markup
 # says nothing, so bare_extraction is asked for the main content alone, without the page's URL: links are kept

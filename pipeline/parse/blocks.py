@@ -10,7 +10,8 @@ from lxml.html import HtmlElement
 
 from .marks import (CAPTION_TRAILING_CREDIT, CREDIT_START, IMAGE_FILE, TRAILING_CREDIT, PageMarks, footnote_text,
                     strip_image_files)
-from .metadata import BY_PREFIX, MAX_BYLINE_CHARS, clean_text
+from .metadata import BY_PREFIX, MAX_BYLINE_CHARS
+from .text import clean_text
 
 MAX_BOLD_HEADING_CHARS = 300
 BOLD_HEADING_SHARE = 0.9  # a paragraph this much in bold, not ending a sentence, is a (per-person) heading
@@ -27,7 +28,7 @@ def html_blocks(root: HtmlElement) -> list[tuple[str, str]]:
     """(kind, text) of the innermost block elements under ``root`` (used for related-story items)."""
     pieces = []
     for element in root.iter(*BLOCK_TAGS):
-        if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+        if next(element.iterdescendants(*BLOCK_TAGS), None) is not None:
             continue
         kind = "heading" if element.tag in HEADING_TAGS else "paragraph"
         pieces.append((kind, text_with_breaks(element, "br")))
@@ -60,7 +61,7 @@ def _walk_blocks(container: etree._Element, pieces: list[tuple[str, str]]) -> No
                 pieces.append(("row", ", ".join(cell for cell in cells if cell)))  # a header row names columns
         elif element.tag in ("head", "p", "code") or (element.tag in ("item", "quote") and element.find(".//p") is None):
             text = text_with_breaks(element, "lb", skip=("list",) if element.tag == "item" else ())
-            if not mostly_links(element, clean_text(text.replace(LINE_BREAK, " "))):
+            if not mostly_links(element, clean_text(text)):
                 heading = element.tag == "head" or (element.tag == "p" and _mostly_bold(element, text))
                 pieces.append(("heading" if heading else "paragraph", text))
             if element.tag == "item":
@@ -88,7 +89,7 @@ def text_with_breaks(element, break_tag: str, skip: tuple[str, ...] = ()) -> str
 
 
 def _mostly_bold(element, text: str) -> bool:
-    plain = clean_text(text.replace(LINE_BREAK, " "))
+    plain = clean_text(text)
     bold = "".join(clean_text(" ".join(h.itertext())) for h in element.iter("hi") if h.get("rend") in ("#b", "#strong"))
     return bool(bold) and len(bold) >= BOLD_HEADING_SHARE * len(plain.replace(" ", "")) \
         and len(plain) <= MAX_BOLD_HEADING_CHARS and not plain.endswith(".")

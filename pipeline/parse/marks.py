@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
-from .metadata import classes_of, text_of
+from .text import classes_of, text_of
 
 # An image file name, alone or glued to the caption's first word ("nets-2020.jpgA fisher ..."); never the start of a
 # word that goes on in lower case ("St.Tiffany", "Mr.Gifford").

@@ -1,5 +1,6 @@
 """parse, metadata: canonical URL, headline, published date, byline and taxonomy term lists, read off the page's own
-markup."""
+markup first; trafilatura's metadata (``LibraryMetadata``: declared fields, then its costly author, title and
+htmldate searches) only where the page says nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,12 +17,14 @@ from trafilatura.settings import Document
 
 from ..normalize import normalize_date
 from ..schema import HTTP_URL
+from .text import classes_of, clean_text, text_of
 
 log = logging.getLogger("pipeline.parse")
 
 TITLE_WORD_SHARE = 0.5  # an h1 whose words are mostly in the declared title is the headline, abbreviated or not
 MAX_DATE_LINE_CHARS = 120  # a date/byline line is short; longer text is prose that happens to hold a date
 MAX_BYLINE_CHARS = 80
+MAX_DATE_TEXT_CHARS = 40  # "Wednesday, 15 September 2021, 10:30 am": longer is text around a date, not a date
 DATELINE_SEARCH_BLOCKS = 4
 RELATED_HEADING = re.compile(r"^(related|more|other|you may also|see also|read more)\b", re.I)
 DATE_CLASS = re.compile(r"(^|[-_ ])(date|posted-on|published|entry-date|meta|post-meta|byline)([-_ ]|$)")
@@ -46,18 +49,6 @@ BYLINE_LEAD = re.compile(r"^(?:[\w ]{0,30}?\s)?by\s+", re.I)  # "By", "Posted by
 COMPACT_URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 BY_PREFIX = re.compile(r"^by\s+", re.I)  # "By Jane Doe" names Jane Doe
 BYLINE_SEPARATOR = re.compile(r"\s+[|·•—–]\s+|\s*\|\s*")
-
-
-def clean_text(text: str) -> str:
-    return " ".join(text.replace("\xa0", " ").split())
-
-
-def text_of(element) -> str:
-    return clean_text(" ".join(element.itertext()))
-
-
-def classes_of(element) -> str:
-    return f"{element.get('class') or ''} {element.get('id') or ''}"
 
 
 def canonical_url(tree: HtmlElement) -> str | None:
@@ -180,7 +171,7 @@ def day_date(value: str) -> dt.date | None:
             return dt.date(*map(int, m.groups()))
         except ValueError:
             return None
-    parsed = normalize_date(value) if value and len(value) <= 40 else None
+    parsed = normalize_date(value) if value and len(value) <= MAX_DATE_TEXT_CHARS else None
     return parsed.start_date if parsed and parsed.precision == "day" else None
 
 

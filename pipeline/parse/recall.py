@@ -7,8 +7,8 @@ import re
 
 from lxml.html import HtmlElement
 
-from .blocks import BLOCK_TAGS, HEADING_TAGS, LINE_BREAK, mostly_links, text_with_breaks
-from .metadata import classes_of, clean_text
+from .blocks import BLOCK_TAGS, HEADING_TAGS, mostly_links, text_with_breaks
+from .text import classes_of, clean_text
 
 # The recall pass: prose that trafilatura left out of the story's own container (the headline's nearest
 # ancestor that holds most of what trafilatura kept) is put back when it reads like a sentence of this length.
@@ -88,13 +88,13 @@ class StoryCandidates:
         A heading trafilatura dropped between two blocks it kept ("Marta Kowalska" between two paragraphs)
         is part of the story's flow wherever the story sits, and comes back too.
         """
-        pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in self.chrome]
+        pieces = [(kind, text) for kind, text in pieces if clean_text(text) not in self.chrome]
         if not pieces or not self.leaves:
             return pieces
         found = self._found(pieces)
         furniture = self._trailing_furniture(found)
         if furniture:
-            pieces = [(kind, text) for kind, text in pieces if clean_text(text.replace(LINE_BREAK, " ")) not in furniture]
+            pieces = [(kind, text) for kind, text in pieces if clean_text(text) not in furniture]
             found = self._found(pieces)
         story = self._story(found)
         last_hit = max((i for i, hit in enumerate(found) if hit), default=-1)
@@ -114,7 +114,7 @@ class StoryCandidates:
                 while position < len(pieces):  # trafilatura's blocks up to the one holding this leaf
                     merged.append(pieces[position])
                     position += 1
-                    if plain in clean_text(merged[-1][1].replace(LINE_BREAK, " ")):
+                    if plain in clean_text(merged[-1][1]):
                         break
             elif kind == "heading" and plain and self._between_kept_sentences(index, found):
                 merged.append((kind, text))
@@ -247,7 +247,7 @@ def drop_teaser_sections(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]
     kept: list[tuple[str, str]] = []
     skipping = False
     for kind, text in pieces:
-        plain = clean_text(text.replace(LINE_BREAK, " "))
+        plain = clean_text(text)
         heading_like = kind == "heading" or plain.endswith(":")
         if heading_like and len(plain) <= MAX_TEASER_HEADING_CHARS and TEASER_HEADING.match(plain):
             skipping = True

@@ -6,7 +6,8 @@ from lxml.html import HtmlElement
 
 from .blocks import finish_blocks, html_blocks
 from .marks import PageMarks, prepare_for_extraction
-from .metadata import DATE_CLASS, RELATED_HEADING, clean_text, day_date, is_http_url, text_of
+from .metadata import DATE_CLASS, RELATED_HEADING, day_date, is_http_url
+from .text import clean_text, text_of
 from .recall import is_prose
 
 # Below this many characters of story text a related-block item is a teaser, not a story of its own.
