@@ -41,18 +41,18 @@ class FetchConfig:
     """Everything that shapes one crawl; the defaults are the polite production settings."""
 
     start_url: str = DEFAULT_START_URL
-    delay: float = 1.0
-    connect_timeout: float = 20.0
+    delay: float = 1.0  # seconds between requests: one page a second is the usual polite pace for a small site
+    connect_timeout: float = 20.0  # a slow institutional server can take this long to answer; longer is down
     read_timeout: float = 20.0
     deadline: float = DEFAULT_DEADLINE
-    max_retries: int = 3
+    max_retries: int = 3  # with backoff 1, 2, 4 s: a brief outage passes, a lasting one is reported
     backoff_base: float = 1.0
-    max_retry_wait: float = 120.0
+    max_retry_wait: float = 120.0  # the longest wait before a retry; a longer Retry-After is cut to it
     max_crawl_delay: float = MAX_CRAWL_DELAY
     max_bytes: int = MAX_BODY_BYTES
-    max_redirects: int = 5
-    max_listing_pages: int = 200
-    max_sitemaps: int = 50
+    max_redirects: int = 5  # browsers allow about 20; a story page moved more than five times is a loop
+    max_listing_pages: int = 200  # listing pages of about ten stories each: thousands of stories
+    max_sitemaps: int = 50  # nested sitemaps read per crawl; a site with more is split by year at most
     user_agent: str = USER_AGENT
 
     def __post_init__(self) -> None:

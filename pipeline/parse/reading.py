@@ -27,7 +27,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 MAX_DECOMPRESSED_BYTES = 32 * 1024 * 1024
 PARSER_DEPTH_LIMIT = 255  # libxml2 stops nesting there (its guard against stack exhaustion); deeper text is cut
 SNIFF_BYTES = 4096  # the head of the file where a BOM, NUL bytes or a declared charset are looked for
-MARKUP_SNIFF_CHARS = 20000
+MARKUP_SNIFF_CHARS = 20000  # the start of the text where some markup must show for it to be a page
+CHARSET_GUESS_BYTES = 4 * MARKUP_SNIFF_CHARS  # what charset-normalizer reads: enough text to tell, bounded on large pages
 DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # A page that fails strict UTF-8 is still read as UTF-8 when at least this share of its non-ASCII characters
@@ -98,7 +99,7 @@ def _declared_encoding(head: bytes) -> str | None:
 
 
 def _guessed_encoding(data: bytes) -> str:
-    best = charset_normalizer.from_bytes(data[:MARKUP_SNIFF_CHARS * 4]).best()
+    best = charset_normalizer.from_bytes(data[:CHARSET_GUESS_BYTES]).best()
     name = codecs.lookup(best.encoding).name if best else "cp1252"
     return "cp1252" if name in WINDOWS_1252_ALIASES else name
 
