@@ -92,9 +92,9 @@ def parse_page(page: RawPage) -> list[Article]:
     main = assemble(article_id, url, source_path, None, title, published, date_text, byline, taxonomy, blocks, credits)
     main.site_name, main.categories, main.tags = library.site_name, list(library.categories), list(library.tags)
     children = [
-        assemble(stable_id("art", r_url or f"{article_id}#related-{i}"), r_url, source_path, article_id, r_title,
-                 r_date, r_date_text, None, {}, r_blocks, r_credits)
-        for i, (r_url, r_title, r_date, r_date_text, r_blocks, r_credits) in enumerate(related)
+        assemble(stable_id("art", story.url or f"{article_id}#related-{i}"), story.url, source_path, article_id,
+                 story.title, story.published, story.date_text, None, {}, story.blocks, story.credits)
+        for i, story in enumerate(related)
     ]
     return [main, *children]
 

@@ -29,7 +29,9 @@ CAPTION_TRAILING_CREDIT = re.compile(
     rf"|\(c\)\s*[^()/]{{2,60}}"
     rf"|(?<=[.!?] )[^.!?/()\d]{{2,40}}/[^.!?/()\d]{{2,40}}"
     rf")\s*$", re.I)
-FOOTNOTE_MARKER = re.compile(r"\[?\d{1,2}\]?|[*†‡]")
+_FOOTNOTE_NUMBER = r"\[?\d{1,2}\]?"  # "1", "[12]": a note's number, as a marker in the text and at a note's start
+FOOTNOTE_MARKER = re.compile(rf"{_FOOTNOTE_NUMBER}|[*†‡]")
+FOOTNOTE_LEAD = re.compile(rf"^{_FOOTNOTE_NUMBER}\s*")
 MARK_CUES = ("caption", "credit", "footnote")  # in the tag (figcaption) or the class of every mark PageMarks reads
 CAPTION_CLASS = re.compile(r"caption", re.I)
 CREDIT_CLASS = re.compile(r"credit", re.I)
@@ -93,4 +95,5 @@ def strip_image_files(text: str) -> str:
 
 
 def footnote_text(text: str) -> str:
-    return re.sub(r"^\[?\d{1,2}\]?\s*", "", text).rstrip("↩ ").strip()
+    """A footnote without its number and its back-link arrow."""
+    return FOOTNOTE_LEAD.sub("", text).rstrip("↩ ").strip()

@@ -2,24 +2,38 @@
 its own becoming a child article."""
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 from lxml.html import HtmlElement
 
 from .blocks import finish_blocks, html_blocks
 from .marks import PageMarks, prepare_for_extraction
 from .metadata import DATE_CLASS, RELATED_HEADING, day_date, is_http_url
-from .text import clean_text, text_of
 from .recall import is_prose
+from .text import clean_text, text_of
 
 # Below this many characters of story text a related-block item is a teaser, not a story of its own.
 MIN_RELATED_STORY_CHARS = 200
 
 
-def extract_related(tree: HtmlElement) -> list[tuple]:
-    """Related-story blocks: each item with its own text becomes (url, title, date, date_text, blocks, credits).
+class RelatedStory(NamedTuple):
+    """One item of a related-story block that carries a story of its own: a child article's makings."""
+
+    url: str | None
+    title: str | None
+    published: dt.date | None
+    date_text: str | None
+    blocks: list[tuple[str, str]]
+    credits: list[str]
+
+
+def extract_related(tree: HtmlElement) -> list[RelatedStory]:
+    """Related-story blocks: each item with its own text becomes a ``RelatedStory``.
 
     The block is removed from the tree either way, so teasers never leak into the parent's text.
     """
-    stories = []
+    stories: list[RelatedStory] = []
     for heading in list(tree.iter("h2", "h3", "h4", "h5")):
         section = heading.getparent()
         if section is None or section.tag in ("body", "html", "article", "main") or not RELATED_HEADING.match(text_of(heading)):
@@ -52,7 +66,7 @@ def extract_related(tree: HtmlElement) -> list[tuple]:
             prepare_for_extraction(item)
             blocks, credits = finish_blocks(html_blocks(item), marks, title, None, None)
             if sum(len(text) for _, text in blocks) >= MIN_RELATED_STORY_CHARS:
-                stories.append((url, title, date, date_text, blocks, credits))
+                stories.append(RelatedStory(url, title, date, date_text, blocks, credits))
         section.drop_tree()
     return stories
 
