@@ -247,6 +247,7 @@ class Update:
         self.folder = store.root / f"v{number:06d}"
         self.folder.mkdir()
         self.changed: set[str] = set() if current else set(TABLES)  # a first version writes every table
+        self.published = False  # once ``current`` points here, the version is the store's: never removed by abort
         for name in TABLES:
             (self.folder / f"{name}.parquet").mkdir()
             for path in (current / f"{name}.parquet").glob("*.parquet") if current else ():
@@ -300,12 +301,16 @@ class Update:
             _write_atomically(INDEX_SCHEMA.empty_table(), self.folder / INDEX_FILE)
         _fsync_tree(self.folder)
         _replace_with_symlink(self.store.root / CURRENT, Path(self.folder.name))
+        self.published = True
         self.store.link_tables()
         self.store._remove_old_versions()
         return [name for name in TABLES if name in self.changed]
 
     def abort(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Remove the unfinished version; a published one stays (a failure after the switch, such as a table
+        link that cannot be made, must not take away the version ``current`` names)."""
+        if not self.published:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --- files ------------------------------------------------------------------------------------------

@@ -199,6 +199,17 @@ def test_an_unreadable_page_keeps_its_rows(tmp_path, monkeypatch):
     assert _articles(out)["orchard.html"]["gone_at"] is None
 
 
+def test_a_table_link_that_cannot_be_made_keeps_the_version_just_published(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    assert _extract(raw, out) == 0
+    (out / "roles.parquet").unlink()
+    (out / "roles.parquet").mkdir()  # a folder of the user's where the store links its table
+    _folder(raw, "orchard")
+    assert _extract(raw, out) == 2
+    assert "roles.parquet is a folder" in capsys.readouterr().err
+    assert set(_articles(out)) == {"harbour.html", "orchard.html"}  # the new version is published and readable
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
