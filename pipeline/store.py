@@ -217,8 +217,14 @@ class Store:
         return sorted(path for path in self.root.iterdir() if _VERSION.match(path.name) and not path.is_symlink())
 
     def _remove_unfinished(self) -> None:
-        """Version folders newer than the current one were left by a killed run: never published, removed."""
+        """Version folders newer than the current one were left by a killed run: never published, removed.
+        A ``current`` link that names no version is damage, not a first run: nothing is removed, the run stops."""
         current = self.current
+        link = self.root / CURRENT
+        if current is None and link.is_symlink():
+            raise StoreError(f"{link} points at {os.readlink(link)}, which is not a version of this store; "
+                             f"point it at the newest of {[v.name for v in self.versions()] or 'no versions'} "
+                             f"or move {self.root} away to start again")
         for version in self.versions():
             if current is None or version.name > current.name:
                 shutil.rmtree(version, ignore_errors=True)

@@ -210,6 +210,20 @@ def test_a_table_link_that_cannot_be_made_keeps_the_version_just_published(tmp_p
     assert set(_articles(out)) == {"harbour.html", "orchard.html"}  # the new version is published and readable
 
 
+def test_a_current_link_that_names_no_version_stops_the_run_and_removes_nothing(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    assert _extract(raw, out) == 0
+    _folder(raw, "orchard")
+    assert _extract(raw, out) == 0  # a second version
+    store = out / ".store"
+    versions = sorted(path.name for path in store.iterdir() if path.name.startswith("v"))
+    (store / "current").unlink()
+    (store / "current").symlink_to("v999999")
+    assert _extract(raw, out) == 2
+    assert "not a version of this store" in capsys.readouterr().err
+    assert sorted(path.name for path in store.iterdir() if path.name.startswith("v")) == versions
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
