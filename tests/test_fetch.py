@@ -474,6 +474,16 @@ def test_torn_manifest_line_is_ignored(site, raw, crawl):
     assert len(scan(raw).snapshots) == 4
 
 
+@pytest.mark.parametrize("odd", [{"url": ["x"]}, {"url": {}}, {"url": 5}, {"url": "http://127.0.0.1/a", "file": 7},
+                                 {"url": "http://127.0.0.1/a", "sha256": 12}, {"url": "http://127.0.0.1/a", "status": "ok"}])
+def test_a_manifest_line_with_a_field_of_the_wrong_type_is_skipped_not_fatal(site, raw, crawl, odd, caplog):
+    crawl()
+    with open(raw / "manifest.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(odd) + "\n")
+    assert len(read_manifest(raw)) == 5 and "wrong type" in caplog.text
+    assert len(scan(raw).snapshots) == 4
+
+
 @pytest.mark.parametrize("torn", [b'{"url": "http://127.0.0.1/broken", "sta', b'{"url": "http://127.0.0.1/caf\xc3'])
 def test_the_entry_after_a_torn_line_is_kept(site, raw, crawl, torn):
     crawl()

@@ -93,9 +93,30 @@ def read_manifest(raw_dir: str | Path) -> list[dict]:
         except (UnicodeDecodeError, json.JSONDecodeError):  # a line torn inside a character, or any other way
             log.warning("%s:%d: unreadable manifest line skipped", path, number)
             continue
-        if isinstance(entry, dict) and entry.get("url"):
-            entries.append(entry)
+        if not isinstance(entry, dict) or not _well_formed(entry):
+            log.warning("%s:%d: manifest line with no URL or a field of the wrong type skipped", path, number)
+            continue
+        entries.append(entry)
     return entries
+
+
+# The fields other code reads, and their types: a manifest is data a person may have edited by hand.
+MANIFEST_TEXT_FIELDS = ("url", "file", "fetched_at", "etag", "last_modified", "content_type", "error", "lastmod")
+MANIFEST_NUMBER_FIELDS = ("status", "bytes")
+
+
+def _well_formed(entry: dict) -> bool:
+    """Whether the URL is text and each other field of its type (or absent): a list as a URL or a number as a
+    file stopped whole runs."""
+    if not isinstance(entry.get("url"), str) or not entry["url"]:
+        return False
+    if any(not isinstance(entry.get(name), (str, type(None))) for name in MANIFEST_TEXT_FIELDS):
+        return False
+    if any(not isinstance(entry.get(name), (int, type(None))) or isinstance(entry.get(name), bool)
+           for name in MANIFEST_NUMBER_FIELDS):
+        return False
+    digest = entry.get("sha256")
+    return digest is None or (isinstance(digest, str) and bool(_SHA256.fullmatch(digest)))
 
 
 def last_good_entries(entries: Iterable[dict]) -> dict[str, dict]:
