@@ -28,6 +28,8 @@ class Unreadable:
 
     path: Path
     reason: str
+    url: str | None = None  # the page's URL when the fetch manifest names it: its rows are found by it
+    folder: bool = False  # a folder that cannot be read: every page known under it is still there
 
 
 @dataclass
@@ -60,13 +62,15 @@ def scan(raw_dir: str | Path, *, follow_symlinks: bool = False) -> RawFolder:
     for url, entry in last_good_entries(entries).items():
         path = inside(raw_dir, entry["file"])
         if path is None:
+            folder.unreadable.append(Unreadable(raw_dir / entry["file"], f"the manifest's file for {url} leads out "
+                                                "of the folder", url=url))
             continue
         referenced.add(path.resolve())
         if path.is_file():
             folder.snapshots.append(Snapshot(url, path, entry["sha256"], entry.get("fetched_at"),
                                              gone=last_status.get(url) in GONE_STATUSES))
         else:
-            folder.unreadable.append(Unreadable(path, f"stored snapshot of {url} is missing"))
+            folder.unreadable.append(Unreadable(path, f"stored snapshot of {url} is missing", url=url))
     fetch_store = (raw_dir / PAGES_DIR).resolve() if fetched_here else None
     for path in _page_files(raw_dir, follow_symlinks, folder.unreadable):
         resolved = path.resolve()
@@ -99,7 +103,7 @@ def _page_files(raw_dir: Path, follow_symlinks: bool, unreadable: list[Unreadabl
             with os.scandir(directory) as listing:
                 children = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
-            unreadable.append(Unreadable(directory, f"folder cannot be read: {_reason(error)}"))
+            unreadable.append(Unreadable(directory, f"folder cannot be read: {_reason(error)}", folder=True))
             continue
         subfolders = []
         for child in children:

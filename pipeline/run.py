@@ -38,7 +38,7 @@ from . import pipeline_version
 from .engine import LocalEngine
 from .fetch import FETCH_LOCK, GONE_STATUSES, REFUSALS, FetchConfig, FetchReport, Problem, Snapshot, fetch_site
 from .pagework import Failure, PageResult, PageTask, extract_page, extraction_version
-from .rawfolder import scan
+from .rawfolder import Unreadable, scan
 from .schema import SchemaError
 from .resolve import LINK_COLUMNS, link_rows
 from .store import (CAREERS, INDEX_SCHEMA, PAGE_TABLES, PEOPLE, PERSON_LINKS, PROGRAMMES, Store, Update, id_part,
@@ -152,7 +152,7 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
     for entry in folder.unreadable:
         rel = _relative(entry.path, raw_dir)
         summary.failures.append(Failure(rel, entry.reason))
-        present |= {row["page"] for row in previous.get(rel, [])}  # still there but unreadable: keep its rows
+        present |= _pages_behind(entry, rel, previous)  # still there but unreadable: keep their rows
     for snapshot in folder.snapshots:
         rel = _relative(snapshot.path, raw_dir)
         known = previous.get(rel if snapshot.url is None else snapshot.url, [])
@@ -207,6 +207,15 @@ def extract_corpus(raw_dir: Path, out_dir: Path, model: str | None = None, progr
 def _load_model(model: str | None) -> None:
     from .nlp import build_nlp
     build_nlp(model)
+
+
+def _pages_behind(entry: Unreadable, rel: str, previous: dict[str, list[dict]]) -> set[str]:
+    """The known pages an unreadable entry stands for: its file, its URL's page, every page under a folder."""
+    keys = {rel, entry.url} - {None}
+    if entry.folder:
+        under = "" if rel in ("", ".") else rel.rstrip("/") + "/"
+        keys |= {key for key in previous if key.startswith(under) and "://" not in key}
+    return {row["page"] for key in keys for row in previous.get(key, [])}
 
 
 def _previous_pages(index: list[dict]) -> dict[str, list[dict]]:

@@ -224,6 +224,45 @@ def test_a_current_link_that_names_no_version_stops_the_run_and_removes_nothing(
     assert sorted(path.name for path in store.iterdir() if path.name.startswith("v")) == versions
 
 
+def test_a_subfolder_that_cannot_be_read_keeps_the_rows_of_its_pages_even_with_prune(tmp_path, monkeypatch):
+    import pipeline.rawfolder as rawfolder
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    _folder(raw / "archive", "orchard", "quarry")
+    extract_corpus(raw, out, model="blank", progress=False)
+    real_scandir = os.scandir
+
+    def denied(path):
+        if Path(path).name == "archive":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(rawfolder.os, "scandir", denied)
+    summary = extract_corpus(raw, out, model="blank", progress=False, prune=True)
+    assert [f.path for f in summary.failures] == ["archive"] and summary.pruned == 0 and summary.gone == 0
+    articles = _articles(out)
+    assert {"archive/orchard.html", "archive/quarry.html"} <= set(articles)
+    assert articles["archive/orchard.html"]["gone_at"] is None
+
+
+def test_a_manifest_file_that_leads_out_of_the_folder_is_reported_and_keeps_its_rows(tmp_path):
+    import json
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    (raw / "pages").mkdir(parents=True)
+    (raw / "pages" / "a.html").write_text(_page("harbour"))
+    entry = {"url": "https://news.example.org/harbour/", "status": 200, "file": "pages/a.html",
+             "sha256": __import__("hashlib").sha256(_page("harbour").encode()).hexdigest()}
+    (raw / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    extract_corpus(raw, out, model="blank", progress=False)
+    with open(raw / "manifest.jsonl", "a") as handle:
+        handle.write(json.dumps({**entry, "file": "../../elsewhere/a.html"}) + "\n")
+    summary = extract_corpus(raw, out, model="blank", progress=False, prune=True)
+    assert len(summary.failures) == 1 and "leads out of the folder" in summary.failures[0].reason
+    assert summary.pruned == 0
+    [row] = pq.read_table(out / "articles.parquet").to_pylist()
+    assert row["url"] == "https://news.example.org/harbour/" and row["gone_at"] is None
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
