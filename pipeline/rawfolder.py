@@ -129,12 +129,25 @@ def _page_files(raw_dir: Path, follow_symlinks: bool, unreadable: list[Unreadabl
                     entered.add(target.resolve())
                     subfolders.append(path)
             elif is_page_name(child.name):
-                if target.is_file():
+                if not _is_text_name(str(path)):
+                    shown = Path(os.fsencode(path).decode("utf-8", "backslashreplace"))  # "caf\xe9.html"
+                    unreadable.append(Unreadable(shown, "file name is not valid UTF-8 (rename it): the tables store "
+                                                        "it as text"))
+                elif target.is_file():
                     pages.append(path)
                 else:
                     unreadable.append(Unreadable(path, "not a regular file"))
         pending.extend(reversed(subfolders))
     return sorted(pages)
+
+
+def _is_text_name(name: str) -> bool:
+    """Whether a path can be written as UTF-8 (the OS hands undecodable bytes over as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_loop(error: Exception) -> bool:

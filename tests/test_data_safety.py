@@ -263,6 +263,15 @@ def test_a_manifest_file_that_leads_out_of_the_folder_is_reported_and_keeps_its_
     assert row["url"] == "https://news.example.org/harbour/" and row["gone_at"] is None
 
 
+def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_lands(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    (raw / os.fsdecode(b"caf\xe9.html")).write_text(_page("orchard"))  # a Latin-1 name from an old archive
+    assert _extract(raw, out) == 1
+    err = capsys.readouterr().err
+    assert "file name is not valid UTF-8" in err and "unexpected" not in err
+    assert set(_articles(out)) == {"harbour.html"}
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
