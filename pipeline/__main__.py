@@ -88,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (fetch, update):
         sub.add_argument("--start-url", default=None, help="listing page of the stories (default: the JAIF site)")
         _raw_option(sub)
-        sub.add_argument("--delay", type=float, default=1.0, help="seconds between requests")
-        sub.add_argument("--timeout", type=float, default=20.0, help="connect and read timeout, seconds")
-        sub.add_argument("--deadline", type=float, default=DEFAULT_DEADLINE,
+        sub.add_argument("--delay", type=_seconds, default=1.0, help="seconds between requests")
+        sub.add_argument("--timeout", type=_seconds, default=20.0, help="connect and read timeout, seconds")
+        sub.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE,
                          help="most seconds one request may take in all, however slowly the server sends")
     _out_option(update)
     _model_option(update)
@@ -129,6 +129,20 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="spaCy model name or path, or 'blank' for rules alone "
                              "(default: $STORY_EXTRACTOR_MODEL, else the pinned small English model)")
+
+
+MAX_OPTION_SECONDS = 86400.0  # a day: more for a delay or a timeout is a typing mistake, and inf or nan break clocks
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds from 0 to a day (no inf, no nan: they broke the crawl's clock arithmetic)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= MAX_OPTION_SECONDS:  # false for nan too
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to {MAX_OPTION_SECONDS:g}, not {text!r}")
+    return value
 
 
 def _confidence(text: str) -> float:

@@ -86,7 +86,7 @@ class DaskEngine:
                 self.cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                             processes=True, host="127.0.0.1", dashboard_address=None)
                 self.client = Client(self.cluster)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, ValueError) as error:  # ValueError: an address Dask cannot read
             self.close()
             raise EngineError(f"cannot reach the Dask scheduler {scheduler or '(local cluster)'}: {error}") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))

@@ -87,6 +87,14 @@ def test_unexpected_error_is_one_line_unless_debug(tmp_path, capsys, monkeypatch
         main(["--debug", *args])
 
 
+@pytest.mark.parametrize("option, value", [("--delay", "inf"), ("--delay", "1e308"), ("--timeout", "nan"),
+                                           ("--deadline", "-1"), ("--timeout", "soon")])
+def test_seconds_that_no_clock_can_use_are_a_usage_error(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as stop:
+        main(["fetch", "--raw", str(tmp_path / "raw"), option, value])
+    assert stop.value.code == 2 and "expected seconds from 0 to" in capsys.readouterr().err
+
+
 def test_help_shows_every_option_with_its_default(capsys):
     with pytest.raises(SystemExit):
         main(["extract", "--help"])

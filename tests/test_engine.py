@@ -51,3 +51,6 @@ def test_engine_options_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert main([*args, "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach the Dask scheduler" in err
+    assert main([*args, "--engine", "dask", "--scheduler", "notanaddress"]) == 2  # Dask's ValueError, told as such
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach the Dask scheduler notanaddress" in err
