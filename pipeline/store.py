@@ -29,7 +29,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,6 +41,7 @@ from .resolve import link_rows
 from .write import arrow_table, career_rows, programme_rows
 
 STORE_DIR = ".store"
+T = TypeVar("T")  # what a read of a stored file gives
 CURRENT = "current"
 INDEX_FILE = "index.parquet"
 PEOPLE = "people"
@@ -106,7 +107,7 @@ class Store:
         current = self.current
         if current is None or not (current / INDEX_FILE).exists():
             return INDEX_SCHEMA.empty_table()
-        return pq.read_table(current / INDEX_FILE).cast(INDEX_SCHEMA)
+        return _read_stored(current / INDEX_FILE, lambda path: pq.read_table(path).cast(INDEX_SCHEMA))
 
     def parts(self, table: str, version: Path | None = None) -> dict[str, Path]:
         """Part name → file of one table in a version (the current one by default)."""
@@ -141,7 +142,8 @@ class Store:
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table, from the part files' footers (no data is read)."""
-        return {name: sum(pq.ParquetFile(path).metadata.num_rows for path in self.parts(name).values())
+        return {name: sum(_read_stored(path, lambda part: pq.ParquetFile(part).metadata.num_rows)
+                          for path in self.parts(name).values())
                 for name in TABLES}
 
     # --- writing ----------------------------------------------------------------------------------
@@ -323,7 +325,18 @@ class Update:
 
 
 def _read_part(path: Path | None, table: str) -> pa.Table:
-    return _in_schema(pq.read_table(path), table) if path else TABLES[table].schema.empty_table()
+    return _read_stored(path, lambda part: _in_schema(pq.read_table(part), table)) if path \
+        else TABLES[table].schema.empty_table()
+
+
+def _read_stored(path: Path, read: Callable[[Path], T]) -> T:
+    """``read(path)`` of a file of the store; a file that is empty, cut or not Parquet is a damaged store, said
+    with the file and what to do, not an unexpected error."""
+    try:
+        return read(path)
+    except (OSError, pa.ArrowException) as error:
+        raise StoreError(f"{path} cannot be read ({error}): the table store is damaged; restore it from a backup, "
+                         f"or move the output folder's {STORE_DIR} away to extract every page again") from None
 
 
 def _in_schema(stored: pa.Table, table: str) -> pa.Table:

@@ -272,6 +272,18 @@ def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_lands(tmp_path, c
     assert set(_articles(out)) == {"harbour.html"}
 
 
+def test_an_empty_part_file_in_the_store_is_a_damaged_store_said_as_such(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    assert _extract(raw, out) == 0
+    [part] = [path for path in (out / ".store" / "current" / "roles.parquet").iterdir() if path.stat().st_size]
+    part.unlink()
+    part.write_bytes(b"")  # a disk that filled up, a copy cut short
+    _folder(raw, "orchard")
+    assert _extract(raw, out) == 2
+    err = capsys.readouterr().err
+    assert "the table store is damaged" in err and "unexpected" not in err and err.count("\n") == 1
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
