@@ -105,8 +105,11 @@ class Store:
 
     def index(self) -> pa.Table:
         current = self.current
-        if current is None or not (current / INDEX_FILE).exists():
+        if current is None:
             return INDEX_SCHEMA.empty_table()
+        if not (current / INDEX_FILE).exists():  # every published version has one (commit writes it)
+            raise StoreError(f"{current / INDEX_FILE} is missing: the table store is damaged; restore it from a "
+                             f"backup, or move the output folder's {STORE_DIR} away to extract every page again")
         return _read_stored(current / INDEX_FILE, lambda path: pq.read_table(path).cast(INDEX_SCHEMA))
 
     def parts(self, table: str, version: Path | None = None) -> dict[str, Path]:

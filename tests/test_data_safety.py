@@ -284,6 +284,16 @@ def test_an_empty_part_file_in_the_store_is_a_damaged_store_said_as_such(tmp_pat
     assert "the table store is damaged" in err and "unexpected" not in err and err.count("\n") == 1
 
 
+def test_a_missing_index_is_a_damaged_store_said_as_such(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    assert _extract(raw, out) == 0
+    (out / ".store" / "current" / "index.parquet").unlink()
+    assert _extract(raw, out) == 2
+    err = capsys.readouterr().err
+    assert "index.parquet is missing" in err and err.count("\n") == 1
+    assert set(_articles(out)) == {"harbour.html"}
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
