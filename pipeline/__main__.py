@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -273,6 +274,14 @@ def _engine(args: argparse.Namespace):
         engine.close()
 
 
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: object) -> str:
+    """A file name or reason on one line: a newline in a file's name must not split its "failed:" line."""
+    return CONTROL_CHARACTER.sub(lambda match: repr(match.group())[1:-1], str(text))
+
+
 def _extract(args: argparse.Namespace) -> int:
     from .extract.scorer import scorer_model
     from .model import check_model
@@ -288,7 +297,7 @@ def _extract(args: argparse.Namespace) -> int:
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for failure in summary.failures:
-        print(f"failed: {failure.path}: {failure.reason}", file=sys.stderr)
+        print(f"failed: {_one_line(failure.path)}: {_one_line(failure.reason)}", file=sys.stderr)
     print(summary.line())
     print(f"tables in {args.out}/: {'rewrote ' + ', '.join(summary.written) if summary.written else 'unchanged'}")
     return EXIT_FAILURES if summary.failures else EXIT_OK
@@ -391,11 +400,11 @@ def _update(args: argparse.Namespace) -> int:
         result = update_corpus(config, args.raw, args.out, model=args.model, prune=args.prune, engine=engine,
                                min_confidence=args.min_confidence)
     for problem in result.fetch_failures:
-        print(f"failed: {problem.url}: {problem.reason}", file=sys.stderr)
+        print(f"failed: {_one_line(problem.url)}: {_one_line(problem.reason)}", file=sys.stderr)
     for warning in result.summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for failure in result.summary.failures:
-        print(f"failed: {failure.url or failure.path}: {failure.reason}", file=sys.stderr)
+        print(f"failed: {_one_line(failure.url or failure.path)}: {_one_line(failure.reason)}", file=sys.stderr)
     print(result.line())
     return result.status
 

@@ -294,6 +294,14 @@ def test_a_missing_index_is_a_damaged_store_said_as_such(tmp_path, capsys):
     assert set(_articles(out)) == {"harbour.html"}
 
 
+def test_a_file_name_with_a_newline_is_reported_on_one_line(tmp_path, capsys):
+    raw, out = _folder(tmp_path / "raw", "harbour"), tmp_path / "out"
+    (raw / "two\nlines.html").write_bytes(b"")
+    assert _extract(raw, out) == 1
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("failed:")]
+    assert line.startswith("failed: two\\nlines.html: ")
+
+
 def test_odd_entries_are_reported_one_line_each(tmp_path, capsys):
     raw, out, outside = _folder(tmp_path / "raw", "harbour"), tmp_path / "out", _folder(tmp_path / "outside", "quarry")
     (raw / "folder.html").mkdir()
