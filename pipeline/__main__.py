@@ -135,25 +135,21 @@ def _model_option(parser: argparse.ArgumentParser) -> None:
 MAX_OPTION_SECONDS = 86400.0  # a day: more for a delay or a timeout is a typing mistake, and inf or nan break clocks
 
 
-def _seconds(text: str) -> float:
-    """A number of seconds from 0 to a day (no inf, no nan: they broke the crawl's clock arithmetic)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= MAX_OPTION_SECONDS:  # false for nan too
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to {MAX_OPTION_SECONDS:g}, not {text!r}")
-    return value
+def _number_from(low: float, high: float, what: str):
+    """An argparse type: a number from ``low`` to ``high`` (never inf or nan), else a usage error naming ``what``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:  # false for nan too
+            raise argparse.ArgumentTypeError(f"expected {what} from {low:g} to {high:g}, not {text!r}")
+        return value
+    return parse
 
 
-def _confidence(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {text!r}")
-    return value
+_seconds = _number_from(0.0, MAX_OPTION_SECONDS, "seconds")
+_confidence = _number_from(0.0, 1.0, "a number")
 
 
 def _confidence_option(parser: argparse.ArgumentParser) -> None:
