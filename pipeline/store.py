@@ -108,8 +108,7 @@ class Store:
         if current is None:
             return INDEX_SCHEMA.empty_table()
         if not (current / INDEX_FILE).exists():  # every published version has one (commit writes it)
-            raise StoreError(f"{current / INDEX_FILE} is missing: the table store is damaged; restore it from a "
-                             f"backup, or move the output folder's {STORE_DIR} away to extract every page again")
+            raise _damaged(current / INDEX_FILE, "is missing")
         return _read_stored(current / INDEX_FILE, lambda path: pq.read_table(path).cast(INDEX_SCHEMA))
 
     def parts(self, table: str, version: Path | None = None) -> dict[str, Path]:
@@ -338,8 +337,12 @@ def _read_stored(path: Path, read: Callable[[Path], T]) -> T:
     try:
         return read(path)
     except (OSError, pa.ArrowException) as error:
-        raise StoreError(f"{path} cannot be read ({error}): the table store is damaged; restore it from a backup, "
-                         f"or move the output folder's {STORE_DIR} away to extract every page again") from None
+        raise _damaged(path, f"cannot be read ({error})") from None
+
+
+def _damaged(path: Path, what: str) -> StoreError:
+    return StoreError(f"{path} {what}: the table store is damaged; restore it from a backup, or move the output "
+                      f"folder's {STORE_DIR} away to extract every page again")
 
 
 def _in_schema(stored: pa.Table, table: str) -> pa.Table:
