@@ -41,7 +41,7 @@ def extracted(tmp_path, sentence: str, slug: str, headline: str) -> dict[str, li
     (raw / "page.html").write_text(PAGE.format(slug=slug, title=headline, text=sentence))
     assert not extract_corpus(raw, out, progress=False).failures
     return {name: pq.read_table(out / f"{name}.parquet").to_pylist()
-            for name in ("people", "article_people", "roles", "countries", "mentions")}
+            for name in ("people", "article_people", "roles", "countries", "mentions", "batches")}
 
 
 def named_roles(tables: dict[str, list[dict]], *columns: str) -> list[tuple]:
@@ -291,3 +291,43 @@ def test_a_card_period_as_a_title_is_that_post_with_its_dates(tmp_path):
     assert evidence == {  # from the title to the end of the dates
         "Ana Lim": ("Visiting Fellow: 2021/10/4 – 2023/9/30", "rule:role/card-tenure"),
         "Ben Cruz": ("Visiting Fellow: 2024/4/1 – 2026/3/31", "rule:role/card-tenure")}
+
+
+PARTICIPATION = [  # sentence -> (person, programme) pairs of the batches table
+    ("Mai Tran from Laos and Ana Lim from Brunei are the participants in the Harbour Leaders Exchange Programme.",
+     {("Mai Tran", "Harbour Leaders Exchange Programme"), ("Ana Lim", "Harbour Leaders Exchange Programme")}),
+    ("Ms. Lena Okoro, one of the alumni of the Harbour Leaders Exchange Programme, spoke first.",
+     {("Lena Okoro", "Harbour Leaders Exchange Programme")}),
+    # the speaker who addresses the participants is not one of them
+    ("President Jonas Berg encouraged the participants of the Harbour Leaders Exchange Programme to stay in touch.", set()),
+    ("Ms. Ilse Varga thanked the alumni of the Harbour Leaders Exchange Programme for their work.", set()),
+]
+
+
+@pytest.mark.parametrize("sentence, expected", PARTICIPATION)
+def test_a_participant_is_said_to_be_one(tmp_path, sentence, expected):
+    tables = extracted(tmp_path, sentence, "harbour-leaders", "Harbour Leaders Meet Again")
+    people = {row["person_id"]: row["name"] for row in tables["people"]}
+    assert {(people[row["person_id"]], row["programme"]) for row in tables["batches"] if row["person_id"]} == expected
+
+
+PROGRAMME_CARD = """<html><head><link rel="canonical" href="https://example.org/news/scholars/"></head><body><article>
+<h1>Scholars Look Back</h1><p class="date">3 March 2025</p><p>Two scholars told us about their years here.</p>
+<h2>First Scholar</h2><p>Name: Mai Tran<br>Training course: Coastal Resource Management Programme<br>
+Period as RFT scholar: 2021/10/4 – 2023/9/30</p>
+<h2>Second Scholar</h2><p>Name: Tomas Reyes<br>Course of study: Marine Biology<br>Degree: Master's</p>
+</article></body></html>"""
+
+
+def test_a_card_field_naming_a_programme_is_the_persons_programme_with_the_cards_years(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "card.html").write_text(PROGRAMME_CARD)
+    assert not extract_corpus(raw, out, progress=False).failures
+    people = {row["person_id"]: row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
+    batches = pq.read_table(out / "batches.parquet").to_pylist()
+    text = pq.read_table(out / "articles.parquet").to_pylist()[0]["text"]
+    assert [(people.get(row["person_id"]), row["programme"], row["start_year"], row["end_year"], row["source"],
+             text[row["char_start"]:row["char_end"]]) for row in batches] == [
+        ("Mai Tran", "Coastal Resource Management Programme", 2021, 2023, "rule:programme/card",
+         "Coastal Resource Management Programme")]  # a course of study is a subject, not a programme

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from itertools import takewhile
 
 from spacy.tokens import Span, Token
 
@@ -165,8 +166,10 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
             if chain is None or len(chain.text.split()) < 2 or not set(fold(chain.text).split()) & word_set("programme_keywords"):
                 continue
             holders = []
+            trigger_start = sent.start_char + at
             for i in range(sent.start, start):
-                if i in ctx.mention_at and ctx.mention_at[i].key not in holders and ctx.doc[i].idx < char:
+                if i in ctx.mention_at and ctx.mention_at[i].key not in holders and ctx.doc[i].idx < char \
+                        and (not trigger.startswith(MEMBER_TRIGGERS) or _said_to_be_member(ctx, i, trigger_start)):
                     holders.append(ctx.mention_at[i].key)
             if not holders:
                 pronoun = next((t for t in doc[sent.start:start] if t.lower_ in PRONOUNS), None)
@@ -177,6 +180,16 @@ def programme_participation(ctx: Context) -> list[BatchFact]:
                                        "rule:programme/participation"))
             break
     return facts
+
+
+MEMBER_TRIGGERS = ("participant", "alumn", "graduate")  # what the person is ("alumna of X"), not did ("attended X")
+
+
+def _said_to_be_member(ctx: Context, token: int, trigger_start: int) -> bool:
+    """Whether only linking words stand between the name at ``token`` and the trigger ("X from Y and Z are the
+    participants of", "X, one of the alumni of"), not a verb of the person's own ("President X encourages participants of")."""
+    between = takewhile(lambda word: word.idx < trigger_start, ctx.doc[token + 1:])
+    return not any(w.is_alpha and w.is_lower and w.lower_ not in word_set("participant_links") for w in between)
 
 
 MAX_NAME_TOKENS = 15  # words of a programme's name before its head ("ASEAN-Japan Youth Leaders Exchange Programme")

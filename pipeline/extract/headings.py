@@ -73,11 +73,18 @@ def heading_facts(ctx: Context) -> tuple[list[RoleDraft], list[CountryFact], lis
 
 TENURE_LABEL = re.compile(r"^(?:period|term|tenure|time|years?) (?:as|of service as) (?P<title>\S.*)$")
 CARD_FIELD = re.compile(r"^(?P<label>[A-Z][A-Za-z ,/&'’-]{1,50}?)\s*[:：]\s*(?P<value>\S.*)$")
+# A card field naming the programme its person took part in: "Course: ...", "Scholarship programme: ...", "<Agency>
+# course: ..." (the label's last word says so). A field of what was studied ("Course of study", "Degree course")
+# names a subject, not a programme.
+PROGRAMME_LABEL = re.compile(r"\b(?:programme|program|course|scholarship|fellowship|training|scheme)$")
+STUDY_LABEL = re.compile(r"\b(?:study|studies|degree|subject|major|field)\b")
+CARD_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
 def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[RoleDraft], list[CountryFact], list[BatchFact]]:
     """"Affiliation and country of origin: X, Country" / "Position: ..." / "Period: 2021/4/1 – 2023/3/31" lines of a card."""
-    roles, countries, batches = [], [], []
+    roles, countries, batches, programmes = [], [], [], []
+    tenure_years: list[int] = []
     aid = ctx.article.article_id
     for block in ctx.blocks_starting_within(profile.heading_end, profile.char_end):
         if block.start < profile.heading_end or block.start >= profile.char_end:
@@ -96,19 +103,25 @@ def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[Role
             spans = [s for s in ctx.countries if start <= s.start_char and s.end_char <= end]
             if spans and (span := spans[-1]):
                 countries.append(country_fact(ctx, holder, span, "rule:country/card"))
+        if PROGRAMME_LABEL.search(label) and not STUDY_LABEL.search(label):
+            programmes.append(BatchFact(holder, aid, value, None, None, None, start, end, "rule:programme/card"))
         if tenure := TENURE_LABEL.match(label):  # "Period as Visiting Fellow: 2021/4/1 – 2023/3/31"
             title = match.group("label")[tenure.start("title"):]
             article = re.match(r"(?:a|an|the)\s+", title, flags=re.IGNORECASE)  # "Period as a Visiting Fellow"
             skip = article.end() if article else 0
             title_start = block.start + match.start("label") + tenure.start("title") + skip
             roles.append(_tenure_role(ctx, holder, title[skip:], value, title_start, end))
+            tenure_years += [int(y) for y in CARD_YEAR.findall(value)]
         elif re.search(r"period|duration|dates?|batch|cohort|year", label):
-            years = [int(y) for y in re.findall(r"\b(1[89]\d\d|20\d\d)\b", value)]
+            years = [int(y) for y in CARD_YEAR.findall(value)]
             number = batch_number(value) if re.search(r"batch|cohort", label) else None
             if years or number is not None:
                 batches.append(BatchFact(holder, aid, None, number, min(years) if years else None, max(years) if years else None,
                                          start, end, "rule:batch/card"))
-    return roles, countries, batches
+    for programme in programmes:  # "Period as <Agency> scholar: 2022/10/4 – 2025/9/30": the years in the programme
+        if tenure_years:
+            programme.start_year, programme.end_year = min(tenure_years), max(tenure_years)
+    return roles, countries, batches + programmes
 
 
 def _tenure_role(ctx: Context, holder: str, title: str, value: str, start: int, end: int) -> RoleDraft:
