@@ -1,8 +1,8 @@
 """Profile headings and cards: the structured lines that give several facts of one person at once.
 
 "Name, Title, Organisation, Country", "Name (Country)" and "Name, Country, Programme (Nth Batch, Y-Y)"
-headings, and a card's "Position: ...", "Affiliation and country of origin: ...", "Period: ...", "Period as
-<title>: ..." lines.
+headings, and a card's "Position: ...", "Affiliation and country of origin: ...", "<Agency> course: ...",
+"Period: ...", "Period as <title>: ..." lines.
 They are read once the profile's person is known, before the prose is linked.
 """
 from __future__ import annotations
@@ -82,7 +82,8 @@ CARD_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
 def _card_fields(ctx: Context, profile: Profile, holder: str) -> tuple[list[RoleDraft], list[CountryFact], list[BatchFact]]:
-    """"Affiliation and country of origin: X, Country" / "Position: ..." / "Period: 2021/4/1 – 2023/3/31" lines of a card."""
+    """"Affiliation and country of origin: X, Country" / "Position: ..." / "Training course: X Programme" / "Period:
+    2021/4/1 – 2023/3/31" lines of a card."""
     roles, countries, batches, programmes = [], [], [], []
     tenure_years: list[int] = []
     aid = ctx.article.article_id
