@@ -34,14 +34,21 @@ def test_one_organisation_is_not_split(title, preposition, text):
 
 PAGE = """<html><head><link rel="canonical" href="https://example.org/news/{slug}/"></head><body><article>
 <h1>{title}</h1><p class="date">3 March 2025</p><p>{text}</p></article></body></html>"""
+TABLES = ("articles", "people", "article_people", "roles", "countries", "mentions", "batches")
+
+
 def extracted(tmp_path, sentence: str, slug: str, headline: str) -> dict[str, list[dict]]:
     """The rows of each table after extracting one page with ``sentence`` as its only paragraph."""
+    return extracted_page(tmp_path, PAGE.format(slug=slug, title=headline, text=sentence))
+
+
+def extracted_page(tmp_path, html: str) -> dict[str, list[dict]]:
+    """The rows of each table after extracting the one page ``html``."""
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
-    (raw / "page.html").write_text(PAGE.format(slug=slug, title=headline, text=sentence))
+    (raw / "page.html").write_text(html)
     assert not extract_corpus(raw, out, progress=False).failures
-    return {name: pq.read_table(out / f"{name}.parquet").to_pylist()
-            for name in ("people", "article_people", "roles", "countries", "mentions", "batches")}
+    return {name: pq.read_table(out / f"{name}.parquet").to_pylist() for name in TABLES}
 
 
 def named_roles(tables: dict[str, list[dict]], *columns: str) -> list[tuple]:
@@ -276,16 +283,12 @@ CARD = """<html><head><link rel="canonical" href="https://example.org/news/card/
 
 
 def test_a_card_period_as_a_title_is_that_post_with_its_dates(tmp_path):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "card.html").write_text(CARD)
-    assert not extract_corpus(raw, out, progress=False).failures
-    tables = {name: pq.read_table(out / f"{name}.parquet").to_pylist() for name in ("people", "roles", "batches")}
+    tables = extracted_page(tmp_path, CARD)
     assert sorted(named_roles(tables, "title", "status", "start", "end")) == [
         ("Ana Lim", "Visiting Fellow", "former", "2021-10-04", "2023-09-30"),  # over before the article's date
         ("Ben Cruz", "Visiting Fellow", "current", "2024-04-01", "2026-03-31")]
     assert tables["batches"] == []  # a post's period, not a cohort
-    text = pq.read_table(out / "articles.parquet").to_pylist()[0]["text"]
+    text = tables["articles"][0]["text"]
     evidence = {name: (text[row["char_start"]:row["char_end"]], row["source"])
                 for (name,), row in zip(named_roles(tables), tables["roles"])}
     assert evidence == {  # from the title to the end of the dates
@@ -320,14 +323,10 @@ Period as RFT scholar: 2021/10/4 – 2023/9/30</p>
 
 
 def test_a_card_field_naming_a_programme_is_the_persons_programme_with_the_cards_years(tmp_path):
-    raw, out = tmp_path / "raw", tmp_path / "out"
-    raw.mkdir()
-    (raw / "card.html").write_text(PROGRAMME_CARD)
-    assert not extract_corpus(raw, out, progress=False).failures
-    people = {row["person_id"]: row["name"] for row in pq.read_table(out / "people.parquet").to_pylist()}
-    batches = pq.read_table(out / "batches.parquet").to_pylist()
-    text = pq.read_table(out / "articles.parquet").to_pylist()[0]["text"]
+    tables = extracted_page(tmp_path, PROGRAMME_CARD)
+    people = {row["person_id"]: row["name"] for row in tables["people"]}
+    text = tables["articles"][0]["text"]
     assert [(people.get(row["person_id"]), row["programme"], row["start_year"], row["end_year"], row["source"],
-             text[row["char_start"]:row["char_end"]]) for row in batches] == [
+             text[row["char_start"]:row["char_end"]]) for row in tables["batches"]] == [
         ("Mai Tran", "Coastal Resource Management Programme", 2021, 2023, "rule:programme/card",
          "Coastal Resource Management Programme")]  # a course of study is a subject, not a programme
